@@ -1,0 +1,18 @@
+/* main.c - onvm-mgr: the per-host manager.  See mgr.h and mgr_args.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mgr.h"
+
+int main(int argc, char *argv[])
+{
+	static struct onvm_mgr mgr;
+	int ret = mgr_init(&mgr, argc, argv);
+	if (ret == 1)
+		return 0; /* --help */
+	if (ret < 0)
+		return ret == -EINVAL ? 2 : 1;
+	mgr_run(&mgr);
+	mgr_shutdown(&mgr);
+	return 0;
+}

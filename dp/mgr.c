@@ -1,0 +1,233 @@
+/* mgr.c - the manager's start-up, control loop and shutdown (see mgr.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <mntent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "mgr.h"
+#include "mgr_stats.h"
+
+#define CONTROL_TICK_US 500
+
+static struct onvm_mgr *signal_mgr;
+
+static void handle_quit_signal(int signo)
+{
+	(void)signo;
+	if (signal_mgr)
+		signal_mgr->quit = 1;
+}
+
+uint64_t mgr_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+}
+
+static const char *const event_names[] = {"spawned", "rejected", "stopped", "exited"};
+
+void mgr_emit(struct onvm_mgr *mgr, const struct mgr_event *event)
+{
+	printf("onvm-mgr: event %s service %u instance %u core %d%s%s%s%s\n",
+	       event_names[event->kind], event->service, event->instance, event->core,
+	       event->cmd_id ? " cmd " : "", event->cmd_id ? event->cmd_id : "",
+	       event->error ? ": " : "", event->error ? event->error : "");
+	fflush(stdout);
+	if (mgr->event_fn)
+		mgr->event_fn(mgr->event_ctx, event);
+}
+
+/* Default NF pool: the CPUs the manager's own lcores do not use. */
+static void default_core_pool(struct onvm_mgr *mgr)
+{
+	unsigned lcore;
+	uint8_t used[CORE_POOL_MAX_LCORE] = {0};
+	RTE_LCORE_FOREACH(lcore)
+	{
+		if (lcore < CORE_POOL_MAX_LCORE)
+			used[lcore] = 1;
+	}
+	for (unsigned cpu = 0; cpu < mgr->nb_cpus && cpu < CORE_POOL_MAX_LCORE; cpu++)
+		mgr->config.nf_cores.in_pool[cpu] = !used[cpu];
+}
+
+static int load_catalog(struct onvm_mgr *mgr)
+{
+	char err[512];
+	if (mgr->config.catalog_path[0] == '\0') {
+		if (mgr->config.nb_start > 0) {
+			fprintf(stderr, "onvm-mgr: --start needs a --catalog\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (catalog_load(mgr->config.catalog_path, &mgr->catalog, err, sizeof(err)) < 0 ||
+	    catalog_check_programs(&mgr->catalog, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: %s\n", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
+		if (catalog_find(&mgr->catalog, mgr->config.start_services[i]) == NULL) {
+			fprintf(stderr, "onvm-mgr: --start: service %u is not in the catalog\n",
+				mgr->config.start_services[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
+{
+	memset(mgr, 0, sizeof(*mgr));
+	int ret = mgr_args_parse(argc, argv, &mgr->config);
+	if (ret != 0)
+		return ret < 0 ? -EINVAL : 1;
+	if (load_catalog(mgr) < 0)
+		return -EINVAL;
+
+	if (rte_eal_init(mgr->config.eal_argc, mgr->config.eal_argv) < 0) {
+		fprintf(stderr, "onvm-mgr: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return rte_errno == EINVAL ? -EINVAL : -EIO;
+	}
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		fprintf(stderr, "onvm-mgr: must be the primary process (another manager uses "
+				"--file-prefix=%s?)\n",
+			mgr->config.file_prefix);
+		rte_eal_cleanup();
+		return -EIO;
+	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	mgr->nb_cpus = cpus > 0 ? (unsigned)cpus : 1;
+	if (!mgr->config.nf_cores_given)
+		default_core_pool(mgr);
+
+	signal_mgr = mgr;
+	struct sigaction action = {.sa_handler = handle_quit_signal};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || mgr_dataplane_launch(mgr) < 0) {
+		mgr_shutdown(mgr);
+		return -EIO;
+	}
+	printf("onvm-mgr: up: prefix %s, %u ports, %u NF cores, %u catalog services\n",
+	       mgr->config.file_prefix, mgr->nb_ports, mgr_total_cores(mgr), mgr->catalog.count);
+	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
+		char err[256];
+		if (mgr_nf_spawn(mgr, mgr->config.start_services[i], NULL, err, sizeof(err)) < 0)
+			fprintf(stderr, "onvm-mgr: --start %u: %s\n",
+				mgr->config.start_services[i], err);
+	}
+	return 0;
+}
+
+static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms)
+{
+	static struct mgr_stats_snapshot snapshot;
+	mgr_stats_collect(mgr, state, now_ms, &snapshot);
+	if (!mgr->config.quiet)
+		mgr_stats_print(&snapshot, stdout);
+	if (mgr->config.stats_file[0] && mgr_stats_write_file(&snapshot, mgr->config.stats_file) < 0)
+		fprintf(stderr, "onvm-mgr: cannot write %s: %s\n", mgr->config.stats_file,
+			strerror(errno));
+	if (mgr->stats_fn)
+		mgr->stats_fn(mgr->stats_ctx, &snapshot);
+}
+
+int mgr_run(struct onvm_mgr *mgr)
+{
+	struct mgr_stats_state *stats_state = calloc(1, sizeof(*stats_state));
+	if (stats_state == NULL)
+		return -ENOMEM;
+	uint64_t next_stats_ms = mgr_now_ms();
+	while (!mgr->quit) {
+		uint64_t now_ms = mgr_now_ms();
+		mgr_nf_poll(mgr, now_ms);
+		if (now_ms >= next_stats_ms) {
+			publish_stats(mgr, stats_state, now_ms);
+			next_stats_ms += mgr->config.stats_period_ms;
+			if (next_stats_ms <= now_ms) /* we were late: do not catch up in a burst */
+				next_stats_ms = now_ms + mgr->config.stats_period_ms;
+		}
+		usleep(CONTROL_TICK_US);
+	}
+	free(stats_state);
+	return 0;
+}
+
+static int prefix_file(const char *name, const char *prefix)
+{
+	size_t length = strlen(prefix);
+	return strncmp(name, prefix, length) == 0 && strncmp(name + length, "map_", 4) == 0;
+}
+
+static void remove_files_in(const char *dir_path, const char *prefix)
+{
+	DIR *dir = opendir(dir_path);
+	if (dir == NULL)
+		return;
+	struct dirent *entry;
+	char path[PATH_MAX];
+	while ((entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		if (prefix && !prefix_file(entry->d_name, prefix))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir_path, entry->d_name);
+		unlink(path);
+	}
+	closedir(dir);
+}
+
+/* EAL leaves the hugepage files of a primary behind: remove ours. */
+static void remove_hugepage_files(const struct mgr_config *config)
+{
+	if (config->huge_dir[0]) {
+		remove_files_in(config->huge_dir, config->file_prefix);
+		return;
+	}
+	FILE *mounts = setmntent("/proc/mounts", "r");
+	if (mounts == NULL)
+		return;
+	struct mntent *mount;
+	while ((mount = getmntent(mounts)) != NULL)
+		if (strcmp(mount->mnt_type, "hugetlbfs") == 0)
+			remove_files_in(mount->mnt_dir, config->file_prefix);
+	endmntent(mounts);
+}
+
+static void remove_runtime_dir(const struct mgr_config *config)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s", config->file_prefix);
+	remove_files_in(path, NULL);
+	rmdir(path);
+}
+
+void mgr_shutdown(struct onvm_mgr *mgr)
+{
+	printf("onvm-mgr: shutting down\n");
+	fflush(stdout);
+	if (mgr->shm)
+		mgr_nf_stop_all(mgr);
+	mgr_dataplane_wait(mgr);
+	mgr_ports_close(mgr);
+	catalog_free(&mgr->catalog);
+	rte_eal_cleanup();
+	remove_hugepage_files(&mgr->config);
+	remove_runtime_dir(&mgr->config);
+	signal_mgr = NULL;
+}

@@ -1,0 +1,114 @@
+/*
+ * mgr.h - the manager (onvm-mgr), a DPDK primary process.
+ *
+ * It owns the ports, the packet pool and every ring, moves packets between
+ * ports and NFs (RX and TX lcores), and on its control thread registers NFs,
+ * spawns and stops them from the catalog, notices dead ones and keeps the
+ * statistics.  The bus drives it through the functions declared here.
+ */
+#ifndef MGR_H
+#define MGR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "catalog.h"
+#include "mgr_args.h"
+#include "onvm_common.h"
+
+#define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
+#define MGR_STOP_GRACE_MS 2000	   /* then SIGTERM, then SIGKILL */
+#define MGR_DRAIN_GRACE_MS 20	   /* senders that picked a gone instance finish */
+
+/* Manager-private bookkeeping of an instance slot (the shared part is in shm). */
+struct mgr_slot {
+	uint64_t state_since_ms; /* when the slot entered its current state */
+	uint16_t cores_held[8];
+	uint8_t nb_cores_held;
+	uint8_t spawned; /* our child: reap it with waitpid */
+	uint8_t term_sent;
+	char cmd_id[64]; /* the command that spawned it, for its event */
+};
+
+enum mgr_event_kind {
+	MGR_EVENT_SPAWNED,  /* a spawned or hand-started instance registered */
+	MGR_EVENT_REJECTED, /* a spawn or stop could not be carried out */
+	MGR_EVENT_STOPPED,  /* an instance stopped when asked to */
+	MGR_EVENT_EXITED,   /* an instance ended on its own (crash, kill) */
+};
+
+struct mgr_event {
+	enum mgr_event_kind kind;
+	uint16_t service;
+	uint32_t instance; /* 0 when none */
+	int core;	   /* -1 when none */
+	const char *cmd_id;
+	const char *error;
+};
+
+typedef void (*mgr_event_fn)(void *ctx, const struct mgr_event *event);
+
+struct mgr_stats_snapshot;
+typedef void (*mgr_stats_fn)(void *ctx, const struct mgr_stats_snapshot *snapshot);
+
+struct mgr_port_counters {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t tx_drops;	   /* the port would not take them */
+	uint64_t no_instance_drops; /* its service had no instance */
+} __rte_cache_aligned;
+
+struct onvm_mgr {
+	struct mgr_config config;
+	struct catalog catalog;
+	struct onvm_shared *shm;
+	struct rte_mempool *pktmbuf_pool;
+	struct rte_mempool *msg_pool;
+	struct rte_ring *msgq;
+	uint16_t nb_ports;
+	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
+	/* Slots the TX thread must poll (running, stopping, draining). */
+	volatile uint64_t active_slots;
+	struct mgr_slot slots[ONVM_MAX_INSTANCES];
+	uint32_t next_instance_id;
+	unsigned nb_cpus;
+	volatile int quit;
+
+	mgr_event_fn event_fn;
+	void *event_ctx;
+	mgr_stats_fn stats_fn; /* called with every stats snapshot */
+	void *stats_ctx;
+	/* Set whenever free cores or the service map change; the bus clears it. */
+	volatile int topology_changed;
+};
+
+/* Shared memory, pools and rings (mgr_shm.c). */
+int mgr_shm_create(struct onvm_mgr *mgr);
+
+/* Ports from the EAL vdevs/devices (mgr_ports.c). */
+int mgr_ports_init(struct onvm_mgr *mgr);
+void mgr_ports_close(struct onvm_mgr *mgr);
+
+/* The RX/TX lcore loops (mgr_dataplane.c). */
+int mgr_dataplane_launch(struct onvm_mgr *mgr);
+void mgr_dataplane_wait(struct onvm_mgr *mgr);
+
+/* NF lifecycle (mgr_nf.c): all on the control thread. */
+int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service, const char *cmd_id, char *err,
+		 size_t errlen);
+int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, char *err,
+		size_t errlen);
+void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms);
+void mgr_nf_stop_all(struct onvm_mgr *mgr);
+unsigned mgr_free_cores(const struct onvm_mgr *mgr);
+unsigned mgr_total_cores(const struct onvm_mgr *mgr);
+const char *mgr_instance_state_name(uint32_t state);
+
+/* Top level (mgr.c). */
+int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[]);
+int mgr_run(struct onvm_mgr *mgr); /* until mgr->quit */
+void mgr_shutdown(struct onvm_mgr *mgr);
+void mgr_emit(struct onvm_mgr *mgr, const struct mgr_event *event);
+uint64_t mgr_now_ms(void);
+
+#endif

@@ -1,0 +1,282 @@
+/* mgr_args.c - the manager's command line (see mgr_args.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgr_args.h"
+
+static char no_pci_flag[] = "--no-pci";
+
+void mgr_args_usage(const char *prgname)
+{
+	fprintf(stderr,
+		"usage: %s [EAL args] -- [options]\n"
+		"EAL args: e.g. -l 0,1 --file-prefix=h1 --vdev=net_null0 (PCI probing is off\n"
+		"  unless -a/--allow or -b/--block names devices)\n"
+		"options:\n"
+		"  -c, --catalog FILE         service catalog (JSON) for spawning NFs\n"
+		"  -k, --nf-cores LIST        lcores NFs may use, e.g. 2-5 (may exceed the CPUs)\n"
+		"  -s, --start LIST           start these catalog services at launch, e.g. 2,3\n"
+		"  -d, --default-service ID   service that receives port traffic (default 1)\n"
+		"  -p, --port-chain PORT:SVC[,SVC...][>OUT]\n"
+		"                             chain of services for a port's traffic and the\n"
+		"                             port NEXT leaves by after the last (default: PORT)\n"
+		"  -t, --stats-period MS      stats period, %d..60000 (default %d)\n"
+		"  -f, --stats-file FILE      rewrite FILE with the counters every period\n"
+		"  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
+		"  -q, --quiet                do not print the stats table\n"
+		"  -H, --host NAME            host name on the bus\n"
+		"  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:1883\n"
+		"  -h, --help                 this text\n",
+		prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS);
+}
+
+static int parse_uint(const char *text, unsigned long min, unsigned long max,
+		      unsigned long *value)
+{
+	char *end;
+	errno = 0;
+	if (*text == '-' || *text == '\0')
+		return -1;
+	*value = strtoul(text, &end, 10);
+	return (errno || *end != '\0' || *value < min || *value > max) ? -1 : 0;
+}
+
+static int parse_service(const char *text, char **end, uint16_t *service)
+{
+	errno = 0;
+	long value = strtol(text, end, 10);
+	if (errno || *end == text || value < 1 || value >= ONVM_MAX_SERVICES)
+		return -1;
+	*service = (uint16_t)value;
+	return 0;
+}
+
+int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	long port = strtol(text, &end, 10);
+	if (errno || end == text || *end != ':' || port < 0 || port >= ONVM_MAX_PORTS)
+		goto bad;
+	struct mgr_chain_config chain = {.set = 1, .egress_port = -1};
+	const char *cursor = end + 1;
+	for (;;) {
+		if (chain.chain_len == ONVM_MAX_CHAIN)
+			goto bad;
+		if (parse_service(cursor, &end, &chain.chain[chain.chain_len]) < 0)
+			goto bad;
+		chain.chain_len++;
+		cursor = end;
+		if (*cursor != ',')
+			break;
+		cursor++;
+	}
+	if (*cursor == '>') {
+		unsigned long egress;
+		if (parse_uint(cursor + 1, 0, ONVM_MAX_PORTS - 1, &egress) < 0)
+			goto bad;
+		chain.egress_port = (int)egress;
+	} else if (*cursor != '\0') {
+		goto bad;
+	}
+	config->chains[port] = chain;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "bad port chain '%s': expected PORT:SVC[,SVC...][>OUT], ports 0..%d, "
+		 "services 1..%d, at most %d services",
+		 text, ONVM_MAX_PORTS - 1, ONVM_MAX_SERVICES - 1, ONVM_MAX_CHAIN);
+	return -1;
+}
+
+int mgr_args_parse_start(const char *text, struct mgr_config *config, char *err, size_t errlen)
+{
+	const char *cursor = text;
+	config->nb_start = 0;
+	for (;;) {
+		char *end;
+		if (config->nb_start == MGR_MAX_START ||
+		    parse_service(cursor, &end, &config->start_services[config->nb_start]) < 0) {
+			snprintf(err, errlen,
+				 "bad start list '%s': expected service ids such as 2,3 "
+				 "(at most %d)",
+				 text, MGR_MAX_START);
+			return -1;
+		}
+		config->nb_start++;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',') {
+			snprintf(err, errlen, "bad start list '%s': unexpected '%c'", text, *end);
+			return -1;
+		}
+		cursor = end + 1;
+	}
+}
+
+static int option_value(char *argv[], int *index, int argc, const char *name, char **value)
+{
+	size_t name_len = strlen(name);
+	const char *arg = argv[*index];
+	if (strncmp(arg, name, name_len) != 0)
+		return 0;
+	if (arg[name_len] == '=') {
+		*value = argv[*index] + name_len + 1;
+		return 1;
+	}
+	if (arg[name_len] == '\0' && *index + 1 < argc) {
+		*value = argv[++*index];
+		return 1;
+	}
+	return 0;
+}
+
+/* Copy EAL args up to "--", note the file prefix and huge dir, add --no-pci. */
+static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
+{
+	int names_pci = 0;
+	int index;
+
+	config->eal_argc = 0;
+	for (index = 0; index < argc && strcmp(argv[index], "--") != 0; index++) {
+		char *value;
+		if (config->eal_argc >= MGR_MAX_EAL_ARGS - 2) {
+			fprintf(stderr, "onvm-mgr: too many EAL arguments\n");
+			return -1;
+		}
+		int start = index;
+		const char *arg = argv[index];
+		if (option_value(argv, &index, argc, "--file-prefix", &value))
+			snprintf(config->file_prefix, sizeof(config->file_prefix), "%s", value);
+		else if (option_value(argv, &index, argc, "--huge-dir", &value))
+			snprintf(config->huge_dir, sizeof(config->huge_dir), "%s", value);
+		else if (strcmp(arg, "-a") == 0 || strcmp(arg, "-b") == 0 ||
+			 strncmp(arg, "--allow", 7) == 0 || strncmp(arg, "--block", 7) == 0 ||
+			 strncmp(arg, "--pci-", 6) == 0)
+			names_pci = 1;
+		for (int copied = start; copied <= index; copied++)
+			config->eal_argv[config->eal_argc++] = argv[copied];
+	}
+	if (!names_pci)
+		config->eal_argv[config->eal_argc++] = no_pci_flag;
+	config->eal_argv[config->eal_argc] = NULL;
+	return index; /* the "--" or argc */
+}
+
+int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
+{
+	static const struct option long_options[] = {
+		{"catalog", required_argument, NULL, 'c'},
+		{"nf-cores", required_argument, NULL, 'k'},
+		{"start", required_argument, NULL, 's'},
+		{"default-service", required_argument, NULL, 'd'},
+		{"port-chain", required_argument, NULL, 'p'},
+		{"stats-period", required_argument, NULL, 't'},
+		{"stats-file", required_argument, NULL, 'f'},
+		{"mbufs", required_argument, NULL, 'm'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"host", required_argument, NULL, 'H'},
+		{"broker", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *prgname = argc > 0 ? argv[0] : "onvm-mgr";
+	char err[256] = "";
+	unsigned long number;
+	int opt;
+
+	memset(config, 0, sizeof(*config));
+	snprintf(config->file_prefix, sizeof(config->file_prefix), "%s", MGR_DEFAULT_PREFIX);
+	config->default_service = 1;
+	config->stats_period_ms = MGR_DEFAULT_STATS_PERIOD_MS;
+	config->nb_mbufs = 65535;
+
+	int separator = split_eal_args(argc, argv, config);
+	if (separator < 0)
+		goto usage;
+	if (separator >= argc)
+		return 0; /* no manager options */
+
+	/* getopt sees "prgname opts...": reuse the "--" slot as argv[0]. */
+	int opt_argc = argc - separator;
+	char **opt_argv = argv + separator;
+	opt_argv[0] = (char *)(uintptr_t)prgname;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qH:b:h", long_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			snprintf(config->catalog_path, sizeof(config->catalog_path), "%s", optarg);
+			break;
+		case 'k':
+			if (core_pool_parse(&config->nf_cores, optarg, err, sizeof(err)) < 0)
+				goto usage;
+			config->nf_cores_given = 1;
+			break;
+		case 's':
+			if (mgr_args_parse_start(optarg, config, err, sizeof(err)) < 0)
+				goto usage;
+			break;
+		case 'd':
+			if (parse_uint(optarg, 1, ONVM_MAX_SERVICES - 1, &number) < 0) {
+				snprintf(err, sizeof(err), "bad default service '%s'", optarg);
+				goto usage;
+			}
+			config->default_service = (uint16_t)number;
+			break;
+		case 'p':
+			if (mgr_args_parse_chain(optarg, config, err, sizeof(err)) < 0)
+				goto usage;
+			break;
+		case 't':
+			if (parse_uint(optarg, MGR_MIN_STATS_PERIOD_MS, 60000, &number) < 0) {
+				snprintf(err, sizeof(err), "bad stats period '%s' (ms, %d..60000)",
+					 optarg, MGR_MIN_STATS_PERIOD_MS);
+				goto usage;
+			}
+			config->stats_period_ms = (unsigned)number;
+			break;
+		case 'f':
+			snprintf(config->stats_file, sizeof(config->stats_file), "%s", optarg);
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1023, 4u << 20, &number) < 0) {
+				snprintf(err, sizeof(err), "bad mbuf count '%s' (1023..%u)", optarg,
+					 4u << 20);
+				goto usage;
+			}
+			config->nb_mbufs = (unsigned)number;
+			break;
+		case 'q':
+			config->quiet = 1;
+			break;
+		case 'H':
+			snprintf(config->host, sizeof(config->host), "%s", optarg);
+			break;
+		case 'b':
+			snprintf(config->broker, sizeof(config->broker), "%s", optarg);
+			break;
+		case 'h':
+			mgr_args_usage(prgname);
+			return 1;
+		default:
+			snprintf(err, sizeof(err), "unknown option or missing value: %s",
+				 opt_argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (optind < opt_argc) {
+		snprintf(err, sizeof(err), "unexpected argument: %s", opt_argv[optind]);
+		goto usage;
+	}
+	return 0;
+usage:
+	if (err[0])
+		fprintf(stderr, "onvm-mgr: %s\n", err);
+	mgr_args_usage(prgname);
+	return -1;
+}

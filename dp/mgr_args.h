@@ -1,0 +1,72 @@
+/*
+ * mgr_args.h - the manager's command line.
+ *
+ *   onvm-mgr [EAL args] -- [manager options]
+ *
+ * EAL arguments go to DPDK, with --no-pci added unless the user names PCI
+ * devices (-a/--allow or -b/--block): the host's own NIC must never be taken
+ * by accident.  Manager options are parsed here, without touching DPDK, so
+ * the parsing can be tested on its own.
+ */
+#ifndef MGR_ARGS_H
+#define MGR_ARGS_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "core_pool.h"
+#include "onvm_common.h"
+
+#define MGR_MAX_EAL_ARGS 128
+#define MGR_MAX_START 64
+#define MGR_DEFAULT_STATS_PERIOD_MS 1000
+#define MGR_MIN_STATS_PERIOD_MS 100
+#define MGR_DEFAULT_PREFIX "rte"
+
+struct mgr_chain_config {
+	int set;
+	uint16_t chain_len;
+	uint16_t chain[ONVM_MAX_CHAIN];
+	int egress_port; /* -1: the ingress port */
+};
+
+struct mgr_config {
+	/* EAL */
+	int eal_argc;
+	char *eal_argv[MGR_MAX_EAL_ARGS]; /* borrowed from argv, plus added flags */
+	char file_prefix[64];
+	char huge_dir[PATH_MAX]; /* empty: the system's hugetlbfs mount */
+
+	/* Manager */
+	char catalog_path[PATH_MAX];
+	struct core_pool nf_cores;
+	int nf_cores_given;
+	uint16_t start_services[MGR_MAX_START];
+	unsigned nb_start;
+	uint16_t default_service;
+	struct mgr_chain_config chains[ONVM_MAX_PORTS];
+	unsigned stats_period_ms;
+	char stats_file[PATH_MAX];
+	unsigned nb_mbufs;
+	int quiet;
+
+	/* Bus (used once the manager is on the bus) */
+	char host[64];
+	char broker[256];
+};
+
+/*
+ * Parse the whole command line.  Returns 0, 1 when help was asked for (usage
+ * printed), or -1 after printing an error and the usage: the caller exits 2.
+ */
+int mgr_args_parse(int argc, char *argv[], struct mgr_config *config);
+
+void mgr_args_usage(const char *prgname);
+
+/* Parse "PORT:SVC[,SVC...][>OUT]" into config->chains. 0 or -1 with err set. */
+int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen);
+
+/* Parse "2,3,3" (service ids) into config->start_services. 0 or -1 with err set. */
+int mgr_args_parse_start(const char *text, struct mgr_config *config, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * mgr_dataplane.c - the manager's packet loops.
+ *
+ * RX: read each port, tag packets with their chain and flow hash, and hand
+ * them to the instance of the port's first service that the flow hashes to.
+ * TX: empty the NFs' TX rings into the ports their packets are bound for.
+ * With one data-plane lcore, one loop does both.
+ */
+#include <stdio.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "mgr.h"
+#include "onvm_backoff.h"
+#include "onvm_flow.h"
+#include "onvm_pktbuf.h"
+#include "onvm_service_map.h"
+
+struct rx_state {
+	struct onvm_slot_buffers buffers;
+};
+
+struct tx_state {
+	struct onvm_burst_buffer to_port[ONVM_MAX_PORTS];
+};
+
+static inline void counter_add(uint64_t *counter, uint64_t amount)
+{
+	__atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
+}
+
+static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t port)
+{
+	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_shared *shm = mgr->shm;
+	unsigned received = rte_eth_rx_burst(port, 0, pkts, ONVM_BURST);
+	if (received == 0)
+		return 0;
+
+	struct mgr_port_counters *counters = &mgr->port_counters[port];
+	counter_add(&counters->rx, received);
+	uint16_t service = shm->ports[port].chain[0];
+	unsigned unserved = 0;
+	struct onvm_flush_result result = {0};
+
+	for (unsigned i = 0; i < received; i++) {
+		if (i + 1 < received)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		struct rte_mbuf *pkt = pkts[i];
+		struct onvm_pkt_meta *meta = onvm_meta(shm, pkt);
+		meta->action = ONVM_ACTION_TO_SERVICE;
+		meta->destination = service;
+		meta->chain_port = (uint8_t)port;
+		meta->chain_pos = 0;
+		meta->flags = 0;
+		meta->flow_hash = onvm_flow_hash(pkt);
+		int slot = onvm_service_map_pick(&shm->map, service, meta->flow_hash);
+		if (unlikely(slot < 0)) {
+			rte_pktmbuf_free(pkt);
+			unserved++;
+			continue;
+		}
+		onvm_slot_queue(shm, &state->buffers, (unsigned)slot, pkt, &result);
+	}
+	onvm_slot_flush_all(shm, &state->buffers, &result);
+	if (unserved)
+		counter_add(&counters->no_instance_drops, unserved);
+	return received;
+}
+
+static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer, uint16_t port)
+{
+	unsigned sent = rte_eth_tx_burst(port, 0, buffer->pkts, buffer->count);
+	struct mgr_port_counters *counters = &mgr->port_counters[port];
+	counter_add(&counters->tx, sent);
+	if (sent < buffer->count) {
+		rte_pktmbuf_free_bulk(&buffer->pkts[sent], buffer->count - sent);
+		counter_add(&counters->tx_drops, buffer->count - sent);
+	}
+	buffer->count = 0;
+}
+
+static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
+{
+	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_shared *shm = mgr->shm;
+	unsigned count = rte_ring_dequeue_burst(shm->instances[slot].tx_ring, (void **)pkts,
+						ONVM_BURST, NULL);
+	for (unsigned i = 0; i < count; i++) {
+		uint16_t port = onvm_meta(shm, pkts[i])->destination;
+		if (unlikely(port >= mgr->nb_ports)) {
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		struct onvm_burst_buffer *buffer = &state->to_port[port];
+		buffer->pkts[buffer->count++] = pkts[i];
+		if (buffer->count == ONVM_BURST)
+			tx_flush_port(mgr, buffer, port);
+	}
+	return count;
+}
+
+static unsigned rx_all(struct onvm_mgr *mgr, struct rx_state *state)
+{
+	unsigned work = 0;
+	for (uint16_t port = 0; port < mgr->nb_ports; port++)
+		work += rx_port(mgr, state, port);
+	return work;
+}
+
+static unsigned tx_all(struct onvm_mgr *mgr, struct tx_state *state)
+{
+	unsigned work = 0;
+	uint64_t active = __atomic_load_n(&mgr->active_slots, __ATOMIC_ACQUIRE);
+	while (active) {
+		unsigned slot = (unsigned)__builtin_ctzll(active);
+		active &= active - 1;
+		work += tx_slot(mgr, state, slot);
+	}
+	for (uint16_t port = 0; port < mgr->nb_ports; port++)
+		if (state->to_port[port].count)
+			tx_flush_port(mgr, &state->to_port[port], port);
+	return work;
+}
+
+enum loop_role { ROLE_RX = 1, ROLE_TX = 2 };
+
+struct loop_args {
+	struct onvm_mgr *mgr;
+	unsigned roles;
+};
+
+static int dataplane_loop(void *arg)
+{
+	const struct loop_args *args = arg;
+	struct onvm_mgr *mgr = args->mgr;
+	struct rx_state *rx = rte_zmalloc("onvm_rx_state", sizeof(*rx), RTE_CACHE_LINE_SIZE);
+	struct tx_state *tx = rte_zmalloc("onvm_tx_state", sizeof(*tx), RTE_CACHE_LINE_SIZE);
+	struct onvm_backoff backoff = {0};
+
+	if (rx == NULL || tx == NULL) {
+		fprintf(stderr, "onvm-mgr: lcore %u: out of memory\n", rte_lcore_id());
+		mgr->quit = 1;
+		rte_free(rx);
+		rte_free(tx);
+		return -1;
+	}
+	printf("onvm-mgr: lcore %u runs%s%s\n", rte_lcore_id(),
+	       (args->roles & ROLE_RX) ? " RX" : "", (args->roles & ROLE_TX) ? " TX" : "");
+	while (!mgr->quit) {
+		unsigned work = 0;
+		if (args->roles & ROLE_RX)
+			work += rx_all(mgr, rx);
+		if (args->roles & ROLE_TX)
+			work += tx_all(mgr, tx);
+		if (work)
+			onvm_backoff_reset(&backoff);
+		else
+			onvm_backoff_idle(&backoff);
+	}
+	rte_free(rx);
+	rte_free(tx);
+	return 0;
+}
+
+static struct loop_args loop_args[2];
+
+int mgr_dataplane_launch(struct onvm_mgr *mgr)
+{
+	unsigned workers[2];
+	unsigned nb_workers = 0;
+	unsigned lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (nb_workers < 2)
+			workers[nb_workers++] = lcore;
+	}
+	if (nb_workers == 0) {
+		fprintf(stderr, "onvm-mgr: needs at least 2 lcores (control, and RX/TX), "
+				"e.g. -l 0,1\n");
+		return -1;
+	}
+	if (nb_workers == 1) {
+		loop_args[0] = (struct loop_args){mgr, ROLE_RX | ROLE_TX};
+	} else {
+		loop_args[0] = (struct loop_args){mgr, ROLE_RX};
+		loop_args[1] = (struct loop_args){mgr, ROLE_TX};
+	}
+	for (unsigned i = 0; i < nb_workers; i++) {
+		if (rte_eal_remote_launch(dataplane_loop, &loop_args[i], workers[i]) != 0) {
+			fprintf(stderr, "onvm-mgr: cannot launch lcore %u\n", workers[i]);
+			mgr->quit = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void mgr_dataplane_wait(struct onvm_mgr *mgr)
+{
+	mgr->quit = 1;
+	rte_eal_mp_wait_lcore();
+}

@@ -1,0 +1,450 @@
+/*
+ * mgr_nf.c - NF lifecycle on the manager's control thread: registration,
+ * spawning catalog services on free cores, stopping, and noticing NFs that
+ * died, whose slots are then drained and reused.
+ *
+ * A slot goes FREE -> (STARTING ->) RUNNING -> (STOPPING ->) DRAINING -> FREE.
+ * Only RUNNING instances are in the service map.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+
+#include "mgr.h"
+#include "onvm_service_map.h"
+
+#define SPAWN_MAX_ARGS (CATALOG_MAX_ARGS + 24)
+
+static const char *const state_names[] = {"free", "starting", "running", "stopping",
+					  "draining"};
+
+const char *mgr_instance_state_name(uint32_t state)
+{
+	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
+}
+
+static void set_state(struct onvm_mgr *mgr, unsigned slot, uint32_t state, uint64_t now_ms)
+{
+	__atomic_store_n(&mgr->shm->instances[slot].state, state, __ATOMIC_RELEASE);
+	mgr->slots[slot].state_since_ms = now_ms;
+	mgr->topology_changed = 1;
+}
+
+static int find_free_slot(const struct onvm_mgr *mgr)
+{
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+		if (mgr->shm->instances[slot].state == ONVM_INST_FREE)
+			return (int)slot;
+	return -1;
+}
+
+static struct onvm_instance *find_instance(struct onvm_mgr *mgr, uint32_t instance_id)
+{
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		if (instance->state != ONVM_INST_FREE && instance->instance_id == instance_id)
+			return instance;
+	}
+	return NULL;
+}
+
+static void release_cores(struct onvm_mgr *mgr, unsigned slot)
+{
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	for (unsigned i = 0; i < bookkeeping->nb_cores_held; i++)
+		core_pool_release(&mgr->config.nf_cores, bookkeeping->cores_held[i]);
+	bookkeeping->nb_cores_held = 0;
+}
+
+static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind, const struct onvm_instance *instance,
+		 const char *cmd_id, const char *error)
+{
+	struct mgr_event event = {
+		.kind = kind,
+		.service = instance->service_id,
+		.instance = instance->instance_id,
+		.core = instance->core,
+		.cmd_id = (cmd_id && *cmd_id) ? cmd_id : NULL,
+		.error = error,
+	};
+	mgr_emit(mgr, &event);
+}
+
+/* Take an instance out of service: it stops getting packets, its cores are
+ * free again, and its rings are emptied before the slot is reused. */
+static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind,
+		   const char *error, uint64_t now_ms)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	onvm_service_map_remove(&mgr->shm->map, instance->service_id, (uint16_t)slot);
+	release_cores(mgr, slot);
+	set_state(mgr, slot, ONVM_INST_DRAINING, now_ms);
+	emit(mgr, kind, instance, mgr->slots[slot].cmd_id, error);
+	instance->pid = 0;
+}
+
+static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg *msg,
+		     uint64_t now_ms)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	memset(&instance->counters, 0, sizeof(instance->counters));
+	instance->rx_ring_drops = 0;
+	instance->stop_requested = 0;
+	instance->instance_id = ++mgr->next_instance_id;
+	instance->service_id = msg->service_id;
+	instance->pid = msg->pid;
+	snprintf(instance->name, sizeof(instance->name), "%s", msg->name);
+	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
+	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
+	onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
+			     instance->instance_id);
+	emit(mgr, MGR_EVENT_SPAWNED, instance, mgr->slots[slot].cmd_id, NULL);
+}
+
+static void refuse(struct onvm_msg *msg, const char *why)
+{
+	snprintf(msg->error, sizeof(msg->error), "%s", why);
+	__atomic_store_n(&msg->status, ONVM_MSG_REFUSED, __ATOMIC_RELEASE);
+}
+
+static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+{
+	if (msg->service_id < 1 || msg->service_id >= ONVM_MAX_SERVICES) {
+		refuse(msg, "service id out of range");
+		return;
+	}
+	int slot = -1;
+	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
+		const struct onvm_instance *instance = &mgr->shm->instances[i];
+		if (instance->state == ONVM_INST_STARTING && instance->pid == msg->pid)
+			slot = (int)i;
+	}
+	if (slot < 0) {
+		/* Started by hand: it brings its own core. */
+		slot = find_free_slot(mgr);
+		if (slot < 0) {
+			refuse(msg, "no free instance slot");
+			return;
+		}
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		memset(bookkeeping, 0, sizeof(*bookkeeping));
+		instance->core = msg->core;
+		if (core_pool_hold(&mgr->config.nf_cores, msg->core) == 0)
+			bookkeeping->cores_held[bookkeeping->nb_cores_held++] = (uint16_t)msg->core;
+	} else if (msg->service_id != mgr->shm->instances[slot].service_id) {
+		refuse(msg, "spawned for another service");
+		return;
+	}
+	activate(mgr, (unsigned)slot, msg, now_ms);
+	const struct onvm_instance *instance = &mgr->shm->instances[slot];
+	msg->slot = (uint16_t)slot;
+	msg->instance_id = instance->instance_id;
+	msg->core = instance->core;
+	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
+}
+
+static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+{
+	if (msg->slot >= ONVM_MAX_INSTANCES) {
+		refuse(msg, "bad slot");
+		return;
+	}
+	struct onvm_instance *instance = &mgr->shm->instances[msg->slot];
+	if (instance->pid != msg->pid || instance->instance_id != msg->instance_id ||
+	    (instance->state != ONVM_INST_RUNNING && instance->state != ONVM_INST_STOPPING)) {
+		refuse(msg, "not a registered instance");
+		return;
+	}
+	int asked = instance->state == ONVM_INST_STOPPING;
+	retire(mgr, msg->slot, asked ? MGR_EVENT_STOPPED : MGR_EVENT_EXITED, NULL, now_ms);
+	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
+}
+
+static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	void *messages[16];
+	unsigned count = rte_ring_dequeue_burst(mgr->msgq, messages, 16, NULL);
+	for (unsigned i = 0; i < count; i++) {
+		struct onvm_msg *msg = messages[i];
+		if (msg->type == ONVM_MSG_REGISTER)
+			handle_register(mgr, msg, now_ms);
+		else if (msg->type == ONVM_MSG_UNREGISTER)
+			handle_unregister(mgr, msg, now_ms);
+		else
+			refuse(msg, "unknown message");
+	}
+}
+
+static int slot_of_pid(const struct onvm_mgr *mgr, pid_t pid)
+{
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct onvm_instance *instance = &mgr->shm->instances[slot];
+		if (instance->pid == pid && instance->state != ONVM_INST_FREE &&
+		    instance->state != ONVM_INST_DRAINING)
+			return (int)slot;
+	}
+	return -1;
+}
+
+static void describe_exit(int status, char *text, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(text, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, uint64_t now_ms)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	char error[128];
+	enum mgr_event_kind kind = MGR_EVENT_EXITED;
+
+	if (instance->state == ONVM_INST_STARTING) {
+		snprintf(error, sizeof(error), "NF %s before registering", how);
+	} else if (instance->state == ONVM_INST_STOPPING) {
+		kind = MGR_EVENT_STOPPED;
+		snprintf(error, sizeof(error), "%s", how);
+	} else {
+		snprintf(error, sizeof(error), "NF %s", how);
+	}
+	retire(mgr, slot, kind, kind == MGR_EVENT_STOPPED ? NULL : error, now_ms);
+}
+
+/* Reap our children and notice hand-started NFs that are gone. */
+static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int slot = slot_of_pid(mgr, pid);
+		if (slot >= 0) {
+			char how[96];
+			describe_exit(status, how, sizeof(how));
+			process_gone(mgr, (unsigned)slot, how, now_ms);
+		}
+	}
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
+		    mgr->slots[slot].spawned)
+			continue;
+		if (kill(instance->pid, 0) < 0 && errno == ESRCH)
+			process_gone(mgr, slot, "is gone", now_ms);
+	}
+}
+
+static void drain_ring(struct rte_ring *ring)
+{
+	void *pkts[ONVM_BURST];
+	unsigned count;
+	while ((count = rte_ring_dequeue_burst(ring, pkts, ONVM_BURST, NULL)) > 0)
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)pkts, count);
+}
+
+/* Timeouts of starting and stopping NFs, and the end of draining. */
+static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		uint64_t age_ms = now_ms - bookkeeping->state_since_ms;
+
+		if (instance->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
+			kill(instance->pid, SIGKILL); /* reaped as "exited before registering" */
+			bookkeeping->state_since_ms = now_ms;
+		} else if (instance->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
+			kill(instance->pid, bookkeeping->term_sent ? SIGKILL : SIGTERM);
+			bookkeeping->term_sent = 1;
+			bookkeeping->state_since_ms = now_ms;
+		} else if (instance->state == ONVM_INST_DRAINING && age_ms > MGR_DRAIN_GRACE_MS) {
+			/* The NF is gone, so this thread may read its RX ring. */
+			drain_ring(instance->rx_ring);
+			if (rte_ring_count(instance->tx_ring) == 0) {
+				__atomic_fetch_and(&mgr->active_slots, ~(1ULL << slot),
+						   __ATOMIC_RELEASE);
+				instance->core = -1;
+				set_state(mgr, slot, ONVM_INST_FREE, now_ms);
+			}
+		}
+	}
+}
+
+void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	handle_messages(mgr, now_ms);
+	check_liveness(mgr, now_ms);
+	check_timeouts(mgr, now_ms);
+}
+
+/* "--lcores=5@1,6@0": the NF's lcores, each pinned to a real CPU. */
+static void format_lcores(const struct onvm_mgr *mgr, const struct mgr_slot *bookkeeping,
+			  char *text, size_t size)
+{
+	size_t used = (size_t)snprintf(text, size, "--lcores=");
+	for (unsigned i = 0; i < bookkeeping->nb_cores_held && used < size; i++)
+		used += (size_t)snprintf(text + used, size - used, "%s%u@%u", i ? "," : "",
+					 bookkeeping->cores_held[i],
+					 bookkeeping->cores_held[i] % mgr->nb_cpus);
+}
+
+static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *service,
+		    const struct mgr_slot *bookkeeping)
+{
+	char lcores[128], prefix[96], huge_dir[PATH_MAX + 16], service_id[16];
+	char *argv[SPAWN_MAX_ARGS];
+	int argc = 0;
+
+	format_lcores(mgr, bookkeeping, lcores, sizeof(lcores));
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", mgr->config.file_prefix);
+	snprintf(service_id, sizeof(service_id), "%u", service->id);
+	argv[argc++] = (char *)(uintptr_t)service->exec;
+	argv[argc++] = lcores;
+	argv[argc++] = (char *)(uintptr_t)"--proc-type=secondary";
+	argv[argc++] = prefix;
+	argv[argc++] = (char *)(uintptr_t)"--no-pci";
+	argv[argc++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+	if (mgr->config.huge_dir[0]) {
+		snprintf(huge_dir, sizeof(huge_dir), "--huge-dir=%s", mgr->config.huge_dir);
+		argv[argc++] = huge_dir;
+	}
+	argv[argc++] = (char *)(uintptr_t)"--";
+	argv[argc++] = (char *)(uintptr_t)"-r";
+	argv[argc++] = service_id;
+	argv[argc++] = (char *)(uintptr_t)"-n";
+	argv[argc++] = (char *)(uintptr_t)service->name;
+	argv[argc++] = (char *)(uintptr_t)"--";
+	for (unsigned i = 0; i < service->nb_args; i++)
+		argv[argc++] = service->args[i];
+	argv[argc] = NULL;
+
+	/* Die with the manager rather than linger attached to dead shared memory. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	execv(service->exec, argv);
+	fprintf(stderr, "onvm-mgr: cannot run %s: %s\n", service->exec, strerror(errno));
+	_exit(127);
+}
+
+int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, char *err,
+		 size_t errlen)
+{
+	const struct catalog_service *service = catalog_find(&mgr->catalog, service_id);
+	if (service == NULL) {
+		snprintf(err, errlen, "service %u is not in this host's catalog", service_id);
+		return -1;
+	}
+	if (core_pool_free_count(&mgr->config.nf_cores) < service->cores) {
+		snprintf(err, errlen, "no free core for service %u (needs %u, %u free)",
+			 service_id, service->cores, core_pool_free_count(&mgr->config.nf_cores));
+		return -1;
+	}
+	int slot = find_free_slot(mgr);
+	if (slot < 0) {
+		snprintf(err, errlen, "no free instance slot (%d in use)", ONVM_MAX_INSTANCES);
+		return -1;
+	}
+
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	memset(bookkeeping, 0, sizeof(*bookkeeping));
+	for (unsigned i = 0; i < service->cores; i++)
+		bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
+			(uint16_t)core_pool_take(&mgr->config.nf_cores);
+	bookkeeping->spawned = 1;
+	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
+
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork failed: %s", strerror(errno));
+		release_cores(mgr, (unsigned)slot);
+		return -1;
+	}
+	if (pid == 0)
+		exec_nf(mgr, service, bookkeeping);
+
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	instance->pid = pid;
+	instance->service_id = service_id;
+	instance->core = bookkeeping->cores_held[0];
+	instance->instance_id = 0;
+	snprintf(instance->name, sizeof(instance->name), "%s", service->name);
+	set_state(mgr, (unsigned)slot, ONVM_INST_STARTING, mgr_now_ms());
+	printf("onvm-mgr: spawning %s (service %u) on lcore %d, pid %d\n", service->name,
+	       service_id, instance->core, (int)pid);
+	return slot;
+}
+
+int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, char *err,
+		size_t errlen)
+{
+	struct onvm_instance *instance = find_instance(mgr, instance_id);
+	if (instance == NULL || instance->state != ONVM_INST_RUNNING) {
+		snprintf(err, errlen, "no running instance %u on this host", instance_id);
+		return -1;
+	}
+	struct mgr_slot *bookkeeping = &mgr->slots[instance->slot];
+	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
+	onvm_service_map_remove(&mgr->shm->map, instance->service_id, instance->slot);
+	__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
+	set_state(mgr, instance->slot, ONVM_INST_STOPPING, mgr_now_ms());
+	return 0;
+}
+
+static unsigned live_processes(struct onvm_mgr *mgr)
+{
+	unsigned live = 0;
+	int status;
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		if (instance->state == ONVM_INST_FREE || instance->pid <= 0)
+			continue;
+		if (kill(instance->pid, 0) == 0)
+			live++;
+		else
+			instance->pid = 0;
+	}
+	return live;
+}
+
+void mgr_nf_stop_all(struct onvm_mgr *mgr)
+{
+	mgr->shm->manager_stopping = 1;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+		mgr->shm->instances[slot].stop_requested = 1;
+
+	uint64_t deadline = mgr_now_ms() + MGR_STOP_GRACE_MS;
+	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline)
+		usleep(10000);
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		if (instance->state != ONVM_INST_FREE && instance->pid > 0) {
+			fprintf(stderr, "onvm-mgr: NF pid %d did not stop; killing it\n",
+				(int)instance->pid);
+			kill(instance->pid, SIGKILL);
+		}
+	}
+	deadline = mgr_now_ms() + 1000;
+	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline)
+		usleep(10000);
+}
+
+unsigned mgr_free_cores(const struct onvm_mgr *mgr)
+{
+	return core_pool_free_count(&mgr->config.nf_cores);
+}
+
+unsigned mgr_total_cores(const struct onvm_mgr *mgr)
+{
+	return core_pool_size(&mgr->config.nf_cores);
+}

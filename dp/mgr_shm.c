@@ -1,0 +1,88 @@
+/* mgr_shm.c - create the host's shared memory: pools, rings, instance table. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
+
+#include "mgr.h"
+#include "onvm_service_map.h"
+
+#define MBUF_CACHE_SIZE 256
+#define MSG_POOL_SIZE 1023
+#define MSG_RING_SIZE 1024
+
+static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	/* RX: many senders (the manager's RX thread, other NFs), one reader. */
+	snprintf(name, sizeof(name), ONVM_NF_RX_RING_FMT, slot);
+	instance->rx_ring = rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
+	/* TX: the NF alone writes, the manager's TX thread alone reads. */
+	snprintf(name, sizeof(name), ONVM_NF_TX_RING_FMT, slot);
+	instance->tx_ring = rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (instance->rx_ring == NULL || instance->tx_ring == NULL) {
+		fprintf(stderr, "onvm-mgr: cannot create rings of slot %u: %s\n", slot,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+int mgr_shm_create(struct onvm_mgr *mgr)
+{
+	const struct rte_memzone *zone = rte_memzone_reserve(ONVM_SHM_NAME, sizeof(struct onvm_shared),
+							    rte_socket_id(), 0);
+	if (zone == NULL) {
+		fprintf(stderr, "onvm-mgr: cannot reserve shared memory: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	struct onvm_shared *shm = zone->addr;
+	memset(shm, 0, sizeof(*shm));
+	shm->magic = ONVM_SHM_MAGIC;
+	shm->version = ONVM_SHM_VERSION;
+	shm->manager_pid = getpid();
+	onvm_service_map_init(&shm->map);
+
+	static const struct rte_mbuf_dynfield meta_field = {
+		.name = ONVM_META_DYNFIELD_NAME,
+		.size = sizeof(struct onvm_pkt_meta),
+		.align = __alignof__(struct onvm_pkt_meta),
+	};
+	shm->meta_offset = rte_mbuf_dynfield_register(&meta_field);
+	if (shm->meta_offset < 0) {
+		fprintf(stderr, "onvm-mgr: cannot register packet metadata: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+
+	mgr->pktmbuf_pool = rte_pktmbuf_pool_create(ONVM_PKTMBUF_POOL_NAME, mgr->config.nb_mbufs,
+						    MBUF_CACHE_SIZE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+						    rte_socket_id());
+	mgr->msg_pool = rte_mempool_create(ONVM_MSG_POOL_NAME, MSG_POOL_SIZE,
+					   sizeof(struct onvm_msg), 0, 0, NULL, NULL, NULL, NULL,
+					   rte_socket_id(), 0);
+	mgr->msgq = rte_ring_create(ONVM_MGR_MSG_RING_NAME, MSG_RING_SIZE, rte_socket_id(),
+				    RING_F_SC_DEQ);
+	if (!mgr->pktmbuf_pool || !mgr->msg_pool || !mgr->msgq) {
+		fprintf(stderr, "onvm-mgr: cannot create pools or message ring: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		shm->instances[slot].slot = (uint16_t)slot;
+		shm->instances[slot].core = -1;
+		if (create_instance_rings(&shm->instances[slot], slot) < 0)
+			return -1;
+	}
+	mgr->shm = shm;
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* mgr_stats.c - statistics snapshots, table and counters file (see mgr_stats.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ring.h>
+
+#include "mgr.h"
+#include "mgr_stats.h"
+
+static double rate(uint64_t now, uint64_t before, unsigned period_ms)
+{
+	if (period_ms == 0 || now < before)
+		return 0.0;
+	return (double)(now - before) * 1000.0 / period_ms;
+}
+
+static void collect_ports(struct onvm_mgr *mgr, struct mgr_stats_state *state,
+			  struct mgr_stats_snapshot *snapshot)
+{
+	snapshot->nb_ports = mgr->nb_ports;
+	for (unsigned port = 0; port < mgr->nb_ports; port++) {
+		const struct mgr_port_counters *counters = &mgr->port_counters[port];
+		struct mgr_port_stats *stats = &snapshot->ports[port];
+		stats->port = (uint16_t)port;
+		stats->rx = __atomic_load_n(&counters->rx, __ATOMIC_RELAXED);
+		stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED);
+		stats->drops = __atomic_load_n(&counters->tx_drops, __ATOMIC_RELAXED) +
+			       __atomic_load_n(&counters->no_instance_drops, __ATOMIC_RELAXED);
+		stats->rx_pps = rate(stats->rx, state->ports[port].rx, snapshot->period_ms);
+		stats->tx_pps = rate(stats->tx, state->ports[port].tx, snapshot->period_ms);
+		stats->drop_pps = rate(stats->drops, state->ports[port].drops, snapshot->period_ms);
+		state->ports[port].rx = stats->rx;
+		state->ports[port].tx = stats->tx;
+		state->ports[port].drops = stats->drops;
+	}
+}
+
+static void collect_instance(const struct onvm_instance *instance, struct mgr_stats_state *state,
+			     struct mgr_instance_stats *stats, unsigned period_ms)
+{
+	const struct onvm_nf_counters *counters = &instance->counters;
+	unsigned slot = instance->slot;
+	uint64_t busy_cycles = __atomic_load_n(&counters->busy_cycles, __ATOMIC_RELAXED);
+	uint64_t loop_cycles = __atomic_load_n(&counters->loop_cycles, __ATOMIC_RELAXED);
+
+	/* A reused slot starts from zero: forget the previous instance's counters. */
+	if (state->instances[slot].instance != instance->instance_id)
+		memset(&state->instances[slot], 0, sizeof(state->instances[slot]));
+
+	stats->instance = instance->instance_id;
+	stats->service = instance->service_id;
+	stats->slot = (uint16_t)slot;
+	stats->core = instance->core;
+	stats->pid = instance->pid;
+	stats->state = mgr_instance_state_name(instance->state);
+	snprintf(stats->name, sizeof(stats->name), "%s", instance->name);
+	stats->rx = __atomic_load_n(&counters->rx, __ATOMIC_RELAXED);
+	stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED);
+	stats->drops = __atomic_load_n(&instance->rx_ring_drops, __ATOMIC_RELAXED);
+	stats->rx_pps = rate(stats->rx, state->instances[slot].rx, period_ms);
+	stats->tx_pps = rate(stats->tx, state->instances[slot].tx, period_ms);
+	stats->drop_pps = rate(stats->drops, state->instances[slot].drops, period_ms);
+	stats->ring_fill = (double)rte_ring_count(instance->rx_ring) /
+			   (double)rte_ring_get_capacity(instance->rx_ring);
+
+	uint64_t loop_delta = loop_cycles - state->instances[slot].loop_cycles;
+	uint64_t busy_delta = busy_cycles - state->instances[slot].busy_cycles;
+	stats->busy = loop_delta ? (double)busy_delta / (double)loop_delta : 0.0;
+	if (stats->busy > 1.0)
+		stats->busy = 1.0;
+
+	state->instances[slot].instance = instance->instance_id;
+	state->instances[slot].rx = stats->rx;
+	state->instances[slot].tx = stats->tx;
+	state->instances[slot].drops = stats->drops;
+	state->instances[slot].busy_cycles = busy_cycles;
+	state->instances[slot].loop_cycles = loop_cycles;
+}
+
+void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
+		       struct mgr_stats_snapshot *snapshot)
+{
+	snapshot->seq = ++state->seq;
+	snapshot->ts_ms = now_ms;
+	snapshot->period_ms = state->last_ms ? (unsigned)(now_ms - state->last_ms) : 0;
+	snapshot->free_cores = mgr_free_cores(mgr);
+	snapshot->total_cores = mgr_total_cores(mgr);
+	state->last_ms = now_ms;
+
+	collect_ports(mgr, state, snapshot);
+	snapshot->nb_instances = 0;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct onvm_instance *instance = &mgr->shm->instances[slot];
+		uint32_t instance_state = instance->state;
+		if (instance_state != ONVM_INST_RUNNING && instance_state != ONVM_INST_STOPPING)
+			continue;
+		collect_instance(instance, state, &snapshot->instances[snapshot->nb_instances++],
+				 snapshot->period_ms);
+	}
+}
+
+void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out)
+{
+	fprintf(out, "\n--- stats #%" PRIu64 " (%u ms) free cores %u/%u ---\n", snapshot->seq,
+		snapshot->period_ms, snapshot->free_cores, snapshot->total_cores);
+	fprintf(out, "%-6s %12s %12s %12s\n", "port", "rx pps", "tx pps", "drop pps");
+	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
+		const struct mgr_port_stats *port = &snapshot->ports[i];
+		fprintf(out, "%-6u %12.0f %12.0f %12.0f\n", port->port, port->rx_pps, port->tx_pps,
+			port->drop_pps);
+	}
+	fprintf(out, "%-5s %-4s %-14s %-4s %12s %12s %12s %5s %5s\n", "inst", "svc", "name", "core",
+		"rx pps", "tx pps", "drop pps", "ring", "busy");
+	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
+		const struct mgr_instance_stats *inst = &snapshot->instances[i];
+		fprintf(out, "%-5u %-4u %-14s %-4d %12.0f %12.0f %12.0f %5.2f %5.2f\n",
+			inst->instance, inst->service, inst->name, inst->core, inst->rx_pps,
+			inst->tx_pps, inst->drop_pps, inst->ring_fill, inst->busy);
+	}
+	fflush(out);
+}
+
+int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *path)
+{
+	char temporary[4200];
+	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+	FILE *out = fopen(temporary, "w");
+	if (out == NULL)
+		return -1;
+	fprintf(out, "seq %" PRIu64 " ts_ms %" PRIu64 " free_cores %u total_cores %u\n",
+		snapshot->seq, snapshot->ts_ms, snapshot->free_cores, snapshot->total_cores);
+	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
+		const struct mgr_port_stats *port = &snapshot->ports[i];
+		fprintf(out, "port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", port->port,
+			port->rx, port->tx, port->drops);
+	}
+	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
+		const struct mgr_instance_stats *inst = &snapshot->instances[i];
+		fprintf(out,
+			"instance %u service %u core %d pid %d state %s rx %" PRIu64
+			" tx %" PRIu64 " drops %" PRIu64 " name %s\n",
+			inst->instance, inst->service, inst->core, (int)inst->pid, inst->state,
+			inst->rx, inst->tx, inst->drops, inst->name);
+	}
+	int failed = ferror(out);
+	if (fclose(out) != 0 || failed || rename(temporary, path) != 0) {
+		remove(temporary);
+		return -1;
+	}
+	return 0;
+}

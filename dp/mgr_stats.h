@@ -1,0 +1,74 @@
+/*
+ * mgr_stats.h - per-port and per-instance statistics of one host.
+ *
+ * The hot path only bumps counters; a snapshot turns them into rates over the
+ * last period.  The snapshot is what the stats table, the stats file and the
+ * bus's stats messages are made from.
+ */
+#ifndef MGR_STATS_H
+#define MGR_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "onvm_common.h"
+
+struct onvm_mgr;
+
+struct mgr_port_stats {
+	uint16_t port;
+	uint64_t rx, tx, drops; /* drops: refused by the port, or no instance to serve */
+	double rx_pps, tx_pps, drop_pps;
+};
+
+struct mgr_instance_stats {
+	uint32_t instance;
+	uint16_t service;
+	uint16_t slot;
+	int core;
+	pid_t pid;
+	const char *state;
+	char name[ONVM_NAME_LEN];
+	uint64_t rx, tx, drops; /* drops: its RX ring was full */
+	double rx_pps, tx_pps, drop_pps;
+	double ring_fill; /* 0..1, now */
+	double busy;	  /* 0..1 over the period */
+};
+
+struct mgr_stats_snapshot {
+	uint64_t seq;
+	uint64_t ts_ms;
+	unsigned period_ms; /* actual time since the previous snapshot */
+	unsigned free_cores, total_cores;
+	unsigned nb_ports;
+	struct mgr_port_stats ports[ONVM_MAX_PORTS];
+	unsigned nb_instances;
+	struct mgr_instance_stats instances[ONVM_MAX_INSTANCES];
+};
+
+/* Previous counter values, for rates. */
+struct mgr_stats_state {
+	uint64_t seq;
+	uint64_t last_ms;
+	struct {
+		uint64_t rx, tx, drops;
+	} ports[ONVM_MAX_PORTS];
+	struct {
+		uint32_t instance;
+		uint64_t rx, tx, drops, busy_cycles, loop_cycles;
+	} instances[ONVM_MAX_INSTANCES];
+};
+
+/* Take a snapshot now and remember its counters for the next one. */
+void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
+		       struct mgr_stats_snapshot *snapshot);
+
+/* Human-readable table. */
+void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out);
+
+/* Line-oriented counters file ("port 0 rx N ...", "instance ..."), written
+ * atomically (temporary file + rename) so readers never see half of it. */
+int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *path);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * simple_forward - passes every packet on: to the next service of its chain
+ * (default), to a given service, or out of a given port.
+ *
+ *   simple_forward [EAL args] -- -r SERVICE [-- -d DEST_SERVICE | -p PORT]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "onvm_nflib.h"
+
+struct forward_config {
+	uint8_t action;
+	uint16_t destination;
+};
+
+static void usage(const char *prgname)
+{
+	fprintf(stderr,
+		"usage: %s [EAL args] -- -r SERVICE [-- [-d SERVICE | -p PORT]]\n"
+		"  -d SERVICE  send every packet to this service\n"
+		"  -p PORT     send every packet out of this port\n"
+		"  (neither: the next service of the packet's chain)\n",
+		prgname);
+}
+
+static int parse_args(int argc, char *argv[], struct forward_config *config)
+{
+	int opt;
+	char *end;
+	config->action = ONVM_ACTION_NEXT;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "d:p:h")) != -1) {
+		long value;
+		switch (opt) {
+		case 'd':
+		case 'p':
+			value = strtol(optarg, &end, 10);
+			if (*end || value < 0 || value > UINT16_MAX)
+				return -1;
+			config->action = opt == 'd' ? ONVM_ACTION_TO_SERVICE : ONVM_ACTION_TO_PORT;
+			config->destination = (uint16_t)value;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+static void forward_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
+			   void *ctx)
+{
+	const struct forward_config *config = ctx;
+	(void)nf;
+	(void)pkt;
+	meta->action = config->action;
+	meta->destination = config->destination;
+}
+
+int main(int argc, char *argv[])
+{
+	struct onvm_nf *nf;
+	struct forward_config config;
+	int used = onvm_nflib_init(argc, argv, "simple_forward", &nf);
+	if (used < 0)
+		return used == -EINVAL ? 2 : 1;
+	if (parse_args(argc - used, argv + used, &config) < 0) {
+		usage(argv[0]);
+		onvm_nflib_finish(nf);
+		return 2;
+	}
+	struct onvm_nf_handlers handlers = {.packet = forward_packet, .ctx = &config};
+	onvm_nflib_run(nf, &handlers);
+	onvm_nflib_finish(nf);
+	return 0;
+}

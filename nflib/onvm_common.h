@@ -1,0 +1,158 @@
+/*
+ * onvm_common.h - the shared-memory layout of one host, seen by the manager
+ * (DPDK primary) and its network functions (secondaries).
+ *
+ * The manager creates everything named here at start-up under its EAL
+ * --file-prefix; an NF attaches and looks the objects up by name.  Counters
+ * have exactly one writer each, except the ring-full drop counters, which any
+ * sender bumps with a relaxed atomic add.
+ */
+#ifndef ONVM_COMMON_H
+#define ONVM_COMMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#define ONVM_MAX_INSTANCES 64	/* instance slots per host */
+#define ONVM_MAX_SERVICES 256	/* service ids are 1..ONVM_MAX_SERVICES-1 */
+#define ONVM_MAX_MEMBERS 32	/* instances of one service on one host */
+#define ONVM_MAX_PORTS 16
+#define ONVM_MAX_CHAIN 8	/* services in a port's chain */
+#define ONVM_NF_RING_SIZE 4096	/* per-instance RX and TX ring entries */
+#define ONVM_BURST 32
+#define ONVM_NAME_LEN 32
+
+#define ONVM_SHM_NAME "onvm_shared"
+#define ONVM_PKTMBUF_POOL_NAME "onvm_pktmbuf_pool"
+#define ONVM_MSG_POOL_NAME "onvm_msg_pool"
+#define ONVM_MGR_MSG_RING_NAME "onvm_mgr_msgq"
+#define ONVM_NF_RX_RING_FMT "onvm_nf_%u_rx"
+#define ONVM_NF_TX_RING_FMT "onvm_nf_%u_tx"
+#define ONVM_META_DYNFIELD_NAME "onvm_pkt_meta"
+
+#define ONVM_SHM_MAGIC 0x6f6e766dU /* "onvm" */
+#define ONVM_SHM_VERSION 1
+
+/* What an NF wants done with a packet once it has handled it. */
+enum onvm_action {
+	ONVM_ACTION_DROP = 0,	    /* free the packet */
+	ONVM_ACTION_TO_SERVICE = 1, /* destination = service id */
+	ONVM_ACTION_TO_PORT = 2,    /* destination = port id */
+	ONVM_ACTION_NEXT = 3,	    /* next service of the chain, or its egress port */
+};
+
+/* Per-packet metadata, kept in an mbuf dynamic field. */
+struct onvm_pkt_meta {
+	uint8_t action;	     /* enum onvm_action */
+	uint8_t chain_port;  /* the port whose chain the packet follows */
+	uint8_t chain_pos;   /* index in that chain of the service now handling it */
+	uint8_t flags;
+	uint16_t destination; /* service id or port id, by action */
+	uint16_t reserved;
+	uint32_t flow_hash;
+};
+
+enum onvm_instance_state {
+	ONVM_INST_FREE = 0,
+	ONVM_INST_STARTING, /* spawned, not yet registered */
+	ONVM_INST_RUNNING,
+	ONVM_INST_STOPPING, /* asked to stop, or stopping on its own */
+	ONVM_INST_DRAINING, /* gone; rings being emptied before reuse */
+};
+
+/* Counters written by the NF itself (single writer). */
+struct onvm_nf_counters {
+	uint64_t rx;	      /* packets dequeued from the RX ring */
+	uint64_t tx;	      /* packets passed on (to a ring or a port) */
+	uint64_t act_drop;    /* packets the NF chose to drop */
+	uint64_t tx_drop;     /* packets lost because the next ring was full */
+	uint64_t busy_cycles; /* TSC cycles spent handling packets */
+	uint64_t loop_cycles; /* TSC cycles the loop has run */
+} __rte_cache_aligned;
+
+struct onvm_instance {
+	/* Set by the manager, read by everyone. */
+	volatile uint32_t state; /* enum onvm_instance_state */
+	uint32_t instance_id;	 /* host-unique, never reused while the manager runs */
+	uint16_t service_id;
+	uint16_t slot;
+	int32_t core;	    /* lcore given to the NF */
+	pid_t pid;	    /* the NF's process */
+	volatile uint32_t stop_requested;
+	char name[ONVM_NAME_LEN];
+	struct rte_ring *rx_ring; /* manager or NFs -> this NF */
+	struct rte_ring *tx_ring; /* this NF -> manager (ports) */
+
+	struct onvm_nf_counters counters;
+	/* Packets lost because this instance's RX ring was full; any sender adds. */
+	uint64_t rx_ring_drops __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/*
+ * A service's local members.  Guarded by the service map's sequence counter:
+ * readers retry when it is odd or changed while they read.
+ */
+struct onvm_service_entry {
+	uint16_t count;
+	uint16_t slots[ONVM_MAX_MEMBERS];
+	uint64_t keys[ONVM_MAX_MEMBERS]; /* rendezvous hashing keys (instance ids) */
+};
+
+struct onvm_service_map {
+	volatile uint32_t seq;
+	struct onvm_service_entry services[ONVM_MAX_SERVICES];
+};
+
+struct onvm_port_info {
+	uint16_t chain_len;
+	uint16_t chain[ONVM_MAX_CHAIN]; /* chain[0] is the port's default service */
+	uint16_t egress_port;		/* where NEXT after the last service goes */
+};
+
+struct onvm_shared {
+	uint32_t magic;
+	uint32_t version;
+	pid_t manager_pid;
+	volatile uint32_t manager_stopping;
+	int meta_offset; /* dynamic field offset of struct onvm_pkt_meta */
+	uint16_t nb_ports;
+	struct onvm_port_info ports[ONVM_MAX_PORTS];
+	struct onvm_service_map map;
+	struct onvm_instance instances[ONVM_MAX_INSTANCES];
+};
+
+enum onvm_msg_type {
+	ONVM_MSG_REGISTER = 1,
+	ONVM_MSG_UNREGISTER = 2,
+};
+
+enum onvm_msg_status {
+	ONVM_MSG_PENDING = 0,
+	ONVM_MSG_OK = 1,
+	ONVM_MSG_REFUSED = 2,
+};
+
+/* An NF -> manager request.  The manager answers in place by setting status. */
+struct onvm_msg {
+	uint32_t type;
+	volatile uint32_t status;
+	pid_t pid;
+	uint16_t service_id;
+	int32_t core;
+	uint16_t slot;	/* answer (REGISTER) or subject (UNREGISTER) */
+	uint32_t instance_id;
+	char name[ONVM_NAME_LEN];
+	char error[64];
+};
+
+static inline struct onvm_pkt_meta *onvm_meta(const struct onvm_shared *shm, struct rte_mbuf *pkt)
+{
+	return RTE_MBUF_DYNFIELD(pkt, shm->meta_offset, struct onvm_pkt_meta *);
+}
+
+#endif

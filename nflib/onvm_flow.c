@@ -1,0 +1,90 @@
+/* onvm_flow.c - flow hashing and rendezvous choice (see onvm_flow.h). */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "onvm_flow.h"
+
+#define FLOW_HASH_SEED 0x9e3779b9U
+
+static uint32_t hash_l4_ports(const uint8_t *l4, const uint8_t *end, uint8_t proto, uint32_t hash)
+{
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) && l4 + 4 <= end)
+		hash = rte_hash_crc_4byte(*(const uint32_t *)(const void *)l4, hash);
+	return rte_hash_crc_1byte(proto, hash);
+}
+
+uint32_t onvm_flow_hash_frame(const uint8_t *frame, uint32_t len)
+{
+	const uint8_t *end = frame + len;
+	uint32_t hash = FLOW_HASH_SEED;
+
+	if (len < sizeof(struct rte_ether_hdr))
+		return rte_hash_crc(frame, len, hash);
+
+	const struct rte_ether_hdr *eth = (const void *)frame;
+	uint16_t ether_type = rte_be_to_cpu_16(eth->ether_type);
+	const uint8_t *l3 = frame + sizeof(*eth);
+	if (ether_type == RTE_ETHER_TYPE_VLAN && l3 + 4 <= end) {
+		ether_type = rte_be_to_cpu_16(*(const uint16_t *)(const void *)(l3 + 2));
+		l3 += 4;
+	}
+
+	if (ether_type == RTE_ETHER_TYPE_IPV4 && l3 + sizeof(struct rte_ipv4_hdr) <= end) {
+		const struct rte_ipv4_hdr *ip = (const void *)l3;
+		unsigned header_len = (ip->version_ihl & 0x0f) * 4u;
+		hash = rte_hash_crc_4byte(ip->src_addr, hash);
+		hash = rte_hash_crc_4byte(ip->dst_addr, hash);
+		return hash_l4_ports(l3 + header_len, end, ip->next_proto_id, hash);
+	}
+	if (ether_type == RTE_ETHER_TYPE_IPV6 && l3 + sizeof(struct rte_ipv6_hdr) <= end) {
+		const struct rte_ipv6_hdr *ip6 = (const void *)l3;
+		hash = rte_hash_crc(ip6->src_addr, sizeof(ip6->src_addr), hash);
+		hash = rte_hash_crc(ip6->dst_addr, sizeof(ip6->dst_addr), hash);
+		return hash_l4_ports(l3 + sizeof(*ip6), end, ip6->proto, hash);
+	}
+	/* Not IP: the MAC pair and type are the flow. */
+	return rte_hash_crc(frame, sizeof(struct rte_ether_hdr), hash);
+}
+
+uint32_t onvm_flow_hash(struct rte_mbuf *pkt)
+{
+	if (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		return pkt->hash.rss;
+	return onvm_flow_hash_frame(rte_pktmbuf_mtod(pkt, const uint8_t *), rte_pktmbuf_data_len(pkt));
+}
+
+/* splitmix64's finaliser: cheap, and every input bit reaches every output bit. */
+static inline uint64_t mix64(uint64_t value)
+{
+	value ^= value >> 30;
+	value *= 0xbf58476d1ce4e5b9ULL;
+	value ^= value >> 27;
+	value *= 0x94d049bb133111ebULL;
+	value ^= value >> 31;
+	return value;
+}
+
+uint64_t onvm_rendezvous_score(uint32_t flow_hash, uint64_t member_key)
+{
+	return mix64(mix64(member_key) ^ ((uint64_t)flow_hash * 0x9e3779b97f4a7c15ULL));
+}
+
+int onvm_rendezvous_pick(uint32_t flow_hash, const uint64_t *keys, unsigned count)
+{
+	int best = -1;
+	uint64_t best_score = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t score = onvm_rendezvous_score(flow_hash, keys[i]);
+		if (best < 0 || score > best_score) {
+			best = (int)i;
+			best_score = score;
+		}
+	}
+	return best;
+}

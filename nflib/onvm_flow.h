@@ -1,0 +1,28 @@
+/*
+ * onvm_flow.h - flow hashing and instance choice.
+ *
+ * A packet's flow hash comes from its 5-tuple (or the NIC's RSS hash), and
+ * the instance of a service that serves it is chosen by rendezvous hashing:
+ * each member scores hash(flow, member key) and the highest score wins, so
+ * adding or removing one of n members moves only about 1/n of the flows.
+ */
+#ifndef ONVM_FLOW_H
+#define ONVM_FLOW_H
+
+#include <stdint.h>
+
+struct rte_mbuf;
+
+/* Flow hash of an Ethernet frame held in one buffer (pure). */
+uint32_t onvm_flow_hash_frame(const uint8_t *frame, uint32_t len);
+
+/* Flow hash of a packet: the RSS hash when the port gave one, else the frame's. */
+uint32_t onvm_flow_hash(struct rte_mbuf *pkt);
+
+/* Rendezvous score of one member key for a flow. */
+uint64_t onvm_rendezvous_score(uint32_t flow_hash, uint64_t member_key);
+
+/* Index in keys[] of the member that serves flow_hash, or -1 when count is 0. */
+int onvm_rendezvous_pick(uint32_t flow_hash, const uint64_t *keys, unsigned count);
+
+#endif

@@ -1,0 +1,471 @@
+/* onvm_nflib.c - the network function library (see onvm_nflib.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
+#include <rte_mempool.h>
+
+#include "onvm_backoff.h"
+#include "onvm_nflib.h"
+#include "onvm_pktbuf.h"
+#include "onvm_service_map.h"
+
+#define REGISTER_TIMEOUT_MS 5000
+#define UNREGISTER_TIMEOUT_MS 1000
+#define MANAGER_CHECK_MS 200
+
+struct onvm_nf {
+	struct onvm_shared *shm;
+	struct onvm_instance *instance;
+	struct rte_mempool *pktmbuf_pool;
+	struct rte_mempool *msg_pool;
+	struct rte_ring *manager_msgq;
+	struct onvm_nf_info info;
+	char name[ONVM_NAME_LEN];
+	volatile sig_atomic_t stop;
+
+	/* Packets waiting to be enqueued, one buffer per destination. */
+	struct onvm_slot_buffers to_instance;
+	struct onvm_burst_buffer to_manager;
+};
+
+/* Signals cannot carry a pointer: the one NF of this process. */
+static struct onvm_nf *signal_nf;
+
+static void handle_stop_signal(int signo)
+{
+	(void)signo;
+	if (signal_nf)
+		signal_nf->stop = 1;
+}
+
+static void print_usage(const char *prgname)
+{
+	fprintf(stderr,
+		"usage: %s [EAL args] -- -r SERVICE [-n NAME] [-- app args]\n"
+		"  -r, --service SERVICE  service id to serve (1..%d)\n"
+		"  -n, --name NAME        instance name in reports (default: the program's)\n"
+		"EAL args must make this a secondary of a running onvm-mgr:\n"
+		"  --proc-type=secondary --file-prefix=<the manager's prefix>\n",
+		prgname, ONVM_MAX_SERVICES - 1);
+}
+
+static int parse_service_id(const char *text, uint16_t *service)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || end == text || *end != '\0' || value < 1 || value >= ONVM_MAX_SERVICES)
+		return -1;
+	*service = (uint16_t)value;
+	return 0;
+}
+
+/* Parses "-r SERVICE [-n NAME]" up to an optional "--".  Returns argv entries used or -EINVAL. */
+static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
+{
+	static const struct option long_options[] = {
+		{"service", required_argument, NULL, 'r'},
+		{"name", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int have_service = 0;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+r:n:h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if (parse_service_id(optarg, &nf->info.service_id) < 0) {
+				fprintf(stderr, "nflib: bad service id '%s'\n", optarg);
+				return -EINVAL;
+			}
+			have_service = 1;
+			break;
+		case 'n':
+			snprintf(nf->name, sizeof(nf->name), "%s", optarg);
+			break;
+		default:
+			if (opt == '?')
+				fprintf(stderr, "nflib: unknown or incomplete option '%s'\n",
+					argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (!have_service) {
+		fprintf(stderr, "nflib: a service id (-r SERVICE) is required\n");
+		return -EINVAL;
+	}
+	/* getopt stops after "--" or at the first non-option; both end our part. */
+	return optind - 1;
+}
+
+static int attach_shared_memory(struct onvm_nf *nf)
+{
+	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
+	if (zone == NULL) {
+		fprintf(stderr, "nflib: no manager shared memory '%s' (is onvm-mgr running "
+				"with this --file-prefix?)\n",
+			ONVM_SHM_NAME);
+		return -ENOENT;
+	}
+	nf->shm = zone->addr;
+	if (nf->shm->magic != ONVM_SHM_MAGIC || nf->shm->version != ONVM_SHM_VERSION) {
+		fprintf(stderr, "nflib: shared memory has the wrong magic or version\n");
+		return -EPROTO;
+	}
+	nf->pktmbuf_pool = rte_mempool_lookup(ONVM_PKTMBUF_POOL_NAME);
+	nf->msg_pool = rte_mempool_lookup(ONVM_MSG_POOL_NAME);
+	nf->manager_msgq = rte_ring_lookup(ONVM_MGR_MSG_RING_NAME);
+	if (!nf->pktmbuf_pool || !nf->msg_pool || !nf->manager_msgq) {
+		fprintf(stderr, "nflib: manager pools or message ring missing\n");
+		return -ENOENT;
+	}
+	/* The manager registered the field; the lookup gives this process its offset. */
+	if (rte_mbuf_dynfield_lookup(ONVM_META_DYNFIELD_NAME, NULL) != nf->shm->meta_offset) {
+		fprintf(stderr, "nflib: packet metadata field not found\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Send a message and wait for the manager's answer, up to timeout_ms.  The
+ * message stays ours to free either way, except on timeout: then the manager
+ * may still write to it, so it is left to the pool's owner. */
+static int send_message(struct onvm_nf *nf, struct onvm_msg *msg, unsigned timeout_ms)
+{
+	msg->status = ONVM_MSG_PENDING;
+	if (rte_ring_enqueue(nf->manager_msgq, msg) != 0)
+		return -EBUSY;
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * timeout_ms / 1000;
+	struct onvm_backoff backoff = {0};
+	while (__atomic_load_n(&msg->status, __ATOMIC_ACQUIRE) == ONVM_MSG_PENDING) {
+		if (rte_get_timer_cycles() > deadline)
+			return -ETIMEDOUT;
+		onvm_backoff_idle(&backoff);
+	}
+	return 0;
+}
+
+static int register_instance(struct onvm_nf *nf)
+{
+	struct onvm_msg *msg;
+	if (rte_mempool_get(nf->msg_pool, (void **)&msg) != 0)
+		return -ENOMEM;
+	memset(msg, 0, sizeof(*msg));
+	msg->type = ONVM_MSG_REGISTER;
+	msg->pid = getpid();
+	msg->service_id = nf->info.service_id;
+	msg->core = (int32_t)rte_lcore_id();
+	snprintf(msg->name, sizeof(msg->name), "%s", nf->name);
+
+	int ret = send_message(nf, msg, REGISTER_TIMEOUT_MS);
+	if (ret == -ETIMEDOUT) {
+		fprintf(stderr, "nflib: the manager did not answer the registration\n");
+		return ret;
+	}
+	if (ret == 0 && msg->status != ONVM_MSG_OK) {
+		fprintf(stderr, "nflib: registration refused: %s\n", msg->error);
+		ret = -EPERM;
+	}
+	if (ret == 0) {
+		nf->info.slot = msg->slot;
+		nf->info.instance_id = msg->instance_id;
+		nf->info.core = msg->core;
+		nf->instance = &nf->shm->instances[msg->slot];
+	}
+	rte_mempool_put(nf->msg_pool, msg);
+	return ret;
+}
+
+int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
+{
+	const char *prgname = argc > 0 ? argv[0] : nf_name;
+	struct onvm_nf *nf = calloc(1, sizeof(*nf));
+	if (nf == NULL)
+		return -ENOMEM;
+	snprintf(nf->name, sizeof(nf->name), "%s", nf_name);
+
+	int eal_used = rte_eal_init(argc, argv);
+	if (eal_used < 0) {
+		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
+		print_usage(prgname);
+		free(nf);
+		return -EINVAL;
+	}
+	if (rte_eal_process_type() != RTE_PROC_SECONDARY) {
+		fprintf(stderr, "nflib: an NF must run as a secondary (--proc-type=secondary)\n");
+		rte_eal_cleanup();
+		free(nf);
+		return -EINVAL;
+	}
+	argc -= eal_used;
+	argv += eal_used;
+	int nf_used = parse_nflib_args(nf, argc, argv);
+	if (nf_used < 0) {
+		print_usage(prgname);
+		rte_eal_cleanup();
+		free(nf);
+		return nf_used;
+	}
+
+	int ret = attach_shared_memory(nf);
+	if (ret == 0)
+		ret = register_instance(nf);
+	if (ret < 0) {
+		rte_eal_cleanup();
+		free(nf);
+		return ret;
+	}
+
+	signal_nf = nf;
+	struct sigaction action = {.sa_handler = handle_stop_signal};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+
+	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
+	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
+	fflush(stdout);
+	*nf_out = nf;
+
+	/* The app's arguments follow; argv[used] becomes its argv[0]. */
+	int used = eal_used + nf_used;
+	argv[nf_used] = (char *)(uintptr_t)prgname;
+	return used;
+}
+
+static inline void counter_add(uint64_t *counter, uint64_t amount)
+{
+	/* Single writer: a plain load and an untorn store are enough. */
+	__atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
+}
+
+static void flush_to_manager(struct onvm_nf *nf)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_manager;
+	unsigned sent = rte_ring_enqueue_burst(nf->instance->tx_ring, (void **)buffer->pkts,
+					       buffer->count, NULL);
+	if (sent < buffer->count) {
+		rte_pktmbuf_free_bulk(&buffer->pkts[sent], buffer->count - sent);
+		counter_add(&nf->instance->counters.tx_drop, buffer->count - sent);
+	}
+	counter_add(&nf->instance->counters.tx, sent);
+	buffer->count = 0;
+}
+
+static void count_flush(struct onvm_nf *nf, const struct onvm_flush_result *result)
+{
+	if (result->sent)
+		counter_add(&nf->instance->counters.tx, result->sent);
+	if (result->lost)
+		counter_add(&nf->instance->counters.tx_drop, result->lost);
+}
+
+static void flush_all(struct onvm_nf *nf)
+{
+	struct onvm_flush_result result = {0};
+	onvm_slot_flush_all(nf->shm, &nf->to_instance, &result);
+	count_flush(nf, &result);
+	if (nf->to_manager.count)
+		flush_to_manager(nf);
+}
+
+static void queue_to_instance(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *pkt)
+{
+	struct onvm_flush_result result = {0};
+	onvm_slot_queue(nf->shm, &nf->to_instance, slot, pkt, &result);
+	count_flush(nf, &result);
+}
+
+static void queue_to_manager(struct onvm_nf *nf, struct rte_mbuf *pkt)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_manager;
+	buffer->pkts[buffer->count++] = pkt;
+	if (buffer->count == ONVM_BURST)
+		flush_to_manager(nf);
+}
+
+/* Resolve NEXT into a service or a port, following the packet's chain. */
+static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *meta)
+{
+	const struct onvm_port_info *port = &shm->ports[meta->chain_port % ONVM_MAX_PORTS];
+	unsigned next = meta->chain_pos + 1u;
+	if (next < port->chain_len) {
+		meta->chain_pos = (uint8_t)next;
+		meta->action = ONVM_ACTION_TO_SERVICE;
+		meta->destination = port->chain[next];
+	} else {
+		meta->action = ONVM_ACTION_TO_PORT;
+		meta->destination = port->egress_port;
+	}
+}
+
+static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
+{
+	struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkt);
+
+	if (meta->action == ONVM_ACTION_NEXT)
+		resolve_next(nf->shm, meta);
+	switch (meta->action) {
+	case ONVM_ACTION_TO_SERVICE: {
+		int slot = onvm_service_map_pick(&nf->shm->map, meta->destination, meta->flow_hash);
+		if (slot < 0)
+			break;
+		queue_to_instance(nf, (unsigned)slot, pkt);
+		return 1;
+	}
+	case ONVM_ACTION_TO_PORT:
+		if (meta->destination >= nf->shm->nb_ports)
+			break;
+		queue_to_manager(nf, pkt);
+		return 1;
+	case ONVM_ACTION_DROP:
+		counter_add(&nf->instance->counters.act_drop, 1);
+		rte_pktmbuf_free(pkt);
+		return 0;
+	default:
+		break;
+	}
+	/* Nowhere to go: no instance of the service, or a bad port or action. */
+	counter_add(&nf->instance->counters.tx_drop, 1);
+	rte_pktmbuf_free(pkt);
+	return 0;
+}
+
+unsigned onvm_nflib_send(struct onvm_nf *nf, struct rte_mbuf **pkts, unsigned count)
+{
+	unsigned sent = 0;
+	for (unsigned i = 0; i < count; i++)
+		sent += (unsigned)dispatch_one(nf, pkts[i]);
+	flush_all(nf);
+	return sent;
+}
+
+static int manager_alive(const struct onvm_nf *nf)
+{
+	if (nf->shm->manager_stopping || nf->instance->stop_requested)
+		return 0;
+	return kill(nf->shm->manager_pid, 0) == 0 || errno != ESRCH;
+}
+
+int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
+{
+	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_backoff backoff = {0};
+	struct onvm_nf_counters *counters = &nf->instance->counters;
+	const uint64_t check_interval = rte_get_tsc_hz() * MANAGER_CHECK_MS / 1000;
+	uint64_t last_tsc = rte_rdtsc();
+	uint64_t next_check = last_tsc + check_interval;
+
+	while (!nf->stop) {
+		int did_work = handlers->tick ? handlers->tick(nf, handlers->ctx) : 0;
+		unsigned received = rte_ring_dequeue_burst(nf->instance->rx_ring, (void **)pkts,
+							   ONVM_BURST, NULL);
+		if (received) {
+			counter_add(&counters->rx, received);
+			for (unsigned i = 0; i < received; i++) {
+				struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkts[i]);
+				if (handlers->packet)
+					handlers->packet(nf, pkts[i], meta, handlers->ctx);
+				else
+					meta->action = ONVM_ACTION_DROP;
+				dispatch_one(nf, pkts[i]);
+			}
+			flush_all(nf);
+		}
+
+		uint64_t now = rte_rdtsc();
+		if (received || did_work) {
+			counter_add(&counters->busy_cycles, now - last_tsc);
+			onvm_backoff_reset(&backoff);
+		} else {
+			onvm_backoff_idle(&backoff);
+			now = rte_rdtsc();
+		}
+		counter_add(&counters->loop_cycles, now - last_tsc);
+		last_tsc = now;
+
+		if (now > next_check || nf->instance->stop_requested) {
+			next_check = now + check_interval;
+			if (!manager_alive(nf))
+				nf->stop = 1;
+		}
+	}
+	flush_all(nf);
+	return 0;
+}
+
+void onvm_nflib_stop(struct onvm_nf *nf)
+{
+	nf->stop = 1;
+}
+
+int onvm_nflib_stopping(const struct onvm_nf *nf)
+{
+	return nf->stop != 0;
+}
+
+void onvm_nflib_finish(struct onvm_nf *nf)
+{
+	if (nf == NULL)
+		return;
+	struct onvm_msg *msg;
+	if (!nf->shm->manager_stopping && rte_mempool_get(nf->msg_pool, (void **)&msg) == 0) {
+		memset(msg, 0, sizeof(*msg));
+		msg->type = ONVM_MSG_UNREGISTER;
+		msg->pid = getpid();
+		msg->slot = nf->info.slot;
+		msg->instance_id = nf->info.instance_id;
+		if (send_message(nf, msg, UNREGISTER_TIMEOUT_MS) != -ETIMEDOUT)
+			rte_mempool_put(nf->msg_pool, msg);
+	}
+	printf("nflib: %s instance %u stopped: rx %" PRIu64 " tx %" PRIu64 "\n", nf->name,
+	       nf->info.instance_id, nf->instance->counters.rx, nf->instance->counters.tx);
+	signal_nf = NULL;
+	rte_eal_cleanup();
+	free(nf);
+}
+
+const struct onvm_nf_info *onvm_nflib_info(const struct onvm_nf *nf)
+{
+	return &nf->info;
+}
+
+struct rte_mempool *onvm_nflib_pktmbuf_pool(const struct onvm_nf *nf)
+{
+	return nf->pktmbuf_pool;
+}
+
+struct onvm_pkt_meta *onvm_nflib_meta(const struct onvm_nf *nf, struct rte_mbuf *pkt)
+{
+	return onvm_meta(nf->shm, pkt);
+}
+
+const struct onvm_nf_counters *onvm_nflib_counters(const struct onvm_nf *nf)
+{
+	return &nf->instance->counters;
+}
+
+int onvm_nflib_chain_position(const struct onvm_nf *nf, uint16_t port, uint16_t service)
+{
+	if (port >= nf->shm->nb_ports)
+		return -1;
+	const struct onvm_port_info *info = &nf->shm->ports[port];
+	for (unsigned i = 0; i < info->chain_len; i++)
+		if (info->chain[i] == service)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,69 @@
+/*
+ * onvm_pktbuf.h - per-destination packet buffers for the hot path.
+ *
+ * Senders (the manager's RX thread, NFs) collect packets per destination
+ * instance and enqueue them a burst at a time.  Packets the destination ring
+ * refuses are freed and counted on the destination as ring-full drops.
+ */
+#ifndef ONVM_PKTBUF_H
+#define ONVM_PKTBUF_H
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "onvm_common.h"
+
+struct onvm_burst_buffer {
+	uint16_t count;
+	struct rte_mbuf *pkts[ONVM_BURST];
+};
+
+struct onvm_slot_buffers {
+	uint64_t pending; /* bit per slot with a non-empty buffer */
+	struct onvm_burst_buffer slot[ONVM_MAX_INSTANCES];
+};
+
+struct onvm_flush_result {
+	unsigned sent;
+	unsigned lost;
+};
+
+static inline void onvm_slot_flush(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				   unsigned slot, struct onvm_flush_result *result)
+{
+	struct onvm_burst_buffer *buffer = &buffers->slot[slot];
+	struct onvm_instance *target = &shm->instances[slot];
+	unsigned sent = rte_ring_enqueue_burst(target->rx_ring, (void **)buffer->pkts,
+					       buffer->count, NULL);
+	if (unlikely(sent < buffer->count)) {
+		unsigned lost = buffer->count - sent;
+		rte_pktmbuf_free_bulk(&buffer->pkts[sent], lost);
+		__atomic_fetch_add(&target->rx_ring_drops, lost, __ATOMIC_RELAXED);
+		result->lost += lost;
+	}
+	result->sent += sent;
+	buffer->count = 0;
+	buffers->pending &= ~(1ULL << slot);
+}
+
+static inline void onvm_slot_queue(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				   unsigned slot, struct rte_mbuf *pkt,
+				   struct onvm_flush_result *result)
+{
+	struct onvm_burst_buffer *buffer = &buffers->slot[slot];
+	buffer->pkts[buffer->count++] = pkt;
+	buffers->pending |= 1ULL << slot;
+	if (buffer->count == ONVM_BURST)
+		onvm_slot_flush(shm, buffers, slot, result);
+}
+
+static inline void onvm_slot_flush_all(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				       struct onvm_flush_result *result)
+{
+	while (buffers->pending) {
+		unsigned slot = (unsigned)__builtin_ctzll(buffers->pending);
+		onvm_slot_flush(shm, buffers, slot, result);
+	}
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* onvm_service_map.c - seqlock-guarded service map (see onvm_service_map.h). */
+#include <string.h>
+
+#include "onvm_flow.h"
+#include "onvm_service_map.h"
+
+void onvm_service_map_init(struct onvm_service_map *map)
+{
+	memset(map, 0, sizeof(*map));
+}
+
+static void write_begin(struct onvm_service_map *map)
+{
+	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void write_end(struct onvm_service_map *map)
+{
+	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
+}
+
+static int service_valid(uint16_t service)
+{
+	return service > 0 && service < ONVM_MAX_SERVICES;
+}
+
+int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_t slot,
+			 uint64_t key)
+{
+	if (!service_valid(service))
+		return -1;
+	struct onvm_service_entry *entry = &map->services[service];
+	if (entry->count >= ONVM_MAX_MEMBERS)
+		return -1;
+	write_begin(map);
+	entry->slots[entry->count] = slot;
+	entry->keys[entry->count] = key;
+	entry->count++;
+	write_end(map);
+	return 0;
+}
+
+int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint16_t slot)
+{
+	if (!service_valid(service))
+		return -1;
+	struct onvm_service_entry *entry = &map->services[service];
+	for (unsigned i = 0; i < entry->count; i++) {
+		if (entry->slots[i] != slot)
+			continue;
+		unsigned last = entry->count - 1u;
+		write_begin(map);
+		entry->slots[i] = entry->slots[last];
+		entry->keys[i] = entry->keys[last];
+		entry->count--;
+		write_end(map);
+		return 0;
+	}
+	return -1;
+}
+
+int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
+			  uint32_t flow_hash)
+{
+	if (!service_valid(service))
+		return -1;
+	const struct onvm_service_entry *entry = &map->services[service];
+	uint32_t seq;
+	int slot;
+
+	do {
+		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
+		unsigned count = entry->count;
+		if (count > ONVM_MAX_MEMBERS)
+			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
+		int index = onvm_rendezvous_pick(flow_hash, entry->keys, count);
+		slot = index < 0 ? -1 : entry->slots[index];
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
+	return slot;
+}
+
+unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service)
+{
+	if (!service_valid(service))
+		return 0;
+	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,31 @@
+/*
+ * onvm_service_map.h - the service -> local instances map in shared memory.
+ *
+ * One writer (the manager's control thread) and many readers (the manager's
+ * RX thread, NFs sending to a service).  A sequence counter makes readers
+ * retry instead of locking: it is odd while the writer is changing the map.
+ */
+#ifndef ONVM_SERVICE_MAP_H
+#define ONVM_SERVICE_MAP_H
+
+#include <stdint.h>
+
+#include "onvm_common.h"
+
+void onvm_service_map_init(struct onvm_service_map *map);
+
+/* Writer side.  Return 0, or -1 when the service id is out of range, the
+ * service is full, or (remove) the slot is not a member. */
+int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_t slot,
+			 uint64_t key);
+int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint16_t slot);
+
+/* Reader side: the slot of the instance that serves flow_hash, or -1 when the
+ * service has no instance. */
+int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
+			  uint32_t flow_hash);
+
+/* Reader side: how many local instances the service has now. */
+unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service);
+
+#endif

@@ -1,0 +1,149 @@
+# lib.sh - helpers for integration tests: real managers, NFs and brokers.
+#
+# Each test sources this file, calls onvm_test_init NAME, and registers what
+# it starts; onvm_cleanup (run on exit) stops processes, removes interfaces
+# and hugepage files of the test's own --file-prefix.
+set -u
+
+ONVM_BUILD=${ONVM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+ONVM_SRC=${ONVM_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export LSAN_OPTIONS="suppressions=$ONVM_SRC/tests/sanitizer/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+ONVM_PIDS=()
+ONVM_LINKS=()
+ONVM_FAILED=0
+
+onvm_log() { printf '[%s] %s\n' "$ONVM_TEST" "$*"; }
+
+fail() {
+	onvm_log "FAIL: $*"
+	ONVM_FAILED=1
+	exit 1
+}
+
+onvm_test_init() {
+	ONVM_TEST=$1
+	ONVM_PREFIX="onvmt_${ONVM_TEST}_$$"
+	ONVM_TMP=$(mktemp -d "/tmp/onvm_${ONVM_TEST}.XXXXXX")
+	trap onvm_cleanup EXIT
+	[[ $(id -u) -eq 0 ]] || fail "integration tests need root (hugepages, veth)"
+	local free
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	[[ ${free:-0} -ge 128 ]] || fail "need >= 128 free 2 MiB hugepages (have ${free:-0}); run dp/setup-host.sh"
+}
+
+# Run a command in the background, logging to $ONVM_TMP/<name>.log; sets LAST_PID.
+onvm_spawn() {
+	local name=$1
+	shift
+	"$@" >"$ONVM_TMP/$name.log" 2>&1 &
+	LAST_PID=$!
+	ONVM_PIDS+=("$LAST_PID")
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
+wait_for() {
+	local seconds=$1 what=$2
+	shift 2
+	local deadline=$((SECONDS + seconds))
+	until "$@"; do
+		if ((SECONDS >= deadline)); then
+			fail "timed out after ${seconds}s waiting for: $what"
+		fi
+		sleep 0.05
+	done
+}
+
+# Start a manager: onvm_start_mgr NAME EAL_ARGS... -- MGR_ARGS...; sets MGR_PID, MGR_STATS.
+onvm_start_mgr() {
+	local name=$1
+	shift
+	MGR_STATS="$ONVM_TMP/$name.stats"
+	MGR_LOG="$ONVM_TMP/$name.log"
+	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" --file-prefix="$ONVM_PREFIX" "$@" \
+		-f "$MGR_STATS" -q -t 100
+	MGR_PID=$LAST_PID
+	wait_for 20 "manager $name up" grep -q "onvm-mgr: up" "$MGR_LOG"
+}
+
+# stat FILE port|instance ID FIELD: a counter from a manager's stats file.
+stat() {
+	awk -v kind="$2" -v id="$3" -v field="$4" '
+		$1 == kind && $2 == id { for (i = 3; i < NF; i += 2) if ($i == field) { print $(i + 1); exit } }
+	' "$1" 2>/dev/null
+}
+
+# Instances of a service in a stats file, one id a line.
+instances_of() {
+	awk -v service="$2" '$1 == "instance" && $4 == service { print $2 }' "$1" 2>/dev/null
+}
+
+stat_header() {
+	awk -v field="$2" 'NR == 1 { for (i = 1; i < NF; i += 2) if ($i == field) print $(i + 1) }' "$1" 2>/dev/null
+}
+
+# A veth pair with IPv6 off so the kernel stays quiet on it.
+onvm_veth() {
+	local a=$1 b=$2
+	ip link del "$a" 2>/dev/null || true
+	ip link add "$a" type veth peer name "$b" || fail "cannot create veth $a/$b"
+	ONVM_LINKS+=("$a")
+	for link in "$a" "$b"; do
+		sysctl -qw "net.ipv6.conf.$link.disable_ipv6=1" 2>/dev/null || true
+		ip link set "$link" up
+	done
+}
+
+onvm_remove_hugepage_files() {
+	rm -f /dev/hugepages/"${ONVM_PREFIX}"map_* 2>/dev/null
+	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" 2>/dev/null
+}
+
+onvm_cleanup() {
+	local status=$?
+	local pid
+	for pid in "${ONVM_PIDS[@]}"; do
+		kill -INT "$pid" 2>/dev/null
+	done
+	local deadline=$((SECONDS + 5))
+	for pid in "${ONVM_PIDS[@]}"; do
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	local link
+	for link in "${ONVM_LINKS[@]}"; do ip link del "$link" 2>/dev/null; done
+	onvm_remove_hugepage_files
+	if ((status != 0 || ONVM_FAILED)); then
+		onvm_log "logs in $ONVM_TMP:"
+		local log
+		for log in "$ONVM_TMP"/*.log; do
+			[[ -f $log ]] || continue
+			echo "----- $log (last 30 lines)"
+			tail -n 30 "$log"
+		done
+	else
+		rm -rf "$ONVM_TMP"
+		onvm_log "PASS"
+	fi
+	exit $status
+}
+
+# A catalog naming the example NFs: onvm_catalog FILE [slow_thing cycles].
+onvm_catalog() {
+	cat >"$1" <<JSON
+{"services": [
+  {"id": 1, "name": "bounce", "exec": "$ONVM_BUILD/examples/bounce"},
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "${2:-2000}"]},
+  {"id": 3, "name": "simple_forward", "exec": "$ONVM_BUILD/examples/simple_forward"},
+  {"id": 4, "name": "forward_b", "exec": "$ONVM_BUILD/examples/simple_forward"},
+  {"id": 5, "name": "monitor", "exec": "$ONVM_BUILD/examples/monitor", "args": ["-e", "0"]}
+]}
+JSON
+}
+
+# Secondary EAL arguments for an NF started by hand on lcore $1.
+onvm_nf_eal() {
+	echo "--lcores=$1@$(($1 % $(nproc))) --proc-type=secondary --file-prefix=$ONVM_PREFIX --no-pci --log-level=lib.eal:warning"
+}
