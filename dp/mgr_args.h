@@ -21,7 +21,7 @@
 #define MGR_MAX_START 64
 #define MGR_DEFAULT_STATS_PERIOD_MS 1000
 #define MGR_MIN_STATS_PERIOD_MS 100
-#define MGR_DEFAULT_PREFIX "rte"
+#define MGR_DEFAULT_PREFIX "onvm"
 
 struct mgr_chain_config {
 	int set;

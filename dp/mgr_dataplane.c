@@ -46,18 +46,19 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 	unsigned unserved = 0;
 	struct onvm_flush_result result = {0};
 
+	/* The metadata lives in the mbuf's second cache line: fetch them all first. */
+	for (unsigned i = 0; i < received; i++)
+		rte_prefetch0(onvm_meta(shm, pkts[i]));
 	for (unsigned i = 0; i < received; i++) {
-		if (i + 1 < received)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		struct rte_mbuf *pkt = pkts[i];
 		struct onvm_pkt_meta *meta = onvm_meta(shm, pkt);
 		meta->action = ONVM_ACTION_TO_SERVICE;
 		meta->destination = service;
 		meta->chain_port = (uint8_t)port;
 		meta->chain_pos = 0;
-		meta->flags = 0;
-		meta->flow_hash = onvm_flow_hash(pkt);
-		int slot = onvm_service_map_pick(&shm->map, service, meta->flow_hash);
+		meta->flags = (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
+		meta->flow_hash = pkt->hash.rss;
+		int slot = onvm_service_map_pick_pkt(&shm->map, service, pkt, meta);
 		if (unlikely(slot < 0)) {
 			rte_pktmbuf_free(pkt);
 			unserved++;
@@ -83,7 +84,11 @@ static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer
 	buffer->count = 0;
 }
 
-static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
+/* Up to this many bursts from one NF per turn: RX brings a burst per port per
+ * turn, so TX must be able to take more than one from an NF to keep up. */
+#define TX_BURSTS_PER_SLOT 4
+
+static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
 	struct onvm_shared *shm = mgr->shm;
@@ -101,6 +106,17 @@ static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned s
 			tx_flush_port(mgr, buffer, port);
 	}
 	return count;
+}
+
+static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
+{
+	unsigned total = 0, count;
+	unsigned bursts = 0;
+	do {
+		count = tx_slot_burst(mgr, state, slot);
+		total += count;
+	} while (count == ONVM_BURST && ++bursts < TX_BURSTS_PER_SLOT);
+	return total;
 }
 
 static unsigned rx_all(struct onvm_mgr *mgr, struct rx_state *state)

@@ -197,7 +197,7 @@ static int generate(struct onvm_nf *nf, void *ctx)
 		meta->destination = gen->destination;
 		meta->chain_port = (uint8_t)gen->port;
 		meta->chain_pos = (uint8_t)(gen->chain_pos < 0 ? 0 : gen->chain_pos);
-		meta->flags = 0;
+		meta->flags = ONVM_META_F_HASHED;
 		meta->flow_hash = onvm_flow_hash(pkts[i]);
 	}
 	gen->offered += pending;

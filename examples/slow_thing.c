@@ -1,9 +1,10 @@
 /*
- * slow_thing - spends a set number of CPU cycles on every packet, then passes
- * it to the next service of its chain.  The NF that overloads in the scaling
- * demo: at C cycles per packet one instance carries about CPU_HZ / C pps.
+ * slow_thing - the NF that overloads in the scaling demo.  Each packet costs
+ * it a set number of CPU cycles (-c), and it can be capped at a packet rate
+ * (-R), which models an NF with a fixed capacity per instance however many
+ * CPUs the machine has.  Packets go on to the next service of their chain.
  *
- *   slow_thing [EAL args] -- -r SERVICE [-- -c CYCLES]
+ *   slow_thing [EAL args] -- -r SERVICE [-- [-c CYCLES] [-R MAX_PPS]]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,14 @@
 
 #define DEFAULT_CYCLES 2000
 
+struct slow_thing {
+	uint64_t cycles_per_packet;
+	uint64_t max_pps;    /* 0: no cap */
+	uint64_t hz;
+	uint64_t tokens;     /* packets it may take now */
+	uint64_t last_refill;
+};
+
 static void busy_wait_cycles(uint64_t cycles)
 {
 	uint64_t end = rte_rdtsc() + cycles;
@@ -27,40 +36,78 @@ static void busy_wait_cycles(uint64_t cycles)
 static void slow_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
 			void *ctx)
 {
+	const struct slow_thing *slow = ctx;
 	(void)nf;
 	(void)pkt;
-	busy_wait_cycles(*(const uint64_t *)ctx);
+	busy_wait_cycles(slow->cycles_per_packet);
 	meta->action = ONVM_ACTION_NEXT;
+}
+
+/* Token bucket: max_pps tokens a second, at most a burst's worth saved up. */
+static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
+{
+	struct slow_thing *slow = ctx;
+	(void)nf;
+	if (slow->max_pps == 0)
+		return ONVM_BURST;
+	uint64_t now = rte_rdtsc();
+	uint64_t earned = (now - slow->last_refill) * slow->max_pps / slow->hz;
+	if (earned > 0) {
+		slow->tokens = RTE_MIN(slow->tokens + earned, (uint64_t)ONVM_BURST);
+		/* Keep the fraction of a token not yet earned. */
+		slow->last_refill += earned * slow->hz / slow->max_pps;
+		if (now - slow->last_refill > slow->hz / 100)
+			slow->last_refill = now; /* long idle: do not save up */
+	}
+	unsigned budget = (unsigned)slow->tokens;
+	slow->tokens = 0;
+	return budget;
+}
+
+static int parse_args(int argc, char *argv[], struct slow_thing *slow)
+{
+	int opt;
+	char *end;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "c:R:")) != -1) {
+		if (opt != 'c' && opt != 'R')
+			return -1;
+		unsigned long long value = strtoull(optarg, &end, 10);
+		if (*end || optarg[0] == '-' || value > 100000000ULL)
+			return -1;
+		if (opt == 'c')
+			slow->cycles_per_packet = value;
+		else
+			slow->max_pps = value;
+	}
+	return optind == argc ? 0 : -1;
 }
 
 int main(int argc, char *argv[])
 {
 	struct onvm_nf *nf;
-	uint64_t cycles = DEFAULT_CYCLES;
+	struct slow_thing slow = {.cycles_per_packet = DEFAULT_CYCLES};
 	int used = onvm_nflib_init(argc, argv, "slow_thing", &nf);
 	if (used < 0)
 		return used == -EINVAL ? 2 : 1;
-
-	int opt;
-	char *end;
-	argc -= used;
-	argv += used;
-	optind = 1;
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		unsigned long long value = opt == 'c' ? strtoull(optarg, &end, 10) : 0;
-		if (opt != 'c' || *end || value > 100000000ULL) {
-			fprintf(stderr, "usage: slow_thing [EAL args] -- -r SERVICE [-- -c CYCLES]\n"
-					"  -c CYCLES  busy cycles per packet (default %d)\n",
-				DEFAULT_CYCLES);
-			onvm_nflib_finish(nf);
-			return 2;
-		}
-		cycles = value;
+	if (parse_args(argc - used, argv + used, &slow) < 0) {
+		fprintf(stderr, "usage: slow_thing [EAL args] -- -r SERVICE [-- [-c CYCLES] "
+				"[-R MAX_PPS]]\n"
+				"  -c CYCLES   busy cycles per packet (default %d)\n"
+				"  -R MAX_PPS  take at most MAX_PPS packets a second (default: no cap)\n",
+			DEFAULT_CYCLES);
+		onvm_nflib_finish(nf);
+		return 2;
 	}
-	printf("slow_thing: %llu cycles per packet (about %.0f pps on one core)\n",
-	       (unsigned long long)cycles,
-	       cycles ? (double)rte_get_tsc_hz() / (double)cycles : 0.0);
-	struct onvm_nf_handlers handlers = {.packet = slow_packet, .ctx = &cycles};
+	slow.hz = rte_get_tsc_hz();
+	slow.last_refill = rte_rdtsc();
+	double cpu_pps = slow.cycles_per_packet ? (double)slow.hz / (double)slow.cycles_per_packet
+						: 0.0;
+	printf("slow_thing: %llu cycles per packet (%.0f pps on a core of its own), cap %llu pps\n",
+	       (unsigned long long)slow.cycles_per_packet, cpu_pps,
+	       (unsigned long long)slow.max_pps);
+	struct onvm_nf_handlers handlers = {
+		.packet = slow_packet, .budget = slow_budget, .ctx = &slow};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

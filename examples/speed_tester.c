@@ -70,6 +70,7 @@ static int seed_packets(struct onvm_nf *nf, struct tester *tester)
 				stamp(pkts[i]);
 			struct onvm_pkt_meta *meta = onvm_nflib_meta(nf, pkts[i]);
 			memset(meta, 0, sizeof(*meta));
+			meta->flags = ONVM_META_F_HASHED;
 			meta->action = ONVM_ACTION_TO_SERVICE;
 			meta->destination = tester->destination;
 			meta->flow_hash = onvm_flow_hash(pkts[i]);

@@ -46,12 +46,14 @@ enum onvm_action {
 	ONVM_ACTION_NEXT = 3,	    /* next service of the chain, or its egress port */
 };
 
+#define ONVM_META_F_HASHED 0x01 /* flow_hash is set */
+
 /* Per-packet metadata, kept in an mbuf dynamic field. */
 struct onvm_pkt_meta {
 	uint8_t action;	     /* enum onvm_action */
 	uint8_t chain_port;  /* the port whose chain the packet follows */
 	uint8_t chain_pos;   /* index in that chain of the service now handling it */
-	uint8_t flags;
+	uint8_t flags;	      /* ONVM_META_F_* */
 	uint16_t destination; /* service id or port id, by action */
 	uint16_t reserved;
 	uint32_t flow_hash;

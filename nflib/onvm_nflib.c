@@ -198,27 +198,39 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		return -ENOMEM;
 	snprintf(nf->name, sizeof(nf->name), "%s", nf_name);
 
-	int eal_used = rte_eal_init(argc, argv);
-	if (eal_used < 0) {
-		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
+	/* Check our own arguments before EAL, so a typo fails fast and cleanly. */
+	int separator = 0;
+	while (separator < argc && strcmp(argv[separator], "--") != 0)
+		separator++;
+	int nf_argc = argc - separator;
+	char **nf_argv = argv + separator;
+	if (nf_argc == 0) {
+		fprintf(stderr, "nflib: missing \"--\" and the NF's own arguments\n");
 		print_usage(prgname);
 		free(nf);
 		return -EINVAL;
+	}
+	char *saved_separator = nf_argv[0];
+	nf_argv[0] = (char *)(uintptr_t)prgname;
+	int nf_used = parse_nflib_args(nf, nf_argc, nf_argv);
+	nf_argv[0] = saved_separator;
+	if (nf_used < 0) {
+		print_usage(prgname);
+		free(nf);
+		return nf_used;
+	}
+
+	int eal_used = rte_eal_init(separator, argv);
+	if (eal_used < 0) {
+		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
+		free(nf);
+		return rte_errno == EINVAL ? -EINVAL : -ENODEV;
 	}
 	if (rte_eal_process_type() != RTE_PROC_SECONDARY) {
 		fprintf(stderr, "nflib: an NF must run as a secondary (--proc-type=secondary)\n");
 		rte_eal_cleanup();
 		free(nf);
 		return -EINVAL;
-	}
-	argc -= eal_used;
-	argv += eal_used;
-	int nf_used = parse_nflib_args(nf, argc, argv);
-	if (nf_used < 0) {
-		print_usage(prgname);
-		rte_eal_cleanup();
-		free(nf);
-		return nf_used;
 	}
 
 	int ret = attach_shared_memory(nf);
@@ -242,8 +254,8 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	*nf_out = nf;
 
 	/* The app's arguments follow; argv[used] becomes its argv[0]. */
-	int used = eal_used + nf_used;
-	argv[nf_used] = (char *)(uintptr_t)prgname;
+	int used = separator + nf_used;
+	argv[used] = (char *)(uintptr_t)prgname;
 	return used;
 }
 
@@ -321,7 +333,7 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 		resolve_next(nf->shm, meta);
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
-		int slot = onvm_service_map_pick(&nf->shm->map, meta->destination, meta->flow_hash);
+		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
 		if (slot < 0)
 			break;
 		queue_to_instance(nf, (unsigned)slot, pkt);
@@ -372,8 +384,11 @@ int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
 
 	while (!nf->stop) {
 		int did_work = handlers->tick ? handlers->tick(nf, handlers->ctx) : 0;
-		unsigned received = rte_ring_dequeue_burst(nf->instance->rx_ring, (void **)pkts,
-							   ONVM_BURST, NULL);
+		unsigned budget = handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
+		unsigned received = budget == 0 ? 0
+						: rte_ring_dequeue_burst(nf->instance->rx_ring,
+									 (void **)pkts,
+									 RTE_MIN(budget, ONVM_BURST), NULL);
 		if (received) {
 			counter_add(&counters->rx, received);
 			for (unsigned i = 0; i < received; i++) {

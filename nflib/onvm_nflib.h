@@ -48,9 +48,13 @@ typedef void (*onvm_nf_packet_fn)(struct onvm_nf *nf, struct rte_mbuf *pkt,
  * Returns nonzero when it did work (so the loop does not back off). */
 typedef int (*onvm_nf_tick_fn)(struct onvm_nf *nf, void *ctx);
 
+/* How many packets the NF may take from its ring now (0: none this turn). */
+typedef unsigned (*onvm_nf_budget_fn)(struct onvm_nf *nf, void *ctx);
+
 struct onvm_nf_handlers {
 	onvm_nf_packet_fn packet; /* NULL: received packets are dropped */
 	onvm_nf_tick_fn tick;	  /* may be NULL */
+	onvm_nf_budget_fn budget; /* NULL: a full burst every turn */
 	void *ctx;
 };
 

@@ -87,3 +87,38 @@ unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t ser
 		return 0;
 	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
 }
+
+static inline uint32_t packet_flow_hash(struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	if (!(meta->flags & ONVM_META_F_HASHED)) {
+		meta->flow_hash = onvm_flow_hash(pkt);
+		meta->flags |= ONVM_META_F_HASHED;
+	}
+	return meta->flow_hash;
+}
+
+int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t service,
+			      struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	if (!service_valid(service))
+		return -1;
+	const struct onvm_service_entry *entry = &map->services[service];
+	uint32_t seq;
+	int slot;
+
+	do {
+		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
+		unsigned count = entry->count;
+		if (count > ONVM_MAX_MEMBERS)
+			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
+		if (count <= 1) {
+			slot = count ? entry->slots[0] : -1;
+		} else {
+			int index = onvm_rendezvous_pick(packet_flow_hash(pkt, meta), entry->keys,
+							 count);
+			slot = entry->slots[index];
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
+	return slot;
+}

@@ -25,6 +25,12 @@ int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint
 int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
 			  uint32_t flow_hash);
 
+/* Reader side, for a packet: like onvm_service_map_pick, but the flow hash is
+ * computed (and kept in meta) only when the service has several instances:
+ * reading the packet's headers is the costliest part of steering it. */
+int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t service,
+			      struct rte_mbuf *pkt, struct onvm_pkt_meta *meta);
+
 /* Reader side: how many local instances the service has now. */
 unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service);
 

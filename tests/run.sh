@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run.sh - the project's test command (the README's, and CI's).
+#
+# Sets the machine up (packages, hugepages), then builds twice, plainly and
+# with AddressSanitizer + UndefinedBehaviorSanitizer, and runs every test
+# (cmocka unit tests and integration tests with real DPDK, real NFs and real
+# brokers) against each build.
+#
+#   sudo tests/run.sh [ctest args...]      e.g. tests/run.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash dp/setup-host.sh
+jobs=$(nproc)
+
+build_and_test() {
+	local dir=$1
+	shift
+	echo "=== build $dir ($*)"
+	cmake -S . -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$jobs"
+	echo "=== test $dir"
+	ctest --test-dir "$dir" --output-on-failure -j"$jobs" "${CTEST_ARGS[@]}"
+}
+
+CTEST_ARGS=("$@")
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DONVM_SANITIZE=ON
