@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -197,9 +198,13 @@ int catalog_check_programs(const struct catalog *catalog, char *err, size_t errl
 {
 	for (unsigned i = 0; i < catalog->count; i++) {
 		const struct catalog_service *service = &catalog->services[i];
-		if (access(service->exec, X_OK) != 0)
+		struct stat info;
+		if (stat(service->exec, &info) != 0 || access(service->exec, X_OK) != 0)
 			return fail(err, errlen, "service %u (%s): program %s: %s", service->id,
 				    service->name, service->exec, strerror(errno));
+		if (!S_ISREG(info.st_mode))
+			return fail(err, errlen, "service %u (%s): program %s is not a file",
+				    service->id, service->name, service->exec);
 	}
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* mgr_args.c - the manager's command line (see mgr_args.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max,
 {
 	char *end;
 	errno = 0;
-	if (*text == '-' || *text == '\0')
+	if (!isdigit((unsigned char)*text))
 		return -1;
 	*value = strtoul(text, &end, 10);
 	return (errno || *end != '\0' || *value < min || *value > max) ? -1 : 0;
@@ -46,6 +47,8 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max,
 
 static int parse_service(const char *text, char **end, uint16_t *service)
 {
+	if (!isdigit((unsigned char)*text))
+		return -1; /* strtol would take spaces and signs */
 	errno = 0;
 	long value = strtol(text, end, 10);
 	if (errno || *end == text || value < 1 || value >= ONVM_MAX_SERVICES)
@@ -58,7 +61,7 @@ int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err,
 {
 	char *end;
 	errno = 0;
-	long port = strtol(text, &end, 10);
+	long port = isdigit((unsigned char)*text) ? strtol(text, &end, 10) : -1;
 	if (errno || end == text || *end != ':' || port < 0 || port >= ONVM_MAX_PORTS)
 		goto bad;
 	struct mgr_chain_config chain = {.set = 1, .egress_port = -1};
@@ -143,20 +146,21 @@ static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
 	config->eal_argc = 0;
 	for (index = 0; index < argc && strcmp(argv[index], "--") != 0; index++) {
 		char *value;
-		if (config->eal_argc >= MGR_MAX_EAL_ARGS - 2) {
-			fprintf(stderr, "onvm-mgr: too many EAL arguments\n");
-			return -1;
-		}
 		int start = index;
 		const char *arg = argv[index];
 		if (option_value(argv, &index, argc, "--file-prefix", &value))
 			snprintf(config->file_prefix, sizeof(config->file_prefix), "%s", value);
 		else if (option_value(argv, &index, argc, "--huge-dir", &value))
 			snprintf(config->huge_dir, sizeof(config->huge_dir), "%s", value);
-		else if (strcmp(arg, "-a") == 0 || strcmp(arg, "-b") == 0 ||
+		else if (strncmp(arg, "-a", 2) == 0 || strncmp(arg, "-b", 2) == 0 ||
 			 strncmp(arg, "--allow", 7) == 0 || strncmp(arg, "--block", 7) == 0 ||
 			 strncmp(arg, "--pci-", 6) == 0)
 			names_pci = 1;
+		/* Keep room for --no-pci and the terminating NULL. */
+		if (config->eal_argc + (index - start + 1) > MGR_MAX_EAL_ARGS - 2) {
+			fprintf(stderr, "onvm-mgr: too many EAL arguments\n");
+			return -1;
+		}
 		for (int copied = start; copied <= index; copied++)
 			config->eal_argv[config->eal_argc++] = argv[copied];
 	}
@@ -204,7 +208,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	int opt_argc = argc - separator;
 	char **opt_argv = argv + separator;
 	opt_argv[0] = (char *)(uintptr_t)prgname;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets a half-read option cluster */
 	opterr = 0;
 	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qH:b:h", long_options,
 				  NULL)) != -1) {

@@ -1,4 +1,5 @@
 /* onvm_flow.c - flow hashing and rendezvous choice (see onvm_flow.h). */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -11,10 +12,23 @@
 
 #define FLOW_HASH_SEED 0x9e3779b9U
 
+/* CRC of bytes at any alignment (frame data is often only 2-byte aligned). */
+static uint32_t crc_bytes(const uint8_t *bytes, unsigned length, uint32_t hash)
+{
+	uint32_t word;
+	for (; length >= 4; bytes += 4, length -= 4) {
+		memcpy(&word, bytes, sizeof(word));
+		hash = rte_hash_crc_4byte(word, hash);
+	}
+	for (; length > 0; bytes++, length--)
+		hash = rte_hash_crc_1byte(*bytes, hash);
+	return hash;
+}
+
 static uint32_t hash_l4_ports(const uint8_t *l4, const uint8_t *end, uint8_t proto, uint32_t hash)
 {
 	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) && l4 + 4 <= end)
-		hash = rte_hash_crc_4byte(*(const uint32_t *)(const void *)l4, hash);
+		hash = crc_bytes(l4, 4, hash);
 	return rte_hash_crc_1byte(proto, hash);
 }
 
@@ -24,31 +38,31 @@ uint32_t onvm_flow_hash_frame(const uint8_t *frame, uint32_t len)
 	uint32_t hash = FLOW_HASH_SEED;
 
 	if (len < sizeof(struct rte_ether_hdr))
-		return rte_hash_crc(frame, len, hash);
+		return crc_bytes(frame, len, hash);
 
 	const struct rte_ether_hdr *eth = (const void *)frame;
 	uint16_t ether_type = rte_be_to_cpu_16(eth->ether_type);
 	const uint8_t *l3 = frame + sizeof(*eth);
 	if (ether_type == RTE_ETHER_TYPE_VLAN && l3 + 4 <= end) {
-		ether_type = rte_be_to_cpu_16(*(const uint16_t *)(const void *)(l3 + 2));
+		uint16_t inner_type;
+		memcpy(&inner_type, l3 + 2, sizeof(inner_type));
+		ether_type = rte_be_to_cpu_16(inner_type);
 		l3 += 4;
 	}
 
 	if (ether_type == RTE_ETHER_TYPE_IPV4 && l3 + sizeof(struct rte_ipv4_hdr) <= end) {
 		const struct rte_ipv4_hdr *ip = (const void *)l3;
 		unsigned header_len = (ip->version_ihl & 0x0f) * 4u;
-		hash = rte_hash_crc_4byte(ip->src_addr, hash);
-		hash = rte_hash_crc_4byte(ip->dst_addr, hash);
+		hash = crc_bytes(l3 + offsetof(struct rte_ipv4_hdr, src_addr), 8, hash);
 		return hash_l4_ports(l3 + header_len, end, ip->next_proto_id, hash);
 	}
 	if (ether_type == RTE_ETHER_TYPE_IPV6 && l3 + sizeof(struct rte_ipv6_hdr) <= end) {
 		const struct rte_ipv6_hdr *ip6 = (const void *)l3;
-		hash = rte_hash_crc(ip6->src_addr, sizeof(ip6->src_addr), hash);
-		hash = rte_hash_crc(ip6->dst_addr, sizeof(ip6->dst_addr), hash);
+		hash = crc_bytes(ip6->src_addr, 32, hash); /* source and destination */
 		return hash_l4_ports(l3 + sizeof(*ip6), end, ip6->proto, hash);
 	}
 	/* Not IP: the MAC pair and type are the flow. */
-	return rte_hash_crc(frame, sizeof(struct rte_ether_hdr), hash);
+	return crc_bytes(frame, sizeof(struct rte_ether_hdr), hash);
 }
 
 uint32_t onvm_flow_hash(struct rte_mbuf *pkt)

@@ -83,7 +83,7 @@ static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 	int have_service = 0;
 	int opt;
 
-	optind = 1;
+	optind = 0; /* full getopt reset (glibc) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+r:n:h", long_options, NULL)) != -1) {
 		switch (opt) {
