@@ -1,5 +1,6 @@
 /* main.c - onvm-mgr: the per-host manager.  See mgr.h and mgr_args.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "mgr.h"
@@ -7,6 +8,7 @@
 int main(int argc, char *argv[])
 {
 	static struct onvm_mgr mgr;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* logs and tests read it as it comes */
 	int ret = mgr_init(&mgr, argc, argv);
 	if (ret == 1)
 		return 0; /* --help */

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 
 #include "mgr.h"
+#include "mgr_bus.h"
 #include "mgr_stats.h"
 
 #define CONTROL_TICK_US 500
@@ -123,6 +124,10 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
+	if (mgr->config.broker[0] && mgr_bus_start(mgr, &mgr->bus) < 0) {
+		mgr_shutdown(mgr);
+		return -EINVAL;
+	}
 	printf("onvm-mgr: up: prefix %s, %u ports, %u NF cores, %u catalog services\n",
 	       mgr->config.file_prefix, mgr->nb_ports, mgr_total_cores(mgr), mgr->catalog.count);
 	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
@@ -156,6 +161,8 @@ int mgr_run(struct onvm_mgr *mgr)
 	while (!mgr->quit) {
 		uint64_t now_ms = mgr_now_ms();
 		mgr_nf_poll(mgr, now_ms);
+		if (mgr->bus)
+			mgr_bus_poll(mgr->bus, now_ms);
 		if (now_ms >= next_stats_ms) {
 			publish_stats(mgr, stats_state, now_ms);
 			next_stats_ms += mgr->config.stats_period_ms;
@@ -223,6 +230,8 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	fflush(stdout);
 	if (mgr->shm)
 		mgr_nf_stop_all(mgr);
+	mgr_bus_stop(mgr->bus);
+	mgr->bus = NULL;
 	mgr_dataplane_wait(mgr);
 	mgr_ports_close(mgr);
 	catalog_free(&mgr->catalog);

@@ -49,6 +49,7 @@ struct mgr_event {
 typedef void (*mgr_event_fn)(void *ctx, const struct mgr_event *event);
 
 struct mgr_stats_snapshot;
+struct mgr_bus;
 typedef void (*mgr_stats_fn)(void *ctx, const struct mgr_stats_snapshot *snapshot);
 
 struct mgr_port_counters {
@@ -74,6 +75,7 @@ struct onvm_mgr {
 	unsigned nb_cpus;
 	volatile int quit;
 
+	struct mgr_bus *bus; /* NULL when not on the bus */
 	mgr_event_fn event_fn;
 	void *event_ctx;
 	mgr_stats_fn stats_fn; /* called with every stats snapshot */

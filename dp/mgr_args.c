@@ -10,6 +10,14 @@
 
 static char no_pci_flag[] = "--no-pci";
 
+/* Long options without a short form. */
+enum {
+	OPT_BUS_USER = 256,
+	OPT_BUS_PASSWORD_FILE,
+	OPT_BUS_CA,
+	OPT_BUS_ROOT,
+};
+
 void mgr_args_usage(const char *prgname)
 {
 	fprintf(stderr,
@@ -28,10 +36,26 @@ void mgr_args_usage(const char *prgname)
 		"  -f, --stats-file FILE      rewrite FILE with the counters every period\n"
 		"  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
 		"  -q, --quiet                do not print the stats table\n"
-		"  -H, --host NAME            host name on the bus\n"
-		"  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:1883\n"
+		"  -H, --host NAME            host name on the bus (required with --broker)\n"
+		"  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:18830\n"
+		"      --bus-user NAME        broker user name (default: the host name)\n"
+		"      --bus-password-file F  file whose first line is the broker password\n"
+		"      --bus-ca FILE          CA certificate for an ssl:// broker\n"
+		"      --bus-root PREFIX      topic root (default onvm)\n"
 		"  -h, --help                 this text\n",
 		prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS);
+}
+
+/* Host names go into topics: no '/', '+', '#', spaces or control characters. */
+static int host_name_valid(const char *host)
+{
+	size_t length = strlen(host);
+	if (length == 0 || length > 63)
+		return 0;
+	for (size_t i = 0; i < length; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr("._-", host[i]))
+			return 0;
+	return 1;
 }
 
 static int parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -184,6 +208,10 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		{"quiet", no_argument, NULL, 'q'},
 		{"host", required_argument, NULL, 'H'},
 		{"broker", required_argument, NULL, 'b'},
+		{"bus-user", required_argument, NULL, OPT_BUS_USER},
+		{"bus-password-file", required_argument, NULL, OPT_BUS_PASSWORD_FILE},
+		{"bus-ca", required_argument, NULL, OPT_BUS_CA},
+		{"bus-root", required_argument, NULL, OPT_BUS_ROOT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -264,6 +292,19 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		case 'b':
 			snprintf(config->broker, sizeof(config->broker), "%s", optarg);
 			break;
+		case OPT_BUS_USER:
+			snprintf(config->bus_user, sizeof(config->bus_user), "%s", optarg);
+			break;
+		case OPT_BUS_PASSWORD_FILE:
+			snprintf(config->bus_password_file, sizeof(config->bus_password_file), "%s",
+				 optarg);
+			break;
+		case OPT_BUS_CA:
+			snprintf(config->bus_ca, sizeof(config->bus_ca), "%s", optarg);
+			break;
+		case OPT_BUS_ROOT:
+			snprintf(config->bus_root, sizeof(config->bus_root), "%s", optarg);
+			break;
 		case 'h':
 			mgr_args_usage(prgname);
 			return 1;
@@ -275,6 +316,11 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	}
 	if (optind < opt_argc) {
 		snprintf(err, sizeof(err), "unexpected argument: %s", opt_argv[optind]);
+		goto usage;
+	}
+	if (config->broker[0] && !host_name_valid(config->host)) {
+		snprintf(err, sizeof(err),
+			 "--broker needs --host NAME: 1..63 letters, digits, '.', '_' or '-'");
 		goto usage;
 	}
 	return 0;

@@ -50,9 +50,13 @@ struct mgr_config {
 	unsigned nb_mbufs;
 	int quiet;
 
-	/* Bus (used once the manager is on the bus) */
+	/* Bus: on it when broker is set */
 	char host[64];
 	char broker[256];
+	char bus_user[64];	      /* default: the host name */
+	char bus_password_file[PATH_MAX];
+	char bus_ca[PATH_MAX];	      /* TLS CA file, for ssl:// brokers */
+	char bus_root[128];	      /* topic root, default "onvm" */
 };
 
 /*

@@ -97,7 +97,8 @@ static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg 
 	memset(&instance->counters, 0, sizeof(instance->counters));
 	instance->rx_ring_drops = 0;
 	instance->stop_requested = 0;
-	instance->instance_id = ++mgr->next_instance_id;
+	if (instance->state != ONVM_INST_STARTING) /* spawned ones got theirs at spawn */
+		instance->instance_id = ++mgr->next_instance_id;
 	instance->service_id = msg->service_id;
 	instance->pid = msg->pid;
 	snprintf(instance->name, sizeof(instance->name), "%s", msg->name);
@@ -375,11 +376,11 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 	instance->pid = pid;
 	instance->service_id = service_id;
 	instance->core = bookkeeping->cores_held[0];
-	instance->instance_id = 0;
+	instance->instance_id = ++mgr->next_instance_id;
 	snprintf(instance->name, sizeof(instance->name), "%s", service->name);
 	set_state(mgr, (unsigned)slot, ONVM_INST_STARTING, mgr_now_ms());
-	printf("onvm-mgr: spawning %s (service %u) on lcore %d, pid %d\n", service->name,
-	       service_id, instance->core, (int)pid);
+	printf("onvm-mgr: spawning %s (service %u) as instance %u on lcore %d, pid %d\n",
+	       service->name, service_id, instance->instance_id, instance->core, (int)pid);
 	return slot;
 }
 

@@ -78,7 +78,7 @@ reserve_hugepages() {
 live_prefixes() {
 	local cmdline
 	for cmdline in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' <"$cmdline" 2>/dev/null | grep -o -- '--file-prefix[= ][^ ]*' || true
+		{ tr '\0' ' ' <"$cmdline"; } 2>/dev/null | grep -o -- '--file-prefix[= ][^ ]*' || true
 	done | sed 's/--file-prefix[= ]//' | sort -u
 }
 

@@ -193,6 +193,7 @@ static int register_instance(struct onvm_nf *nf)
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct onvm_nf *nf = calloc(1, sizeof(*nf));
 	if (nf == NULL)
 		return -ENOMEM;

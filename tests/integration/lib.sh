@@ -12,6 +12,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
 ONVM_PIDS=()
 ONVM_LINKS=()
+ONVM_BROKERS=()
 ONVM_FAILED=0
 
 onvm_log() { printf '[%s] %s\n' "$ONVM_TEST" "$*"; }
@@ -112,6 +113,10 @@ onvm_cleanup() {
 		kill -9 "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	local broker
+	for broker in "${ONVM_BROKERS[@]}"; do
+		bash "$ONVM_SRC/mosquitto/stop-broker.sh" --dir "$broker" >/dev/null 2>&1
+	done
 	local link
 	for link in "${ONVM_LINKS[@]}"; do ip link del "$link" 2>/dev/null; done
 	onvm_remove_hugepage_files
@@ -146,4 +151,53 @@ JSON
 # Secondary EAL arguments for an NF started by hand on lcore $1.
 onvm_nf_eal() {
 	echo "--lcores=$1@$(($1 % $(nproc))) --proc-type=secondary --file-prefix=$ONVM_PREFIX --no-pci --log-level=lib.eal:warning"
+}
+
+# ---- the broker ----
+
+# A free TCP port on loopback (and the one after it, for websockets).
+onvm_free_port() {
+	local port
+	for _ in $(seq 50); do
+		port=$((20000 + RANDOM % 20000))
+		if ! ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$"; then
+			echo "$port"
+			return
+		fi
+	done
+	fail "no free port"
+}
+
+# Start a broker for this test: onvm_start_broker HOST...; sets BROKER_PORT,
+# BROKER_DIR, BROKER_URI; the cleanup stops it.
+onvm_start_broker() {
+	BROKER_DIR=$ONVM_TMP/broker
+	BROKER_PORT=$(onvm_free_port)
+	BROKER_URI=tcp://127.0.0.1:$BROKER_PORT
+	bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" "$@" \
+		>"$ONVM_TMP/broker-start.log" 2>&1 || fail "broker did not start"
+	ONVM_BROKERS+=("$BROKER_DIR")
+}
+
+onvm_stop_broker() {
+	bash "$ONVM_SRC/mosquitto/stop-broker.sh" --dir "$BROKER_DIR" >/dev/null 2>&1
+}
+
+secret() { cat "$BROKER_DIR/secrets/$1.pass"; }
+
+# Watch topics as the monitor: onvm_watch NAME FILTER; lines "topic payload" in $ONVM_TMP/NAME.log.
+onvm_watch() {
+	onvm_spawn "$1" mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" \
+		-v -t "$2"
+}
+
+# Publish as the policy engine: onvm_command HOST PAYLOAD.
+onvm_command() {
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u policy -P "$(secret policy)" -q 1 \
+		-t "onvm/hosts/$1/cmd" -m "$2" || fail "could not publish a command to $1"
+}
+
+# Manager arguments for the bus: onvm_bus_args HOST.
+onvm_bus_args() {
+	echo "-H $1 -b $BROKER_URI --bus-password-file $BROKER_DIR/secrets/$1.pass"
 }

@@ -1,0 +1,531 @@
+/* mgr_bus.c - the manager on the MQTT bus (see mgr_bus.h). */
+#include <errno.h>
+#include <numa.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus_client.h"
+#include "codec.h"
+#include "mgr.h"
+#include "mgr_bus.h"
+#include "mgr_stats.h"
+#include "topics.h"
+
+#define CMD_QUEUE_SIZE 256 /* commands waiting for the control thread */
+#define SEEN_COMMANDS 512  /* command ids remembered for at-most-once */
+#define ANSWERS_PER_COMMAND BUS_MAX_SPAWN
+
+/* A command from paho's thread, or the reason it could not be read. */
+struct queued_cmd {
+	int valid;
+	struct bus_cmd cmd;
+	char error[BUS_TEXT_LEN];
+};
+
+/* The answers (event payloads) given to one command id, to repeat on a resend. */
+struct seen_cmd {
+	char id[BUS_NAME_LEN];
+	unsigned nb_answers;
+	char *answers[ANSWERS_PER_COMMAND];
+};
+
+struct mgr_bus {
+	struct onvm_mgr *mgr;
+	struct bus_client *client;
+	char host[BUS_NAME_LEN];
+	char topic_state[BUS_TOPIC_MAX], topic_services[BUS_TOPIC_MAX];
+	char topic_stats[BUS_TOPIC_MAX], topic_events[BUS_TOPIC_MAX];
+	char topic_cmd[BUS_TOPIC_MAX];
+	uint64_t epoch_ms;
+
+	pthread_mutex_t queue_lock; /* paho thread -> control thread */
+	struct queued_cmd queue[CMD_QUEUE_SIZE];
+	unsigned queue_head, queue_tail;
+	uint64_t queue_overflows;
+
+	volatile int republish; /* set on (re)connection */
+	int last_free_cores; /* as last published; -1: never */
+	uint32_t last_nb_insts;	/* the service map as last published */
+	struct bus_service_inst last_insts[ONVM_MAX_INSTANCES];
+
+	struct seen_cmd seen[SEEN_COMMANDS];
+	unsigned seen_next;
+
+	struct bus_stats stats; /* reused every period: no allocation in steady state */
+};
+
+static uint64_t now_ms(void)
+{
+	return mgr_now_ms();
+}
+
+/* ---- paho's thread ---- */
+
+static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
+{
+	struct mgr_bus *bus = ctx;
+	struct queued_cmd item = {0};
+	struct bus_msg msg = BUS_MSG_INIT;
+	(void)retained;
+
+	int ret = bus_decode_any(topic, payload, len, &msg, item.error, sizeof(item.error));
+	if (ret == 0 && msg.kind == BUS_KIND_CMD && strcmp(msg.u.cmd.target, bus->host) == 0) {
+		item.valid = 1;
+		item.cmd = msg.u.cmd;
+	} else if (ret == 0) {
+		snprintf(item.error, sizeof(item.error), "not a command for %s: %s", bus->host,
+			 topic);
+	}
+	bus_msg_free(&msg);
+	if (!item.valid)
+		fprintf(stderr, "onvm-mgr: bus: rejected message on %s: %s\n", topic, item.error);
+
+	pthread_mutex_lock(&bus->queue_lock);
+	unsigned next = (bus->queue_tail + 1) % CMD_QUEUE_SIZE;
+	if (next == bus->queue_head) {
+		bus->queue_overflows++;
+	} else {
+		bus->queue[bus->queue_tail] = item;
+		bus->queue_tail = next;
+	}
+	pthread_mutex_unlock(&bus->queue_lock);
+}
+
+static void on_connected(void *ctx)
+{
+	struct mgr_bus *bus = ctx;
+	bus->republish = 1;
+	printf("onvm-mgr: bus: connected\n");
+	fflush(stdout);
+}
+
+static void on_disconnected(void *ctx, const char *cause)
+{
+	(void)ctx;
+	printf("onvm-mgr: bus: connection lost (%s); reconnecting, packets keep flowing\n", cause);
+	fflush(stdout);
+}
+
+/* ---- control thread ---- */
+
+static void publish(struct mgr_bus *bus, const char *topic, const char *payload, int qos,
+		    int retained)
+{
+	bus_client_publish(bus->client, topic, payload, strlen(payload), qos, retained);
+}
+
+static struct seen_cmd *find_seen(struct mgr_bus *bus, const char *id)
+{
+	for (unsigned i = 0; i < SEEN_COMMANDS; i++)
+		if (bus->seen[i].id[0] && strcmp(bus->seen[i].id, id) == 0)
+			return &bus->seen[i];
+	return NULL;
+}
+
+static struct seen_cmd *remember(struct mgr_bus *bus, const char *id)
+{
+	struct seen_cmd *seen = &bus->seen[bus->seen_next];
+	bus->seen_next = (bus->seen_next + 1) % SEEN_COMMANDS;
+	for (unsigned i = 0; i < seen->nb_answers; i++)
+		free(seen->answers[i]);
+	memset(seen, 0, sizeof(*seen));
+	snprintf(seen->id, sizeof(seen->id), "%s", id);
+	return seen;
+}
+
+static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
+{
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_event(event, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode event: %s\n", err);
+		return;
+	}
+	publish(bus, bus->topic_events, payload, 1, 0);
+	struct seen_cmd *seen = event->has_cmd_id ? find_seen(bus, event->cmd_id) : NULL;
+	if (seen && seen->nb_answers < ANSWERS_PER_COMMAND)
+		seen->answers[seen->nb_answers++] = payload; /* kept to answer a repeat */
+	else
+		free(payload);
+}
+
+static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *why)
+{
+	struct bus_event event = {.ts_ms = now_ms(), .event = BUS_EV_REJECTED, .has_error = true};
+	snprintf(event.host, sizeof(event.host), "%s", bus->host);
+	snprintf(event.error, sizeof(event.error), "%s", why);
+	if (cmd) {
+		event.service = cmd->service;
+		event.has_cmd_id = true;
+		snprintf(event.cmd_id, sizeof(event.cmd_id), "%s", cmd->id);
+		if (cmd->op == BUS_OP_STOP) {
+			event.has_instance = true;
+			event.instance = cmd->instance;
+		}
+	}
+	printf("onvm-mgr: bus: rejected %s: %s\n", cmd ? cmd->id : "a message", why);
+	fflush(stdout);
+	publish_event(bus, &event);
+}
+
+static void run_spawn(struct mgr_bus *bus, const struct bus_cmd *cmd)
+{
+	char err[BUS_TEXT_LEN];
+	for (unsigned i = 0; i < cmd->count; i++) {
+		if (mgr_nf_spawn(bus->mgr, cmd->service, cmd->id, err, sizeof(err)) < 0) {
+			char why[BUS_TEXT_LEN];
+			if (i == 0)
+				snprintf(why, sizeof(why), "%s", err);
+			else
+				snprintf(why, sizeof(why), "%u of %u started; %.180s", i,
+					 cmd->count, err);
+			reject(bus, cmd, why);
+			return;
+		}
+	}
+	/* The spawned events follow as the NFs register. */
+}
+
+static void run_stop(struct mgr_bus *bus, const struct bus_cmd *cmd)
+{
+	char err[BUS_TEXT_LEN];
+	const struct onvm_instance *target = NULL;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct onvm_instance *instance = &bus->mgr->shm->instances[slot];
+		if (instance->state != ONVM_INST_FREE && instance->instance_id == cmd->instance)
+			target = instance;
+	}
+	if (target && target->service_id != cmd->service) {
+		snprintf(err, sizeof(err), "instance %u serves service %u, not %u", cmd->instance,
+			 target->service_id, cmd->service);
+		reject(bus, cmd, err);
+		return;
+	}
+	if (mgr_nf_stop(bus->mgr, cmd->instance, cmd->id, err, sizeof(err)) < 0)
+		reject(bus, cmd, err);
+}
+
+static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
+{
+	struct seen_cmd *seen = find_seen(bus, cmd->id);
+	if (seen) {
+		/* At most once: answer a repeat with what the first got, nothing more. */
+		printf("onvm-mgr: bus: command %s seen before; repeating its %u answer(s)\n", cmd->id,
+		       seen->nb_answers);
+		for (unsigned i = 0; i < seen->nb_answers; i++)
+			publish(bus, bus->topic_events, seen->answers[i], 1, 0);
+		return;
+	}
+	remember(bus, cmd->id);
+	if (cmd->has_expires && now_ms() > cmd->expires_ms) {
+		reject(bus, cmd, "command expired before it arrived");
+		return;
+	}
+	printf("onvm-mgr: bus: command %s from %s: %s service %u\n", cmd->id, cmd->engine,
+	       bus_cmd_op_name(cmd->op), cmd->service);
+	if (cmd->op == BUS_OP_SPAWN)
+		run_spawn(bus, cmd);
+	else
+		run_stop(bus, cmd);
+}
+
+static int take_queued(struct mgr_bus *bus, struct queued_cmd *item)
+{
+	pthread_mutex_lock(&bus->queue_lock);
+	int have = bus->queue_head != bus->queue_tail;
+	if (have) {
+		*item = bus->queue[bus->queue_head];
+		bus->queue_head = (bus->queue_head + 1) % CMD_QUEUE_SIZE;
+	}
+	pthread_mutex_unlock(&bus->queue_lock);
+	return have;
+}
+
+static void publish_state(struct mgr_bus *bus, unsigned free_cores)
+{
+	struct bus_state state = {
+		.status = BUS_STATUS_ONLINE,
+		.has_ts_ms = true,
+		.has_epoch = true,
+		.has_cores = true,
+		.ts_ms = now_ms(),
+		.epoch_ms = bus->epoch_ms,
+		.cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
+	};
+	snprintf(state.host, sizeof(state.host), "%s", bus->host);
+	if (numa_available() >= 0) {
+		state.has_numa = true;
+		state.numa.nodes = (uint32_t)numa_num_configured_nodes();
+	}
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode state: %s\n", err);
+		return;
+	}
+	publish(bus, bus->topic_state, payload, 1, 1);
+	free(payload);
+	bus->last_free_cores = (int)free_cores;
+}
+
+static enum bus_inst_state bus_state_of(uint32_t state)
+{
+	if (state == ONVM_INST_STARTING)
+		return BUS_INST_STARTING;
+	return state == ONVM_INST_RUNNING ? BUS_INST_RUNNING : BUS_INST_STOPPING;
+}
+
+/* The host's part of the service map, from the instance table. */
+static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_inst *insts)
+{
+	uint32_t count = 0;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct onvm_instance *instance = &bus->mgr->shm->instances[slot];
+		uint32_t state = instance->state;
+		if (state != ONVM_INST_STARTING && state != ONVM_INST_RUNNING &&
+		    state != ONVM_INST_STOPPING)
+			continue;
+		insts[count++] = (struct bus_service_inst){
+			.service = instance->service_id,
+			.instance = instance->instance_id,
+			.core = (uint32_t)(instance->core < 0 ? 0 : instance->core),
+			.state = bus_state_of(state),
+		};
+	}
+	return count;
+}
+
+static void publish_services_if_changed(struct mgr_bus *bus, int force)
+{
+	struct bus_service_inst insts[ONVM_MAX_INSTANCES];
+	uint32_t count = collect_services(bus, insts);
+	if (!force && count == bus->last_nb_insts &&
+	    memcmp(insts, bus->last_insts, count * sizeof(insts[0])) == 0)
+		return;
+	memcpy(bus->last_insts, insts, count * sizeof(insts[0]));
+	bus->last_nb_insts = count;
+
+	struct bus_services services = {
+		.ts_ms = now_ms(), .n_insts = count, .insts_cap = count, .insts = insts};
+	snprintf(services.host, sizeof(services.host), "%s", bus->host);
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_services(&services, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode services: %s\n", err);
+		return;
+	}
+	publish(bus, bus->topic_services, payload, 1, 1);
+	free(payload);
+}
+
+void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
+{
+	(void)now;
+	struct queued_cmd item;
+	while (take_queued(bus, &item)) {
+		if (item.valid)
+			run_command(bus, &item.cmd);
+		else
+			reject(bus, NULL, item.error);
+	}
+
+	int force = __atomic_exchange_n(&bus->republish, 0, __ATOMIC_ACQ_REL);
+	unsigned free_cores = mgr_free_cores(bus->mgr);
+	if (force || (int)free_cores != bus->last_free_cores)
+		publish_state(bus, free_cores);
+	if (force || bus->mgr->topology_changed) {
+		bus->mgr->topology_changed = 0;
+		publish_services_if_changed(bus, force);
+	}
+}
+
+/* ---- hooks from the manager (control thread) ---- */
+
+static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
+{
+	struct mgr_bus *bus = ctx;
+	struct bus_stats *stats = &bus->stats;
+	if (snapshot->period_ms == 0)
+		return; /* the first snapshot has no rates yet */
+	stats->ts_ms = snapshot->ts_ms;
+	stats->seq = snapshot->seq;
+	stats->period_ms = snapshot->period_ms;
+	stats->n_ports = snapshot->nb_ports;
+	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
+		const struct mgr_port_stats *port = &snapshot->ports[i];
+		stats->ports[i] = (struct bus_port_stats){port->port, port->rx_pps, port->tx_pps,
+							  port->drop_pps};
+	}
+	stats->n_insts = snapshot->nb_instances;
+	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
+		const struct mgr_instance_stats *inst = &snapshot->instances[i];
+		stats->insts[i] = (struct bus_inst_stats){
+			.instance = inst->instance,
+			.service = inst->service,
+			.core = (uint32_t)(inst->core < 0 ? 0 : inst->core),
+			.rx_pps = inst->rx_pps,
+			.tx_pps = inst->tx_pps,
+			.drop_pps = inst->drop_pps,
+			.ring_fill = inst->ring_fill,
+			.busy = inst->busy,
+		};
+	}
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_stats(stats, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode stats: %s\n", err);
+		return;
+	}
+	publish(bus, bus->topic_stats, payload, 0, 0);
+	free(payload);
+}
+
+static const enum bus_event_kind event_kinds[] = {
+	[MGR_EVENT_SPAWNED] = BUS_EV_SPAWNED,
+	[MGR_EVENT_REJECTED] = BUS_EV_REJECTED,
+	[MGR_EVENT_STOPPED] = BUS_EV_STOPPED,
+	[MGR_EVENT_EXITED] = BUS_EV_EXITED,
+};
+
+static void on_event(void *ctx, const struct mgr_event *event)
+{
+	struct mgr_bus *bus = ctx;
+	struct bus_event message = {
+		.ts_ms = now_ms(),
+		.event = event_kinds[event->kind],
+		.service = event->service,
+		.has_instance = event->instance != 0,
+		.instance = event->instance,
+		.has_core = event->core >= 0,
+		.core = (uint32_t)(event->core < 0 ? 0 : event->core),
+		.has_cmd_id = event->cmd_id != NULL,
+		.has_error = event->error != NULL,
+	};
+	snprintf(message.host, sizeof(message.host), "%s", bus->host);
+	if (event->cmd_id)
+		snprintf(message.cmd_id, sizeof(message.cmd_id), "%s", event->cmd_id);
+	if (event->error)
+		snprintf(message.error, sizeof(message.error), "%s", event->error);
+	publish_event(bus, &message);
+}
+
+/* ---- start and stop ---- */
+
+static int read_password(const char *path, char *password, size_t size)
+{
+	FILE *file = fopen(path, "r");
+	if (file == NULL) {
+		fprintf(stderr, "onvm-mgr: cannot read password file %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	int ok = fgets(password, (int)size, file) != NULL;
+	fclose(file);
+	password[strcspn(password, "\r\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+static int build_topics(struct mgr_bus *bus)
+{
+	int ret = bus_topic_host(bus->topic_state, BUS_TOPIC_MAX, bus->host, BUS_KIND_STATE);
+	ret |= bus_topic_host(bus->topic_services, BUS_TOPIC_MAX, bus->host, BUS_KIND_SERVICES);
+	ret |= bus_topic_host(bus->topic_stats, BUS_TOPIC_MAX, bus->host, BUS_KIND_STATS);
+	ret |= bus_topic_host(bus->topic_events, BUS_TOPIC_MAX, bus->host, BUS_KIND_EVENTS);
+	ret |= bus_topic_host(bus->topic_cmd, BUS_TOPIC_MAX, bus->host, BUS_KIND_CMD);
+	return ret ? -1 : 0;
+}
+
+int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
+{
+	const struct mgr_config *config = &mgr->config;
+	struct mgr_bus *bus = calloc(1, sizeof(*bus));
+	if (bus == NULL)
+		return -1;
+	bus->mgr = mgr;
+	bus->epoch_ms = mgr_now_ms();
+	bus->last_free_cores = -1;
+	pthread_mutex_init(&bus->queue_lock, NULL);
+	snprintf(bus->host, sizeof(bus->host), "%s", config->host);
+	bus->stats.ports = calloc(ONVM_MAX_PORTS, sizeof(*bus->stats.ports));
+	bus->stats.insts = calloc(ONVM_MAX_INSTANCES, sizeof(*bus->stats.insts));
+	bus->stats.ports_cap = ONVM_MAX_PORTS;
+	bus->stats.insts_cap = ONVM_MAX_INSTANCES;
+	snprintf(bus->stats.host, sizeof(bus->stats.host), "%s", config->host);
+
+	char password[256] = "";
+	if ((config->bus_root[0] && bus_topic_set_root(config->bus_root) != 0) ||
+	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts ||
+	    (config->bus_password_file[0] &&
+	     read_password(config->bus_password_file, password, sizeof(password)) < 0)) {
+		fprintf(stderr, "onvm-mgr: bus: bad host name, topic root or password file\n");
+		mgr_bus_stop(bus);
+		return -1;
+	}
+
+	char will[160], client_id[96];
+	snprintf(will, sizeof(will), "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\"}", bus->host);
+	snprintf(client_id, sizeof(client_id), "onvm-mgr-%s", bus->host);
+	struct bus_client_options options = {
+		.uri = config->broker,
+		.client_id = client_id,
+		.username = config->bus_user[0] ? config->bus_user : bus->host,
+		.password = password[0] ? password : NULL,
+		.ca_file = config->bus_ca[0] ? config->bus_ca : NULL,
+		.will_topic = bus->topic_state,
+		.will_payload = will,
+		.will_qos = 1,
+		.will_retained = 1,
+		.persistent_session = 1,
+	};
+	struct bus_client_callbacks callbacks = {
+		.message = on_message,
+		.connected = on_connected,
+		.disconnected = on_disconnected,
+		.ctx = bus,
+	};
+	char err[256];
+	bus->client = bus_client_start(&options, &callbacks, err, sizeof(err));
+	if (bus->client == NULL) {
+		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
+		mgr_bus_stop(bus);
+		return -1;
+	}
+	bus_client_subscribe(bus->client, bus->topic_cmd, 1);
+	mgr->stats_fn = on_stats;
+	mgr->stats_ctx = bus;
+	mgr->event_fn = on_event;
+	mgr->event_ctx = bus;
+	printf("onvm-mgr: bus: host %s, broker %s\n", bus->host, config->broker);
+	*bus_out = bus;
+	return 0;
+}
+
+void mgr_bus_stop(struct mgr_bus *bus)
+{
+	if (bus == NULL)
+		return;
+	if (bus->mgr->event_ctx == bus) {
+		bus->mgr->event_fn = NULL;
+		bus->mgr->stats_fn = NULL;
+	}
+	if (bus->client) {
+		/* A clean exit: no map, and offline (the Last Will is not sent on a
+		 * clean disconnect). */
+		bus_client_publish(bus->client, bus->topic_services, "", 0, 1, 1);
+		char offline[160];
+		snprintf(offline, sizeof(offline),
+			 "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\",\"ts_ms\":%llu}",
+			 bus->host, (unsigned long long)now_ms());
+		publish(bus, bus->topic_state, offline, 1, 1);
+		bus_client_stop(bus->client);
+	}
+	for (unsigned i = 0; i < SEEN_COMMANDS; i++)
+		for (unsigned j = 0; j < bus->seen[i].nb_answers; j++)
+			free(bus->seen[i].answers[j]);
+	free(bus->stats.ports);
+	free(bus->stats.insts);
+	pthread_mutex_destroy(&bus->queue_lock);
+	free(bus);
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# mosquitto_sub sees a running manager's retained state and services, schema
+# true, and "offline" from its Last Will once it is killed with kill -9.
+source "$(dirname "$0")/lib.sh"
+onvm_test_init bus_state
+
+onvm_start_broker h1
+onvm_catalog "$ONVM_TMP/catalog.json"
+onvm_start_mgr mgr -l 0,1 --vdev=net_null0,no-rx=1 -- -c "$ONVM_TMP/catalog.json" -k 2-4 -s 1 \
+	$(onvm_bus_args h1)
+wait_for 20 "NF registered" grep -q "event spawned" "$MGR_LOG"
+
+# A subscriber that comes later gets the retained messages at once.
+onvm_watch late 'onvm/hosts/h1/#'
+wait_for 10 "retained online state" grep -q 'onvm/hosts/h1/state {"v":1,"host":"h1","status":"online"' "$ONVM_TMP/late.log"
+grep 'onvm/hosts/h1/state' "$ONVM_TMP/late.log" | tail -n 1 | grep -q '"cores":{"total":3,"free":2}' ||
+	fail "state should say 3 cores, 2 free: $(grep state "$ONVM_TMP/late.log" | tail -n 1)"
+wait_for 10 "retained services" grep -q 'onvm/hosts/h1/services .*"services":{"1":\[{"instance":1,"core":2,"state":"running"}\]}' "$ONVM_TMP/late.log"
+wait_for 10 "stats" grep -q 'onvm/hosts/h1/stats .*"period_ms":100,.*"instances":\[{"instance":1,"service":1' "$ONVM_TMP/late.log"
+
+kill -9 "$MGR_PID"
+wait_for 10 "Last Will: offline" grep -q 'onvm/hosts/h1/state {"v":1,"host":"h1","status":"offline"' "$ONVM_TMP/late.log"
+# And it stays retained for newcomers.
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" -t onvm/hosts/h1/state \
+	-C 1 -W 5 >"$ONVM_TMP/retained.txt" || fail "no retained state after the kill"
+grep -q '"status":"offline"' "$ONVM_TMP/retained.txt" || fail "retained state is not offline: $(cat "$ONVM_TMP/retained.txt")"
