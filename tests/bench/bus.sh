@@ -53,9 +53,10 @@ start_manager() {
 	MGR=$!
 	until grep -q "onvm-mgr: up" "$TMP/$name.log"; do sleep 0.1; done
 	for i in $(seq 1 $NFS); do
-		"$BUILD/examples/bounce" --lcores=$((10 + i))@$((i % ncpu)) --proc-type=secondary \
+		# In a subshell, so the shell does not report each NF's end.
+		("$BUILD/examples/bounce" --lcores=$((10 + i))@$((i % ncpu)) --proc-type=secondary \
 			--file-prefix="$PREFIX$name" --no-pci --log-level=lib.eal:error -- -r 1 \
-			>>"$TMP/$name.nfs.log" 2>&1 &
+			>>"$TMP/$name.nfs.log" 2>&1 &)
 	done
 	local deadline=$((SECONDS + 120))
 	until [[ $(grep -c "event spawned" "$TMP/$name.log") -ge $NFS ]]; do
@@ -71,7 +72,7 @@ measure_cpu() {
 	sleep "$MEASURE_S"
 	after=$(cpu_seconds "$MGR")
 	kill -INT "$MGR"
-	wait "$MGR" || true
+	wait "$MGR" 2>/dev/null || true
 	awk -v a="$before" -v b="$after" -v s="$MEASURE_S" 'BEGIN { printf "%.3f\n", (b - a) / s * 100 }'
 }
 

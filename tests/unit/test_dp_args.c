@@ -283,9 +283,24 @@ static void test_manager_b_is_broker_not_pci(void **state)
 {
 	/* -b after "--" is the broker; it must not turn PCI probing on. */
 	struct line *line = *state;
-	parse_ok(line, "onvm-mgr -l 0 -- -b tcp://h:1883");
+	parse_ok(line, "onvm-mgr -l 0 -- -H h1 -b tcp://h:1883");
 	assert_true(has_eal_arg(&line->config, "--no-pci"));
 	assert_string_equal(line->config.broker, "tcp://h:1883");
+	assert_string_equal(line->config.host, "h1");
+}
+
+static void test_broker_needs_a_valid_host(void **state)
+{
+	struct line *line = *state;
+	parse_bad(line, "onvm-mgr -- -b tcp://h:1883", "--broker needs --host");
+	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H a/b", "--broker needs --host");
+	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H h#", "--broker needs --host");
+	parse_ok(line, "onvm-mgr -- -b tcp://h:1883 -H h-1.x_y --bus-root lab/onvm "
+		       "--bus-user u --bus-password-file /p --bus-ca /ca");
+	assert_string_equal(line->config.bus_root, "lab/onvm");
+	assert_string_equal(line->config.bus_user, "u");
+	assert_string_equal(line->config.bus_password_file, "/p");
+	assert_string_equal(line->config.bus_ca, "/ca");
 }
 
 static void test_eal_attached_allow_value_skips_no_pci(void **state)
@@ -537,6 +552,7 @@ int main(void)
 	    LINE_TEST(test_huge_dir_separate_value),
 	    LINE_TEST(test_pci_options_skip_no_pci),
 	    LINE_TEST(test_manager_b_is_broker_not_pci),
+	    LINE_TEST(test_broker_needs_a_valid_host),
 	    LINE_TEST(test_eal_attached_allow_value_skips_no_pci),
 	    LINE_TEST(test_help),
 	    LINE_TEST(test_bad_options),
