@@ -19,6 +19,7 @@
 #define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
 #define MGR_STOP_GRACE_MS 2000	   /* then SIGTERM, then SIGKILL */
 #define MGR_DRAIN_GRACE_MS 20	   /* senders that picked a gone instance finish */
+#define MGR_LIVENESS_MS 20	   /* how often dead NFs and timeouts are looked for */
 
 /* Manager-private bookkeeping of an instance slot (the shared part is in shm). */
 struct mgr_slot {
@@ -72,6 +73,7 @@ struct onvm_mgr {
 	volatile uint64_t active_slots;
 	struct mgr_slot slots[ONVM_MAX_INSTANCES];
 	uint32_t next_instance_id;
+	uint64_t last_liveness_ms;
 	unsigned nb_cpus;
 	volatile int quit;
 

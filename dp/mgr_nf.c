@@ -282,9 +282,13 @@ static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 
 void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms)
 {
-	handle_messages(mgr, now_ms);
-	check_liveness(mgr, now_ms);
-	check_timeouts(mgr, now_ms);
+	handle_messages(mgr, now_ms); /* every tick: registration is on the scale-out path */
+	if (now_ms - mgr->last_liveness_ms >= MGR_LIVENESS_MS) {
+		/* A syscall per instance: not every tick. */
+		mgr->last_liveness_ms = now_ms;
+		check_liveness(mgr, now_ms);
+		check_timeouts(mgr, now_ms);
+	}
 }
 
 /* "--lcores=5@1,6@0": the NF's lcores, each pinned to a real CPU. */
