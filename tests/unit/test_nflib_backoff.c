@@ -55,19 +55,11 @@ static void test_sleeps_double_up_to_cap(void **state)
 	struct onvm_backoff backoff;
 	onvm_backoff_reset(&backoff);
 	spin_through(&backoff);
-	static const uint32_t expected[] = {1,
-					    2,
-					    4,
-					    8,
-					    16,
-					    32,
-					    64,
-					    128,
-					    ONVM_BACKOFF_MAX_US,
-					    ONVM_BACKOFF_MAX_US,
-					    ONVM_BACKOFF_MAX_US};
-	for (unsigned i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
-		assert_int_equal(idle_once(&backoff), expected[i]);
+	/* 1, 2, 4, ... while below the cap, then the cap from there on. */
+	for (uint32_t expected = 1; expected < ONVM_BACKOFF_MAX_US; expected *= 2)
+		assert_int_equal(idle_once(&backoff), expected);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(idle_once(&backoff), ONVM_BACKOFF_MAX_US);
 }
 
 static void test_never_above_cap(void **state)
@@ -133,7 +125,7 @@ static void test_next_sleep_from_given_states(void **state)
 	assert_int_equal(onvm_backoff_next_sleep(&backoff), 0); /* still spinning */
 	backoff.idle_polls = ONVM_BACKOFF_SPIN_POLLS;
 	assert_int_equal(onvm_backoff_next_sleep(&backoff), 128);
-	backoff.sleep_us = 150; /* doubling would pass the cap */
+	backoff.sleep_us = ONVM_BACKOFF_MAX_US / 2 + 1; /* doubling would pass the cap */
 	assert_int_equal(onvm_backoff_next_sleep(&backoff), ONVM_BACKOFF_MAX_US);
 	backoff.sleep_us = ONVM_BACKOFF_MAX_US;
 	assert_int_equal(onvm_backoff_next_sleep(&backoff), ONVM_BACKOFF_MAX_US);
