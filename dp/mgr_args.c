@@ -84,9 +84,11 @@ static int parse_service(const char *text, char **end, uint16_t *service)
 int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen)
 {
 	char *end;
+	if (!isdigit((unsigned char)*text))
+		goto bad;
 	errno = 0;
-	long port = isdigit((unsigned char)*text) ? strtol(text, &end, 10) : -1;
-	if (errno || end == text || *end != ':' || port < 0 || port >= ONVM_MAX_PORTS)
+	long port = strtol(text, &end, 10);
+	if (errno || *end != ':' || port >= ONVM_MAX_PORTS)
 		goto bad;
 	struct mgr_chain_config chain = {.set = 1, .egress_port = -1};
 	const char *cursor = end + 1;

@@ -2,12 +2,13 @@
 # demo.sh - the main demo (single host, for now).
 #
 # A manager with one port, a load generator feeding the "slow thing" NF
-# (service 2), and a monitor after it.  The offered load rises step by step
-# past what one slow_thing instance can carry; the manager's table, printed
-# every second, shows its RX ring filling and packets being dropped.  Then a
-# second slow_thing instance is started by hand and the drops stop, because
-# the flows spread over both instances.  Everything is cleaned up on exit
-# and on Ctrl-C.
+# (service 2), and a monitor after it, on the MQTT bus of a project broker.
+# The offered load rises step by step past what one slow_thing instance can
+# carry; the manager's table, printed every second, shows its RX ring filling
+# and packets being dropped.  Then a spawn command is sent on the bus, as a
+# policy engine would, a second slow_thing instance starts, and the drops
+# stop, because the flows spread over both instances.  The bus traffic is
+# recorded as a trace.  Everything is cleaned up on exit and on Ctrl-C.
 #
 #   sudo examples/demo.sh [--build DIR] [--capacity PPS]   (one slow_thing's capacity)
 set -euo pipefail
@@ -35,8 +36,12 @@ cleanup() {
 	sleep 1
 	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	bash mosquitto/stop-broker.sh --dir "$RUN/broker" >/dev/null 2>&1 || true
 	rm -f /dev/hugepages/${PREFIX}map_* 2>/dev/null
-	rm -rf "/var/run/dpdk/$PREFIX" "$RUN"
+	rm -rf "/var/run/dpdk/$PREFIX"
+	mkdir -p run && cp "$RUN/bus.trace" run/demo-bus.trace 2>/dev/null &&
+		echo "demo: the bus trace is in run/demo-bus.trace"
+	rm -rf "$RUN"
 	echo "demo: cleaned up"
 }
 trap cleanup EXIT
@@ -52,9 +57,17 @@ cat >"$RUN/catalog.json" <<JSON
 JSON
 echo 0 >"$RUN/rate"
 
+BROKER_PORT=${ONVM_DEMO_PORT:-18830}
+bash mosquitto/start-broker.sh --dir "$RUN/broker" --port "$BROKER_PORT" h1 2>/dev/null
+secret() { cat "$RUN/broker/secrets/$1.pass"; }
+mosquitto_sub -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" -v -F '%j' -t 'onvm/#' \
+	>"$RUN/bus.trace" &
+PIDS+=($!)
+
 echo "demo: starting the manager (1 port: net_null0, a sink; chain: slow_thing -> monitor -> out)"
 "$BUILD/onvm-mgr" -l 0,1 --file-prefix=$PREFIX --vdev=net_null0,no-rx=1 -- -c "$RUN/catalog.json" \
-	-k 2-5 -s 2,3,9 -p "0:2,3>0" -t 1000 -f "$RUN/stats" 2>&1 |
+	-k 2-5 -s 2,3,9 -p "0:2,3>0" -t 1000 -f "$RUN/stats" -H h1 -b "tcp://127.0.0.1:$BROKER_PORT" \
+	--bus-password-file "$RUN/broker/secrets/h1.pass" 2>&1 |
 	grep --line-buffered -v "^EAL\|^TELEMETRY" &
 PIDS+=($!)
 sleep 3
@@ -68,10 +81,11 @@ for fraction in 25 50 100 150 200; do
 	sleep 4
 done
 
-echo "demo: starting a second slow_thing instance by hand"
-"$BUILD/examples/slow_thing" --lcores=6@0 --proc-type=secondary --file-prefix=$PREFIX --no-pci \
-	--log-level=lib.eal:warning -- -r 2 -n slow_thing_2 -- -c 500 -R "$CAPACITY" >"$RUN/slow2.log" 2>&1 &
-PIDS+=($!)
+echo "demo: sending a spawn command for service 2 on the bus (as a policy engine would)"
+mosquitto_pub -p "$BROKER_PORT" -u policy -P "$(secret policy)" -q 1 -t onvm/hosts/h1/cmd \
+	-m '{"v":1,"id":"demo-1","engine":"demo","op":"spawn","service":2,"count":1,"reason":"slow_thing drops packets"}'
 sleep 6
 echo "demo: final counters:"
 cat "$RUN/stats"
+echo "demo: what the bus carried about the command (see run/demo-bus.trace for all):"
+grep -o '"topic":"onvm/hosts/h1/\(cmd\|events\)".*' "$RUN/bus.trace" | cut -c1-200

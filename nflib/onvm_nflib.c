@@ -23,6 +23,7 @@
 #define REGISTER_TIMEOUT_MS 5000
 #define UNREGISTER_TIMEOUT_MS 1000
 #define MANAGER_CHECK_MS 200
+#define FINISH_RING_MS 200 /* at most this long to empty the ring when stopped */
 
 struct onvm_nf {
 	struct onvm_shared *shm;
@@ -374,9 +375,45 @@ static int manager_alive(const struct onvm_nf *nf)
 	return kill(nf->shm->manager_pid, 0) == 0 || errno != ESRCH;
 }
 
-int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
+/* Take up to budget packets from the RX ring, handle and pass them on. */
+static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers,
+				   unsigned budget)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
+	unsigned received = rte_ring_dequeue_burst(nf->instance->rx_ring, (void **)pkts,
+						   RTE_MIN(budget, ONVM_BURST), NULL);
+	if (received == 0)
+		return 0;
+	counter_add(&nf->instance->counters.rx, received);
+	for (unsigned i = 0; i < received; i++) {
+		struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkts[i]);
+		if (handlers->packet)
+			handlers->packet(nf, pkts[i], meta, handlers->ctx);
+		else
+			meta->action = ONVM_ACTION_DROP;
+		dispatch_one(nf, pkts[i]);
+	}
+	flush_all(nf);
+	return received;
+}
+
+/*
+ * Asked to stop by the manager (scale-in): it no longer sends us packets, so
+ * finish those already in the ring rather than leave them to be dropped.
+ */
+static void finish_ring(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
+{
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * FINISH_RING_MS / 1000;
+	while (rte_get_timer_cycles() < deadline) {
+		unsigned budget = handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
+		if (budget && receive_and_handle(nf, handlers, budget) == 0 &&
+		    rte_ring_count(nf->instance->rx_ring) == 0)
+			break;
+	}
+}
+
+int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
+{
 	struct onvm_backoff backoff = {0};
 	struct onvm_nf_counters *counters = &nf->instance->counters;
 	const uint64_t check_interval = rte_get_tsc_hz() * MANAGER_CHECK_MS / 1000;
@@ -386,22 +423,7 @@ int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
 	while (!nf->stop) {
 		int did_work = handlers->tick ? handlers->tick(nf, handlers->ctx) : 0;
 		unsigned budget = handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
-		unsigned received = budget == 0 ? 0
-						: rte_ring_dequeue_burst(nf->instance->rx_ring,
-									 (void **)pkts,
-									 RTE_MIN(budget, ONVM_BURST), NULL);
-		if (received) {
-			counter_add(&counters->rx, received);
-			for (unsigned i = 0; i < received; i++) {
-				struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkts[i]);
-				if (handlers->packet)
-					handlers->packet(nf, pkts[i], meta, handlers->ctx);
-				else
-					meta->action = ONVM_ACTION_DROP;
-				dispatch_one(nf, pkts[i]);
-			}
-			flush_all(nf);
-		}
+		unsigned received = budget ? receive_and_handle(nf, handlers, budget) : 0;
 
 		uint64_t now = rte_rdtsc();
 		if (received || did_work) {
@@ -420,6 +442,8 @@ int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
 				nf->stop = 1;
 		}
 	}
+	if (nf->instance->stop_requested && !nf->shm->manager_stopping)
+		finish_ring(nf, handlers);
 	flush_all(nf);
 	return 0;
 }

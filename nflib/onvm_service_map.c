@@ -60,34 +60,6 @@ int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint
 	return -1;
 }
 
-int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
-			  uint32_t flow_hash)
-{
-	if (!service_valid(service))
-		return -1;
-	const struct onvm_service_entry *entry = &map->services[service];
-	uint32_t seq;
-	int slot;
-
-	do {
-		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
-		unsigned count = entry->count;
-		if (count > ONVM_MAX_MEMBERS)
-			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
-		int index = onvm_rendezvous_pick(flow_hash, entry->keys, count);
-		slot = index < 0 ? -1 : entry->slots[index];
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
-	return slot;
-}
-
-unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service)
-{
-	if (!service_valid(service))
-		return 0;
-	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
-}
-
 static inline uint32_t packet_flow_hash(struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
 {
 	if (!(meta->flags & ONVM_META_F_HASHED)) {
@@ -97,8 +69,13 @@ static inline uint32_t packet_flow_hash(struct rte_mbuf *pkt, struct onvm_pkt_me
 	return meta->flow_hash;
 }
 
-int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t service,
-			      struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+/*
+ * The seqlock read: the member of service that serves the flow, by flow_hash
+ * or, when pkt is given, by the packet's hash, computed only if the service
+ * has more than one member.
+ */
+static inline int pick_member(const struct onvm_service_map *map, uint16_t service,
+			      uint32_t flow_hash, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
 {
 	if (!service_valid(service))
 		return -1;
@@ -111,14 +88,35 @@ int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t servi
 		unsigned count = entry->count;
 		if (count > ONVM_MAX_MEMBERS)
 			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
-		if (count <= 1) {
-			slot = count ? entry->slots[0] : -1;
+		if (count == 0) {
+			slot = -1;
+		} else if (count == 1 && pkt) {
+			slot = entry->slots[0];
 		} else {
-			int index = onvm_rendezvous_pick(packet_flow_hash(pkt, meta), entry->keys,
-							 count);
-			slot = entry->slots[index];
+			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
+			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
 	return slot;
 }
+
+int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
+			  uint32_t flow_hash)
+{
+	return pick_member(map, service, flow_hash, NULL, NULL);
+}
+
+int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t service,
+			      struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	return pick_member(map, service, 0, pkt, meta);
+}
+
+unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service)
+{
+	if (!service_valid(service))
+		return 0;
+	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
+}
+
