@@ -58,7 +58,7 @@ JSON
 echo 0 >"$RUN/rate"
 
 BROKER_PORT=${ONVM_DEMO_PORT:-18830}
-bash mosquitto/start-broker.sh --dir "$RUN/broker" --port "$BROKER_PORT" h1 2>/dev/null
+bash mosquitto/start-broker.sh --dir "$RUN/broker" --port "$BROKER_PORT" h1
 secret() { cat "$RUN/broker/secrets/$1.pass"; }
 mosquitto_sub -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" -v -F '%j' -t 'onvm/#' \
 	>"$RUN/bus.trace" &
@@ -67,8 +67,8 @@ PIDS+=($!)
 echo "demo: starting the manager (1 port: net_null0, a sink; chain: slow_thing -> monitor -> out)"
 "$BUILD/onvm-mgr" -l 0,1 --file-prefix=$PREFIX --vdev=net_null0,no-rx=1 -- -c "$RUN/catalog.json" \
 	-k 2-5 -s 2,3,9 -p "0:2,3>0" -t 1000 -f "$RUN/stats" -H h1 -b "tcp://127.0.0.1:$BROKER_PORT" \
-	--bus-password-file "$RUN/broker/secrets/h1.pass" 2>&1 |
-	grep --line-buffered -v "^EAL\|^TELEMETRY" &
+	--bus-password-file "$RUN/broker/secrets/h1.pass" \
+	> >(grep --line-buffered -v "^EAL\|^TELEMETRY") 2>&1 &
 PIDS+=($!)
 sleep 3
 
