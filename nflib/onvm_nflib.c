@@ -344,6 +344,9 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 	case ONVM_ACTION_TO_PORT:
 		if (meta->destination >= nf->shm->nb_ports)
 			break;
+		/* The manager's TX reads the port from the mbuf's first cache line,
+		 * so it need not touch the metadata in the second. */
+		pkt->port = meta->destination;
 		queue_to_manager(nf, pkt);
 		return 1;
 	case ONVM_ACTION_DROP:
