@@ -1,0 +1,88 @@
+/*
+ * core.h - the policy daemon without MQTT: takes decoded messages and the
+ * time they arrived, keeps the cluster view and the pending commands,
+ * detects overload and spare capacity, asks the engine, and hands the
+ * commands and decisions it makes to a sink as (topic, payload) pairs.
+ *
+ * The live daemon (live.h) and replay (replay.h) drive this same code; only
+ * their clocks and sinks differ. Decisions are made only when a message
+ * arrives, so a replay sees exactly what the live daemon would.
+ *
+ * Leadership: the online engine with the smallest id leads (strcmp on the
+ * ids announced on <root>/policy/engines/<id>); a leader sends commands
+ * and decisions, a shadow only decisions with "shadow": true. A core may
+ * be told never to lead before a time (start-up grace, so a daemon that
+ * has not yet heard the retained announcements does not lead by mistake),
+ * or to always lead (replay).
+ */
+#ifndef ONVM_POLICY_CORE_H
+#define ONVM_POLICY_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "codec.h"
+#include "engines.h"
+#include "params.h"
+#include "pending.h"
+#include "view.h"
+
+#define POLICY_ID_MAX 40 /* engine id bytes, so "<id>-<n>" fits a command id */
+
+/* Where commands and decisions go (the bus, or a trace on stdout). */
+struct policy_sink {
+	void (*emit)(void *ctx, const char *topic, int qos, bool retained, const char *payload,
+		     size_t len);
+	void *ctx;
+};
+
+struct policy_config {
+	const char *engine_id; /* 1..POLICY_ID_MAX bytes, a valid bus name */
+	struct policy_params params;
+	bool always_lead;      /* replay: lead whatever other engines announce */
+	bool follow_engines;   /* take in other engines' commands and announcements */
+	uint64_t first_cmd_no; /* command ids are "<engine id>-<n>", n from this + 1 */
+	FILE *log;	       /* one line per decision and bookkeeping event, or NULL */
+};
+
+struct policy_counters {
+	uint64_t messages;   /* handled */
+	uint64_t duplicates; /* stats with a seq already seen */
+	uint64_t spawns;     /* spawn decisions (leader or shadow) */
+	uint64_t stops;
+	uint64_t no_capacity;
+	uint64_t commands; /* sent as leader */
+	uint64_t decisions;
+	uint64_t engine_refusals; /* engine answers the core did not accept */
+	uint64_t failures;	  /* encoding or memory failures */
+};
+
+struct policy_core;
+
+/* The engine handle stays the caller's; NULL with a reason in err. */
+struct policy_core *policy_core_create(const struct policy_config *config,
+				       const struct policy_engine_handle *engine,
+				       const struct policy_sink *sink, char *err, size_t errlen);
+void policy_core_destroy(struct policy_core *core);
+
+/* Take in one decoded message that arrived at now_ms (non-decreasing). */
+void policy_core_handle(struct policy_core *core, const struct bus_msg *msg, bool retained,
+			uint64_t now_ms);
+
+/*
+ * Time passes without a message (live only): end timed-out pending
+ * commands and take up or hand over leadership. Never decides anything, so
+ * replay, which has no ticks, decides exactly as the live daemon does.
+ */
+void policy_core_tick(struct policy_core *core, uint64_t now_ms);
+
+/* Do not lead before this time. */
+void policy_core_lead_after(struct policy_core *core, uint64_t now_ms);
+bool policy_core_leading(const struct policy_core *core);
+
+const struct view *policy_core_view(const struct policy_core *core);
+const struct pending_set *policy_core_pending(const struct policy_core *core);
+void policy_core_counters(const struct policy_core *core, struct policy_counters *out);
+
+#endif /* ONVM_POLICY_CORE_H */

@@ -1,0 +1,388 @@
+/* live.c - the policy daemon on the bus (see live.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus_client.h"
+#include "core.h"
+#include "ingest.h"
+#include "live.h"
+#include "topics.h"
+
+#define QUEUE_MAX	 100000 /* messages waiting for the core; more are dropped */
+#define WAIT_MS		 200	/* longest idle wait of the main loop */
+#define REJECT_LOG_FIRST 20	/* rejected payloads logged one by one ... */
+#define REJECT_LOG_EVERY 1000	/* ... then one in this many */
+#define PASSWORD_MAX	 256
+
+struct queued {
+	struct queued *next;
+	bool retained;
+	size_t len;
+	char *topic;
+	char payload[]; /* len bytes + NUL */
+};
+
+struct live {
+	pthread_mutex_t lock; /* guards the queue and the flags; never held calling paho */
+	pthread_cond_t wake;
+	struct queued *head, *tail;
+	size_t depth;
+	uint64_t dropped;
+	bool reconnected;
+	struct bus_client *client;
+	char engine_topic[BUS_TOPIC_MAX];
+	char *online_payload;
+	uint64_t last_now_ms;
+	uint64_t rejected;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The wall clock, never going back: the core's clock must not. */
+static uint64_t live_now(struct live *live)
+{
+	uint64_t now = wall_ms();
+	if (now < live->last_now_ms)
+		now = live->last_now_ms;
+	live->last_now_ms = now;
+	return now;
+}
+
+/* ---- paho's thread ---- */
+
+static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
+{
+	struct live *live = ctx;
+	size_t topic_len = strlen(topic);
+	struct queued *item = malloc(sizeof(*item) + len + 1 + topic_len + 1);
+	if (!item)
+		return;
+	item->next = NULL;
+	item->retained = retained != 0;
+	item->len = len;
+	if (len)
+		memcpy(item->payload, payload, len);
+	item->payload[len] = '\0';
+	item->topic = item->payload + len + 1;
+	memcpy(item->topic, topic, topic_len + 1);
+
+	pthread_mutex_lock(&live->lock);
+	if (live->depth >= QUEUE_MAX) {
+		live->dropped++;
+		pthread_mutex_unlock(&live->lock);
+		free(item);
+		return;
+	}
+	if (live->tail)
+		live->tail->next = item;
+	else
+		live->head = item;
+	live->tail = item;
+	live->depth++;
+	pthread_cond_signal(&live->wake);
+	pthread_mutex_unlock(&live->lock);
+}
+
+/* The main loop announces the engine again: it owns the client pointer. */
+static void on_connected(void *ctx)
+{
+	struct live *live = ctx;
+	pthread_mutex_lock(&live->lock);
+	live->reconnected = true;
+	pthread_cond_signal(&live->wake);
+	pthread_mutex_unlock(&live->lock);
+}
+
+static void on_disconnected(void *ctx, const char *cause)
+{
+	(void)ctx;
+	printf("onvm-policy: connection lost (%s); reconnecting\n", cause);
+	fflush(stdout);
+}
+
+/* ---- the sink ---- */
+
+static void publish(void *ctx, const char *topic, int qos, bool retained, const char *payload,
+		    size_t len)
+{
+	struct live *live = ctx;
+	if (bus_client_publish(live->client, topic, payload, len, qos, retained) < 0)
+		fprintf(stderr, "onvm-policy: could not publish on %s\n", topic);
+}
+
+/* ---- set-up ---- */
+
+static int read_password(const char *path, char *out, size_t outlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "onvm-policy: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(out, (int)outlen, f))
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+static int default_id(char *out, size_t outlen)
+{
+	char name[256];
+	if (gethostname(name, sizeof(name)) < 0)
+		return -1;
+	name[sizeof(name) - 1] = '\0';
+	name[strcspn(name, ".")] = '\0';
+	snprintf(out, outlen, "%.*s", POLICY_ID_MAX, name);
+	return 0;
+}
+
+static char *engine_payload(enum bus_status status, const char *name, uint64_t started_ms)
+{
+	struct bus_engine engine = {.status = status};
+	if (status == BUS_STATUS_ONLINE) {
+		engine.has_name = engine.has_started = true;
+		snprintf(engine.name, sizeof(engine.name), "%s", name);
+		engine.started_ms = started_ms;
+	}
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_engine(&engine, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-policy: cannot encode the announcement: %s\n", err);
+		return NULL;
+	}
+	return payload;
+}
+
+static int subscribe_all(struct bus_client *client)
+{
+	static const enum bus_kind kinds[] = {BUS_KIND_STATE,  BUS_KIND_SERVICES, BUS_KIND_STATS,
+					      BUS_KIND_EVENTS, BUS_KIND_CMD,	  BUS_KIND_ENGINE};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char filter[BUS_TOPIC_MAX];
+		if (bus_topic_filter(filter, sizeof(filter), kinds[i]) < 0 ||
+		    bus_client_subscribe(client, filter, kinds[i] == BUS_KIND_STATS ? 0 : 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the main loop ---- */
+
+static void handle(struct live *live, struct policy_core *core, struct policy_ingest *ingest,
+		   const struct queued *item)
+{
+	const struct bus_msg *msg = NULL;
+	char why[256];
+	int ret = policy_ingest_decode(ingest, item->topic, item->payload, item->len, &msg, why,
+				       sizeof(why));
+	if (ret < 0) {
+		live->rejected++;
+		if (live->rejected <= REJECT_LOG_FIRST || live->rejected % REJECT_LOG_EVERY == 0)
+			fprintf(stderr, "onvm-policy: rejected %.100s (%" PRIu64 " so far): %s\n",
+				item->topic, live->rejected, why);
+		return;
+	}
+	if (ret > 0)
+		policy_core_handle(core, msg, item->retained, live_now(live));
+}
+
+/* Wait for work; returns the queued messages (caller frees) and the reconnect flag. */
+static struct queued *take_all(struct live *live, bool *reconnected)
+{
+	pthread_mutex_lock(&live->lock);
+	if (!live->head && !live->reconnected && !stop_requested) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += WAIT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&live->wake, &live->lock, &until);
+	}
+	struct queued *items = live->head;
+	live->head = live->tail = NULL;
+	live->depth = 0;
+	*reconnected = live->reconnected;
+	live->reconnected = false;
+	pthread_mutex_unlock(&live->lock);
+	return items;
+}
+
+static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms)
+{
+	struct policy_ingest ingest;
+	policy_ingest_init(&ingest);
+	while (!stop_requested) {
+		bool reconnected;
+		struct queued *items = take_all(live, &reconnected);
+		if (reconnected) {
+			if (bus_client_publish(live->client, live->engine_topic,
+					       live->online_payload, strlen(live->online_payload),
+					       1, 1) < 0)
+				fprintf(stderr, "onvm-policy: could not announce the engine\n");
+			policy_core_lead_after(core, live_now(live) + grace_ms);
+			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
+			fflush(stdout);
+		}
+		while (items) {
+			struct queued *next = items->next;
+			handle(live, core, &ingest, items);
+			free(items);
+			items = next;
+		}
+		policy_core_tick(core, live_now(live));
+	}
+	policy_ingest_free(&ingest);
+}
+
+static void drain(struct live *live)
+{
+	bool ignored;
+	struct queued *items = take_all(live, &ignored);
+	while (items) {
+		struct queued *next = items->next;
+		free(items);
+		items = next;
+	}
+}
+
+static struct bus_client *connect_bus(const struct policy_options *options, struct live *live,
+				      const char *id, const char *offline_payload)
+{
+	char password[PASSWORD_MAX] = "", client_id[BUS_NAME_LEN + 16], err[256];
+	if (options->password_file &&
+	    read_password(options->password_file, password, sizeof(password)) < 0)
+		return NULL;
+	snprintf(client_id, sizeof(client_id), "onvm-policy-%s", id);
+	struct bus_client_options client_options = {
+	    .uri = options->broker,
+	    .client_id = client_id,
+	    .username = options->username,
+	    .password = options->password_file ? password : NULL,
+	    .ca_file = options->ca_file,
+	    .will_topic = live->engine_topic,
+	    .will_payload = offline_payload,
+	    .will_qos = 1,
+	    .will_retained = 1,
+	};
+	struct bus_client_callbacks callbacks = {
+	    .message = on_message,
+	    .connected = on_connected,
+	    .disconnected = on_disconnected,
+	    .ctx = live,
+	};
+	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
+	live->client = client;
+	if (!client)
+		fprintf(stderr, "onvm-policy: cannot start the bus client: %s\n", err);
+	else if (subscribe_all(client) < 0)
+		fprintf(stderr, "onvm-policy: cannot subscribe\n");
+	return client;
+}
+
+static void install_signals(void)
+{
+	struct sigaction action = {.sa_handler = on_signal};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void say_goodbye(struct live *live, const char *offline_payload)
+{
+	if (bus_client_is_connected(live->client))
+		bus_client_publish(live->client, live->engine_topic, offline_payload,
+				   strlen(offline_payload), 1, 1);
+	usleep(200 * 1000); /* let the QoS 1 announcement leave */
+	bus_client_stop(live->client);
+}
+
+static int run(const struct policy_options *options, const struct policy_engine_handle *engine,
+	       struct live *live, const char *id, const char *offline_payload)
+{
+	char err[256];
+	struct policy_sink sink = {.emit = publish, .ctx = live};
+	struct policy_config config = {
+	    .engine_id = id,
+	    .params = options->params,
+	    .follow_engines = true,
+	    .first_cmd_no = wall_ms() * 1000, /* ids stay unique across restarts */
+	    .log = stdout,
+	};
+	struct policy_core *core = policy_core_create(&config, engine, &sink, err, sizeof(err));
+	if (!core) {
+		fprintf(stderr, "onvm-policy: %s\n", err);
+		return 1;
+	}
+	policy_core_lead_after(core, UINT64_MAX); /* not before connecting */
+	install_signals();
+	if (!connect_bus(options, live, id, offline_payload)) {
+		policy_core_destroy(core);
+		return 1;
+	}
+	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->broker);
+	fflush(stdout);
+	run_loop(live, core, options->grace_ms);
+	say_goodbye(live, offline_payload);
+	drain(live);
+	struct policy_counters counters;
+	policy_core_counters(core, &counters);
+	printf("onvm-policy: stopped: %" PRIu64 " messages, %" PRIu64 " spawns, %" PRIu64
+	       " stops, %" PRIu64 " commands, %" PRIu64 " dropped from a full queue\n",
+	       counters.messages, counters.spawns, counters.stops, counters.commands,
+	       live->dropped);
+	policy_core_destroy(core);
+	return 0;
+}
+
+int policy_live_run(const struct policy_options *options, const struct policy_engine_handle *engine)
+{
+	char id[BUS_NAME_LEN];
+	if (options->id)
+		snprintf(id, sizeof(id), "%s", options->id);
+	else if (default_id(id, sizeof(id)) < 0) {
+		fprintf(stderr, "onvm-policy: no --id and no host name\n");
+		return 1;
+	}
+	if (options->root && bus_topic_set_root(options->root) < 0) {
+		fprintf(stderr, "onvm-policy: bad topic root '%s'\n", options->root);
+		return 1;
+	}
+	struct live live = {0};
+	pthread_mutex_init(&live.lock, NULL);
+	pthread_cond_init(&live.wake, NULL);
+	int status = 1;
+	char *offline = engine_payload(BUS_STATUS_OFFLINE, NULL, 0);
+	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, wall_ms());
+	if (bus_topic_engine(live.engine_topic, sizeof(live.engine_topic), id) < 0)
+		fprintf(stderr, "onvm-policy: bad engine id '%s'\n", id);
+	else if (offline && live.online_payload)
+		status = run(options, engine, &live, id, offline);
+	free(offline);
+	free(live.online_payload);
+	pthread_cond_destroy(&live.wake);
+	pthread_mutex_destroy(&live.lock);
+	return status;
+}

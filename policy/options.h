@@ -1,0 +1,50 @@
+/*
+ * options.h - the command line of onvm-policy.
+ */
+#ifndef ONVM_POLICY_OPTIONS_H
+#define ONVM_POLICY_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "params.h"
+
+enum policy_mode {
+	POLICY_MODE_LIVE = 0,
+	POLICY_MODE_REPLAY,
+	POLICY_MODE_BENCH_PARSE,
+	POLICY_MODE_LIST_ENGINES,
+	POLICY_MODE_HELP,
+};
+
+#define POLICY_BROKER_DEFAULT "tcp://127.0.0.1:18830"
+#define POLICY_USER_DEFAULT   "policy"
+#define POLICY_GRACE_DEFAULT  1000 /* ms */
+
+struct policy_options {
+	enum policy_mode mode;
+	const char *trace; /* replay, bench-parse: a file or "-" */
+	const char *check; /* replay: an expect file, or NULL */
+	const char *engine;
+	const char *engine_args;
+	const char *id; /* NULL: the default of the mode */
+	struct policy_params params;
+	bool verbose;
+	bool stats;
+	/* live */
+	const char *broker;
+	const char *username;
+	const char *password_file;
+	const char *ca_file;
+	const char *root;
+	uint64_t grace_ms;
+};
+
+/* 0, or -1 with a reason in err (print it with the usage, exit 2). */
+int policy_options_parse(int argc, char **argv, struct policy_options *options, char *err,
+			 size_t errlen);
+
+void policy_usage(FILE *f, const char *prog);
+
+#endif /* ONVM_POLICY_OPTIONS_H */
