@@ -11,7 +11,7 @@
 # the reservation is only ever raised, never lowered.
 set -euo pipefail
 
-PACKAGES=(build-essential cmake pkg-config clang dpdk dpdk-dev libdpdk-dev libnuma-dev
+PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev dpdk dpdk-dev libdpdk-dev libnuma-dev
 	libjansson-dev libpaho-mqtt-dev libcmocka-dev mosquitto mosquitto-clients iproute2
 	tshark gnuplot-nox procps)
 hugepages=${ONVM_HUGEPAGES:-512}

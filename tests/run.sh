@@ -4,7 +4,8 @@
 # Sets the machine up (packages, hugepages), then builds twice, plainly and
 # with AddressSanitizer + UndefinedBehaviorSanitizer, and runs every test
 # (cmocka unit tests and integration tests with real DPDK, real NFs and real
-# brokers) against each build.
+# brokers) against each build; last, runs the libFuzzer targets for a bounded
+# time (ONVM_FUZZ_SECONDS, default 30 each).
 #
 #   sudo tests/run.sh [ctest args...]      e.g. tests/run.sh -L unit
 set -euo pipefail
@@ -26,3 +27,4 @@ build_and_test() {
 CTEST_ARGS=("$@")
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DONVM_SANITIZE=ON
+bash tests/fuzz/run.sh
