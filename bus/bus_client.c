@@ -370,3 +370,20 @@ void bus_client_stop(struct bus_client *client)
 	pthread_cond_destroy(&client->wake);
 	free_client(client);
 }
+
+int bus_read_password(const char *path, char *password, size_t size, char *err, size_t errlen)
+{
+	FILE *file = fopen(path, "r");
+	if (file == NULL) {
+		snprintf(err, errlen, "cannot read password file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int ok = fgets(password, (int)size, file) != NULL;
+	fclose(file);
+	if (!ok) {
+		snprintf(err, errlen, "password file %s is empty", path);
+		return -1;
+	}
+	password[strcspn(password, "\r\n")] = '\0';
+	return 0;
+}

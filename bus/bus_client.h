@@ -77,6 +77,9 @@ int bus_client_wait_connected(struct bus_client *client, unsigned timeout_ms);
 
 void bus_client_counters(const struct bus_client *client, struct bus_client_counters *out);
 
+/* Read a password: the first line of path.  0, or -1 with the reason in err. */
+int bus_read_password(const char *path, char *password, size_t size, char *err, size_t errlen);
+
 /* Disconnect (the Last Will is not sent) and free everything. */
 void bus_client_stop(struct bus_client *client);
 

@@ -1,6 +1,9 @@
 /*
  * bus_err.c - names of the bus library's error codes.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "bus_err.h"
 
 const char *bus_strerror(int err)
@@ -49,4 +52,15 @@ const char *bus_strerror(int err)
 	default:
 		return "unknown error";
 	}
+}
+
+void bus_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -7,6 +7,8 @@
 #ifndef ONVM_BUS_ERR_H
 #define ONVM_BUS_ERR_H
 
+#include <stddef.h>
+
 enum bus_err {
 	BUS_OK = 0,
 	BUS_ERR_ARG = -1,      /* invalid argument from the caller (NULL, bad enum, ...) */
@@ -29,6 +31,10 @@ enum bus_err {
 	BUS_ERR_FORMAT = -18,  /* malformed trace line */
 	BUS_ERR_IO = -19,      /* read or write error */
 };
+
+/* printf into a caller's error buffer; nothing when err is NULL or errlen 0. */
+void bus_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Short description of a BUS_ERR_* code; never NULL. */
 const char *bus_strerror(int err);

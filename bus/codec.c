@@ -474,19 +474,6 @@ static void path_pop(struct dec *d)
 	d->depth--;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Record a schema error at the current path: "a.b[2].c: <message>". */
 static int dec_fail(struct dec *d, int code, const char *fmt, ...)
@@ -1000,7 +987,7 @@ static int cmp_service_inst(const void *a, const void *b)
 /* Text of a syntax error: "not JSON: <why> at offset N". */
 static int json_fail(struct dec *d)
 {
-	set_err(d->err, d->errlen, "not JSON: %s at offset %zu", d->js.why, d->js.why_off);
+	bus_set_err(d->err, d->errlen, "not JSON: %s at offset %zu", d->js.why, d->js.why_off);
 	return BUS_ERR_JSON;
 }
 
@@ -1039,11 +1026,11 @@ static int refine_error(struct dec *d, const void *payload, size_t len)
 		return json_fail(d);
 	}
 	if (!have_v) {
-		set_err(d->err, d->errlen, "missing field 'v'");
+		bus_set_err(d->err, d->errlen, "missing field 'v'");
 		return BUS_ERR_VERSION;
 	}
 	if (!v_ok && d->code != BUS_ERR_VERSION) {
-		set_err(d->err, d->errlen, "v: unsupported version (expected the integer %d)",
+		bus_set_err(d->err, d->errlen, "v: unsupported version (expected the integer %d)",
 			BUS_VERSION);
 		return BUS_ERR_VERSION;
 	}
@@ -1062,12 +1049,12 @@ static int decode_payload(struct dec *d, const struct object_spec *spec, const v
 	if (!payload && len)
 		return BUS_ERR_ARG;
 	if (len > BUS_PAYLOAD_MAX) {
-		set_err(d->err, d->errlen, "payload of %zu bytes exceeds the %d byte limit", len,
+		bus_set_err(d->err, d->errlen, "payload of %zu bytes exceeds the %d byte limit", len,
 			BUS_PAYLOAD_MAX);
 		return BUS_ERR_TOOBIG;
 	}
 	if (len == 0) {
-		set_err(d->err, d->errlen, "empty payload");
+		bus_set_err(d->err, d->errlen, "empty payload");
 		return BUS_ERR_EMPTY;
 	}
 	jscan_init(&d->js, payload, len, 0);
@@ -1077,7 +1064,7 @@ static int decode_payload(struct dec *d, const struct object_spec *spec, const v
 			jscan_fail(&d->js, "trailing characters after the value");
 		if (d->js.why)
 			return json_fail(d);
-		set_err(d->err, d->errlen, "payload is %s, not an object", tok_name(tok));
+		bus_set_err(d->err, d->errlen, "payload is %s, not an object", tok_name(tok));
 		return BUS_ERR_NOTOBJ;
 	}
 	if (dec_object(d, spec, out) == 0) {
@@ -1108,14 +1095,14 @@ static int check_host(struct dec *d, const char *topic_name, const char *host)
 
 	if (!topic_name || strcmp(topic_name, host) == 0)
 		return 0;
-	set_err(d->err, d->errlen, "host '%s' differs from the topic's host '%s'", host,
+	bus_set_err(d->err, d->errlen, "host '%s' differs from the topic's host '%s'", host,
 		printable(shown, sizeof(shown), topic_name));
 	return BUS_ERR_HOST;
 }
 
 static int missing(struct dec *d, const char *field, const char *when)
 {
-	set_err(d->err, d->errlen, "missing field '%s' (required %s)", field, when);
+	bus_set_err(d->err, d->errlen, "missing field '%s' (required %s)", field, when);
 	return BUS_ERR_MISSING;
 }
 
@@ -1141,7 +1128,7 @@ int bus_decode_state(const char *topic_name, const void *payload, size_t len, st
 			return missing(&d, "cores", "when online");
 	}
 	if (out->has_cores && out->cores.free > out->cores.total) {
-		set_err(err, d.errlen, "cores.free: %" PRIu32 " exceeds cores.total %" PRIu32,
+		bus_set_err(err, d.errlen, "cores.free: %" PRIu32 " exceeds cores.total %" PRIu32,
 			out->cores.free, out->cores.total);
 		return BUS_ERR_RANGE;
 	}
@@ -1177,7 +1164,7 @@ int bus_decode_services(const char *topic_name, const void *payload, size_t len,
 		qsort(out->insts, out->n_insts, sizeof(out->insts[0]), cmp_inst_id);
 		for (i = 1; i < out->n_insts; i++) {
 			if (out->insts[i].instance == out->insts[i - 1].instance) {
-				set_err(err, d.errlen,
+				bus_set_err(err, d.errlen,
 					"services: instance %" PRIu32 " listed twice",
 					out->insts[i].instance);
 				return BUS_ERR_VALUE;
@@ -1338,14 +1325,14 @@ int bus_decode_any(const char *topic, const void *payload, size_t len, struct bu
 	if (!msg || !topic) {
 		atomic_fetch_add_explicit(&reject_counts[BUS_KIND_UNKNOWN], 1,
 					  memory_order_relaxed);
-		set_err(err, errlen, "no topic or no message");
+		bus_set_err(err, errlen, "no topic or no message");
 		return BUS_ERR_ARG;
 	}
 	ret = bus_topic_parse(topic, &parsed);
 	if (ret) {
 		atomic_fetch_add_explicit(&reject_counts[BUS_KIND_UNKNOWN], 1,
 					  memory_order_relaxed);
-		set_err(err, errlen, "topic '%s' %s", printable(shown, sizeof(shown), topic),
+		bus_set_err(err, errlen, "topic '%s' %s", printable(shown, sizeof(shown), topic),
 			ret == BUS_ERR_NAME ? "has an invalid host name or engine id"
 					    : "is not part of the bus contract");
 		return ret;
@@ -1587,7 +1574,7 @@ static int encode(const struct object_spec *spec, const void *in, check_fn check
 		return BUS_ERR_ARG;
 	*out = NULL;
 	if (!in) {
-		set_err(err, e.errlen, "no message to encode");
+		bus_set_err(err, e.errlen, "no message to encode");
 		return BUS_ERR_ARG;
 	}
 	if (e.errlen)
@@ -1595,14 +1582,14 @@ static int encode(const struct object_spec *spec, const void *in, check_fn check
 	root = enc_object(&e, spec, in);
 	if (!root) {
 		if (!e.code)
-			set_err(err, e.errlen, "out of memory");
+			bus_set_err(err, e.errlen, "out of memory");
 		return e.code ? e.code : BUS_ERR_NOMEM;
 	}
 	json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
 				    JSON_REAL_PRECISION(e.need17 ? 17 : 15));
 	json_decref(root);
 	if (!json) {
-		set_err(err, e.errlen, "out of memory");
+		bus_set_err(err, e.errlen, "out of memory");
 		return BUS_ERR_NOMEM;
 	}
 	ret = check(json, err, e.errlen);

@@ -13,19 +13,6 @@
 #define US_PER_SEC  1000000LL
 #define SEC_PER_DAY 86400LL
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 static int64_t days_from_civil(int64_t y, int m, int d)
@@ -203,9 +190,9 @@ static const char *const trace_keys[TF_COUNT] = {"tst",	   "topic",	 "qos",
 static int trace_fail(struct jscan *js, char *err, size_t errlen, const char *what)
 {
 	if (js->why)
-		set_err(err, errlen, "%s: %s at offset %zu", what, js->why, js->why_off);
+		bus_set_err(err, errlen, "%s: %s at offset %zu", what, js->why, js->why_off);
 	else
-		set_err(err, errlen, "%s", what);
+		bus_set_err(err, errlen, "%s", what);
 	return BUS_ERR_FORMAT;
 }
 
@@ -327,7 +314,7 @@ int bus_trace_parse(struct bus_trace_rec *rec, const char *line, size_t len, cha
 			continue;
 		}
 		if (seen & (1u << i)) {
-			set_err(err, errlen, "duplicate field \"%s\"", trace_keys[i]);
+			bus_set_err(err, errlen, "duplicate field \"%s\"", trace_keys[i]);
 			return BUS_ERR_FORMAT;
 		}
 		seen |= 1u << i;
@@ -342,7 +329,7 @@ int bus_trace_parse(struct bus_trace_rec *rec, const char *line, size_t len, cha
 		return trace_fail(&js, err, errlen, "trailing characters after the object");
 	for (i = 0; i < TF_COUNT; i++) {
 		if ((i == TF_TST || i == TF_TOPIC || i == TF_PAYLOAD) && !(seen & (1u << i))) {
-			set_err(err, errlen, "missing field \"%s\"", trace_keys[i]);
+			bus_set_err(err, errlen, "missing field \"%s\"", trace_keys[i]);
 			return BUS_ERR_FORMAT;
 		}
 	}
@@ -366,7 +353,7 @@ int bus_trace_read(FILE *f, struct bus_trace_rec *rec, char *err, size_t errlen)
 		n = getline(&rec->line, &rec->line_cap, f);
 		if (n < 0) {
 			if (ferror(f) || errno == ENOMEM) {
-				set_err(err, errlen, "read error: %s", strerror(errno));
+				bus_set_err(err, errlen, "read error: %s", strerror(errno));
 				return BUS_ERR_IO;
 			}
 			return 0;
@@ -380,7 +367,7 @@ int bus_trace_read(FILE *f, struct bus_trace_rec *rec, char *err, size_t errlen)
 	}
 	ret = bus_trace_parse(rec, rec->line, (size_t)n, inner, sizeof(inner));
 	if (ret) {
-		set_err(err, errlen, "line %lu: %s", rec->lineno, inner);
+		bus_set_err(err, errlen, "line %lu: %s", rec->lineno, inner);
 		return ret;
 	}
 	return 1;

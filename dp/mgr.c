@@ -88,6 +88,27 @@ static int load_catalog(struct onvm_mgr *mgr)
 	return 0;
 }
 
+/*
+ * NFs map the manager's memory at the same addresses, so those must be free
+ * in every NF too.  Left to chance, the area lands among the shared
+ * libraries, where another process (an ASan build for sure) may already
+ * have something: ask for an address far above them unless the user chose.
+ */
+static char base_virtaddr_flag[] = "--base-virtaddr=0x200000000000";
+
+static int eal_args_with_base(const struct mgr_config *config, char **eal_argv)
+{
+	int argc = 0, has_base = 0;
+	for (int i = 0; i < config->eal_argc; i++) {
+		has_base |= strncmp(config->eal_argv[i], "--base-virtaddr", 15) == 0;
+		eal_argv[argc++] = config->eal_argv[i];
+	}
+	if (!has_base)
+		eal_argv[argc++] = base_virtaddr_flag;
+	eal_argv[argc] = NULL;
+	return argc;
+}
+
 int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 {
 	memset(mgr, 0, sizeof(*mgr));
@@ -97,7 +118,9 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	if (load_catalog(mgr) < 0)
 		return -EINVAL;
 
-	if (rte_eal_init(mgr->config.eal_argc, mgr->config.eal_argv) < 0) {
+	char *eal_argv[MGR_MAX_EAL_ARGS + 1];
+	int eal_argc = eal_args_with_base(&mgr->config, eal_argv);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "onvm-mgr: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
 	}

@@ -413,20 +413,6 @@ static void on_event(void *ctx, const struct mgr_event *event)
 
 /* ---- start and stop ---- */
 
-static int read_password(const char *path, char *password, size_t size)
-{
-	FILE *file = fopen(path, "r");
-	if (file == NULL) {
-		fprintf(stderr, "onvm-mgr: cannot read password file %s: %s\n", path,
-			strerror(errno));
-		return -1;
-	}
-	int ok = fgets(password, (int)size, file) != NULL;
-	fclose(file);
-	password[strcspn(password, "\r\n")] = '\0';
-	return ok ? 0 : -1;
-}
-
 static int build_topics(struct mgr_bus *bus)
 {
 	int ret = bus_topic_host(bus->topic_state, BUS_TOPIC_MAX, bus->host, BUS_KIND_STATE);
@@ -455,11 +441,17 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	snprintf(bus->stats.host, sizeof(bus->stats.host), "%s", config->host);
 
 	char password[256] = "";
+	char err[256];
 	if ((config->bus_root[0] && bus_topic_set_root(config->bus_root) != 0) ||
-	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts ||
-	    (config->bus_password_file[0] &&
-	     read_password(config->bus_password_file, password, sizeof(password)) < 0)) {
-		fprintf(stderr, "onvm-mgr: bus: bad host name, topic root or password file\n");
+	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts) {
+		fprintf(stderr, "onvm-mgr: bus: bad host name or topic root\n");
+		mgr_bus_stop(bus);
+		return -1;
+	}
+	if (config->bus_password_file[0] &&
+	    bus_read_password(config->bus_password_file, password, sizeof(password), err,
+			      sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
 		mgr_bus_stop(bus);
 		return -1;
 	}
@@ -485,7 +477,6 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 		.disconnected = on_disconnected,
 		.ctx = bus,
 	};
-	char err[256];
 	bus->client = bus_client_start(&options, &callbacks, err, sizeof(err));
 	if (bus->client == NULL) {
 		fprintf(stderr, "onvm-mgr: bus: %s\n", err);

@@ -131,20 +131,6 @@ static void publish(void *ctx, const char *topic, int qos, bool retained, const 
 
 /* ---- set-up ---- */
 
-static int read_password(const char *path, char *out, size_t outlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "onvm-policy: cannot read %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (!fgets(out, (int)outlen, f))
-		out[0] = '\0';
-	fclose(f);
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
 static int default_id(char *out, size_t outlen)
 {
 	char name[256];
@@ -272,8 +258,11 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 {
 	char password[PASSWORD_MAX] = "", client_id[BUS_NAME_LEN + 16], err[256];
 	if (options->password_file &&
-	    read_password(options->password_file, password, sizeof(password)) < 0)
+	    bus_read_password(options->password_file, password, sizeof(password), err,
+			      sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-policy: %s\n", err);
 		return NULL;
+	}
 	snprintf(client_id, sizeof(client_id), "onvm-policy-%s", id);
 	struct bus_client_options client_options = {
 	    .uri = options->broker,
