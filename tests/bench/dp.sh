@@ -92,9 +92,9 @@ one=$(onvm_mpps one 1 1 1)
 echo "onvm port -> simple_forward -> port (1 NF):    $one Mpps"
 two=$(onvm_mpps two 1,2 1,2 2)
 echo "onvm port -> fwd -> fwd -> port (2-NF chain):  $two Mpps (4 busy threads on $ncpu CPUs)"
-if command -v perf >/dev/null && perf stat -e instructions true >/dev/null 2>&1; then
-	echo "perf: hardware counters available (see README for a per-thread profile)"
-else
-	echo "perf: hardware counters not available on this machine"
+if command -v perf >/dev/null && perf stat -e instructions true 2>&1 | grep -q "not supported"; then
+	echo "perf: no hardware counters on this machine (perf record still samples; see README)"
+elif command -v perf >/dev/null; then
+	echo "perf: hardware counters available: perf stat -p \$(pidof onvm-mgr) during a run"
 fi
 awk -v a="$one" -v b="$pmd" 'BEGIN { printf "dp_ratio: %.3f\n", (b > 0 ? a / b : 0) }'
