@@ -48,7 +48,7 @@ JSON
 cpu_seconds() {
 	local task total=0
 	for task in /proc/"$1"/task/*; do
-		grep -q '^lcore-worker' "$task/comm" 2>/dev/null && continue
+		grep -qE '^(lcore|rte)-worker' "$task/comm" 2>/dev/null && continue
 		total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{
 			sub(/^.*\) /, ""); print t + ($12 + $13) / hz }' "$task/stat")
 	done
@@ -123,7 +123,7 @@ wait "$SPAWN_MGR" 2>/dev/null || true
 start_manager base
 base=$(measure_cpu)
 start_manager bus -H h1 -b "tcp://127.0.0.1:$PORT" --bus-password-file "$TMP/broker/secrets/h1.pass"
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$MON" -t onvm/hosts/h1/stats -C 20 -W 10 \
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$MON" -t onvm/hosts/h1/stats -C 5 -W 30 \
 	>"$TMP/stats.sample" || { echo "no stats on the bus" >&2; exit 1; }
 bus=$(measure_cpu)
 size=$(tail -n 1 "$TMP/stats.sample" | wc -c)
