@@ -1106,17 +1106,24 @@ static int missing(struct dec *d, const char *field, const char *when)
 	return BUS_ERR_MISSING;
 }
 
+/* Start a decode into a struct without arrays: clear it, then fill it. */
+static int decode_fresh(struct dec *d, const struct object_spec *spec, const void *payload,
+			size_t len, void *out, size_t size, char *err, size_t errlen)
+{
+	if (!out)
+		return BUS_ERR_ARG;
+	dec_init(d, err, errlen);
+	memset(out, 0, size);
+	return decode_payload(d, spec, payload, len, out);
+}
+
 int bus_decode_state(const char *topic_name, const void *payload, size_t len, struct bus_state *out,
 		     char *err, size_t errlen)
 {
 	struct dec d;
 	int ret;
 
-	if (!out)
-		return BUS_ERR_ARG;
-	dec_init(&d, err, errlen);
-	memset(out, 0, sizeof(*out));
-	ret = decode_payload(&d, &state_spec, payload, len, out);
+	ret = decode_fresh(&d, &state_spec, payload, len, out, sizeof(*out), err, errlen);
 	if (ret)
 		return ret;
 	if (out->status == BUS_STATUS_ONLINE) {
@@ -1208,11 +1215,7 @@ int bus_decode_cmd(const char *topic_name, const void *payload, size_t len, stru
 	struct dec d;
 	int ret;
 
-	if (!out)
-		return BUS_ERR_ARG;
-	dec_init(&d, err, errlen);
-	memset(out, 0, sizeof(*out));
-	ret = decode_payload(&d, &cmd_spec, payload, len, out);
+	ret = decode_fresh(&d, &cmd_spec, payload, len, out, sizeof(*out), err, errlen);
 	if (ret)
 		return ret;
 	if (out->op == BUS_OP_SPAWN && out->count == 0)
@@ -1230,11 +1233,7 @@ int bus_decode_event(const char *topic_name, const void *payload, size_t len, st
 	struct dec d;
 	int ret;
 
-	if (!out)
-		return BUS_ERR_ARG;
-	dec_init(&d, err, errlen);
-	memset(out, 0, sizeof(*out));
-	ret = decode_payload(&d, &event_spec, payload, len, out);
+	ret = decode_fresh(&d, &event_spec, payload, len, out, sizeof(*out), err, errlen);
 	if (ret)
 		return ret;
 	return check_host(&d, topic_name, out->host);
@@ -1246,11 +1245,7 @@ int bus_decode_decision(const char *topic_name, const void *payload, size_t len,
 	struct dec d;
 
 	(void)topic_name; /* the decisions topic names no host */
-	if (!out)
-		return BUS_ERR_ARG;
-	dec_init(&d, err, errlen);
-	memset(out, 0, sizeof(*out));
-	return decode_payload(&d, &decision_spec, payload, len, out);
+	return decode_fresh(&d, &decision_spec, payload, len, out, sizeof(*out), err, errlen);
 }
 
 int bus_decode_engine(const char *topic_name, const void *payload, size_t len,
@@ -1259,11 +1254,7 @@ int bus_decode_engine(const char *topic_name, const void *payload, size_t len,
 	struct dec d;
 	int ret;
 
-	if (!out)
-		return BUS_ERR_ARG;
-	dec_init(&d, err, errlen);
-	memset(out, 0, sizeof(*out));
-	ret = decode_payload(&d, &engine_spec, payload, len, out);
+	ret = decode_fresh(&d, &engine_spec, payload, len, out, sizeof(*out), err, errlen);
 	if (ret)
 		return ret;
 	if (out->status == BUS_STATUS_ONLINE) {
