@@ -34,7 +34,7 @@ enum bus_err {
 
 /* printf into a caller's error buffer; nothing when err is NULL or errlen 0. */
 void bus_set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Short description of a BUS_ERR_* code; never NULL. */
 const char *bus_strerror(int err);

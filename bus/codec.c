@@ -474,7 +474,6 @@ static void path_pop(struct dec *d)
 	d->depth--;
 }
 
-
 /* Record a schema error at the current path: "a.b[2].c: <message>". */
 static int dec_fail(struct dec *d, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -1031,7 +1030,7 @@ static int refine_error(struct dec *d, const void *payload, size_t len)
 	}
 	if (!v_ok && d->code != BUS_ERR_VERSION) {
 		bus_set_err(d->err, d->errlen, "v: unsupported version (expected the integer %d)",
-			BUS_VERSION);
+			    BUS_VERSION);
 		return BUS_ERR_VERSION;
 	}
 	return d->code;
@@ -1049,8 +1048,8 @@ static int decode_payload(struct dec *d, const struct object_spec *spec, const v
 	if (!payload && len)
 		return BUS_ERR_ARG;
 	if (len > BUS_PAYLOAD_MAX) {
-		bus_set_err(d->err, d->errlen, "payload of %zu bytes exceeds the %d byte limit", len,
-			BUS_PAYLOAD_MAX);
+		bus_set_err(d->err, d->errlen, "payload of %zu bytes exceeds the %d byte limit",
+			    len, BUS_PAYLOAD_MAX);
 		return BUS_ERR_TOOBIG;
 	}
 	if (len == 0) {
@@ -1096,7 +1095,7 @@ static int check_host(struct dec *d, const char *topic_name, const char *host)
 	if (!topic_name || strcmp(topic_name, host) == 0)
 		return 0;
 	bus_set_err(d->err, d->errlen, "host '%s' differs from the topic's host '%s'", host,
-		printable(shown, sizeof(shown), topic_name));
+		    printable(shown, sizeof(shown), topic_name));
 	return BUS_ERR_HOST;
 }
 
@@ -1136,7 +1135,7 @@ int bus_decode_state(const char *topic_name, const void *payload, size_t len, st
 	}
 	if (out->has_cores && out->cores.free > out->cores.total) {
 		bus_set_err(err, d.errlen, "cores.free: %" PRIu32 " exceeds cores.total %" PRIu32,
-			out->cores.free, out->cores.total);
+			    out->cores.free, out->cores.total);
 		return BUS_ERR_RANGE;
 	}
 	return check_host(&d, topic_name, out->host);
@@ -1172,8 +1171,8 @@ int bus_decode_services(const char *topic_name, const void *payload, size_t len,
 		for (i = 1; i < out->n_insts; i++) {
 			if (out->insts[i].instance == out->insts[i - 1].instance) {
 				bus_set_err(err, d.errlen,
-					"services: instance %" PRIu32 " listed twice",
-					out->insts[i].instance);
+					    "services: instance %" PRIu32 " listed twice",
+					    out->insts[i].instance);
 				return BUS_ERR_VALUE;
 			}
 		}
@@ -1324,8 +1323,8 @@ int bus_decode_any(const char *topic, const void *payload, size_t len, struct bu
 		atomic_fetch_add_explicit(&reject_counts[BUS_KIND_UNKNOWN], 1,
 					  memory_order_relaxed);
 		bus_set_err(err, errlen, "topic '%s' %s", printable(shown, sizeof(shown), topic),
-			ret == BUS_ERR_NAME ? "has an invalid host name or engine id"
-					    : "is not part of the bus contract");
+			    ret == BUS_ERR_NAME ? "has an invalid host name or engine id"
+						: "is not part of the bus contract");
 		return ret;
 	}
 	if (msg->kind != parsed.kind) {

@@ -13,7 +13,6 @@
 #define US_PER_SEC  1000000LL
 #define SEC_PER_DAY 86400LL
 
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {

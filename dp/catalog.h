@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 #define CATALOG_MAX_SERVICES 64
-#define CATALOG_MAX_ARGS 32
-#define CATALOG_NAME_LEN 32
+#define CATALOG_MAX_ARGS     32
+#define CATALOG_NAME_LEN     32
 
 struct catalog_service {
 	uint16_t id;

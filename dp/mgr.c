@@ -125,8 +125,9 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
 	}
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		fprintf(stderr, "onvm-mgr: must be the primary process (another manager uses "
-				"--file-prefix=%s?)\n",
+		fprintf(stderr,
+			"onvm-mgr: must be the primary process (another manager uses "
+			"--file-prefix=%s?)\n",
 			mgr->config.file_prefix);
 		rte_eal_cleanup();
 		return -EIO;
@@ -156,8 +157,8 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
 		char err[256];
 		if (mgr_nf_spawn(mgr, mgr->config.start_services[i], NULL, err, sizeof(err)) < 0)
-			fprintf(stderr, "onvm-mgr: --start %u: %s\n",
-				mgr->config.start_services[i], err);
+			fprintf(stderr, "onvm-mgr: --start %u: %s\n", mgr->config.start_services[i],
+				err);
 	}
 	return 0;
 }
@@ -168,7 +169,8 @@ static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, u
 	mgr_stats_collect(mgr, state, now_ms, &snapshot);
 	if (!mgr->config.quiet)
 		mgr_stats_print(&snapshot, stdout);
-	if (mgr->config.stats_file[0] && mgr_stats_write_file(&snapshot, mgr->config.stats_file) < 0)
+	if (mgr->config.stats_file[0] &&
+	    mgr_stats_write_file(&snapshot, mgr->config.stats_file) < 0)
 		fprintf(stderr, "onvm-mgr: cannot write %s: %s\n", mgr->config.stats_file,
 			strerror(errno));
 	if (mgr->stats_fn)

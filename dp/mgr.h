@@ -17,9 +17,9 @@
 #include "onvm_common.h"
 
 #define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
-#define MGR_STOP_GRACE_MS 2000	   /* then SIGTERM, then SIGKILL */
-#define MGR_DRAIN_GRACE_MS 20	   /* senders that picked a gone instance finish */
-#define MGR_LIVENESS_MS 20	   /* how often dead NFs and timeouts are looked for */
+#define MGR_STOP_GRACE_MS    2000  /* then SIGTERM, then SIGKILL */
+#define MGR_DRAIN_GRACE_MS   20	   /* senders that picked a gone instance finish */
+#define MGR_LIVENESS_MS	     20	   /* how often dead NFs and timeouts are looked for */
 
 /* Manager-private bookkeeping of an instance slot (the shared part is in shm). */
 struct mgr_slot {
@@ -56,7 +56,7 @@ typedef void (*mgr_stats_fn)(void *ctx, const struct mgr_stats_snapshot *snapsho
 struct mgr_port_counters {
 	uint64_t rx;
 	uint64_t tx;
-	uint64_t tx_drops;	   /* the port would not take them */
+	uint64_t tx_drops;	    /* the port would not take them */
 	uint64_t no_instance_drops; /* its service had no instance */
 } __rte_cache_aligned;
 

@@ -58,8 +58,7 @@ static int host_name_valid(const char *host)
 	return 1;
 }
 
-static int parse_uint(const char *text, unsigned long min, unsigned long max,
-		      unsigned long *value)
+static int parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long *value)
 {
 	char *end;
 	errno = 0;
@@ -199,23 +198,23 @@ static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
 int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 {
 	static const struct option long_options[] = {
-		{"catalog", required_argument, NULL, 'c'},
-		{"nf-cores", required_argument, NULL, 'k'},
-		{"start", required_argument, NULL, 's'},
-		{"default-service", required_argument, NULL, 'd'},
-		{"port-chain", required_argument, NULL, 'p'},
-		{"stats-period", required_argument, NULL, 't'},
-		{"stats-file", required_argument, NULL, 'f'},
-		{"mbufs", required_argument, NULL, 'm'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"host", required_argument, NULL, 'H'},
-		{"broker", required_argument, NULL, 'b'},
-		{"bus-user", required_argument, NULL, OPT_BUS_USER},
-		{"bus-password-file", required_argument, NULL, OPT_BUS_PASSWORD_FILE},
-		{"bus-ca", required_argument, NULL, OPT_BUS_CA},
-		{"bus-root", required_argument, NULL, OPT_BUS_ROOT},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"catalog", required_argument, NULL, 'c'},
+	    {"nf-cores", required_argument, NULL, 'k'},
+	    {"start", required_argument, NULL, 's'},
+	    {"default-service", required_argument, NULL, 'd'},
+	    {"port-chain", required_argument, NULL, 'p'},
+	    {"stats-period", required_argument, NULL, 't'},
+	    {"stats-file", required_argument, NULL, 'f'},
+	    {"mbufs", required_argument, NULL, 'm'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"broker", required_argument, NULL, 'b'},
+	    {"bus-user", required_argument, NULL, OPT_BUS_USER},
+	    {"bus-password-file", required_argument, NULL, OPT_BUS_PASSWORD_FILE},
+	    {"bus-ca", required_argument, NULL, OPT_BUS_CA},
+	    {"bus-root", required_argument, NULL, OPT_BUS_ROOT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *prgname = argc > 0 ? argv[0] : "onvm-mgr";
 	char err[256] = "";

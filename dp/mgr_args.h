@@ -17,11 +17,11 @@
 #include "core_pool.h"
 #include "onvm_common.h"
 
-#define MGR_MAX_EAL_ARGS 128
-#define MGR_MAX_START 64
+#define MGR_MAX_EAL_ARGS	    128
+#define MGR_MAX_START		    64
 #define MGR_DEFAULT_STATS_PERIOD_MS 1000
-#define MGR_MIN_STATS_PERIOD_MS 100
-#define MGR_DEFAULT_PREFIX "onvm"
+#define MGR_MIN_STATS_PERIOD_MS	    100
+#define MGR_DEFAULT_PREFIX	    "onvm"
 
 struct mgr_chain_config {
 	int set;
@@ -53,10 +53,10 @@ struct mgr_config {
 	/* Bus: on it when broker is set */
 	char host[64];
 	char broker[256];
-	char bus_user[64];	      /* default: the host name */
+	char bus_user[64]; /* default: the host name */
 	char bus_password_file[PATH_MAX];
-	char bus_ca[PATH_MAX];	      /* TLS CA file, for ssl:// brokers */
-	char bus_root[128];	      /* topic root, default "onvm" */
+	char bus_ca[PATH_MAX]; /* TLS CA file, for ssl:// brokers */
+	char bus_root[128];    /* topic root, default "onvm" */
 };
 
 /*

@@ -13,8 +13,8 @@
 #include "mgr_stats.h"
 #include "topics.h"
 
-#define CMD_QUEUE_SIZE 256 /* commands waiting for the control thread */
-#define SEEN_COMMANDS 512  /* command ids remembered for at-most-once */
+#define CMD_QUEUE_SIZE	    256 /* commands waiting for the control thread */
+#define SEEN_COMMANDS	    512 /* command ids remembered for at-most-once */
 #define ANSWERS_PER_COMMAND BUS_MAX_SPAWN
 
 /* A command from paho's thread, or the reason it could not be read. */
@@ -46,8 +46,8 @@ struct mgr_bus {
 	uint64_t queue_overflows;
 
 	volatile int republish; /* set on (re)connection */
-	int last_free_cores; /* as last published; -1: never */
-	uint32_t last_nb_insts;	/* the service map as last published */
+	int last_free_cores;	/* as last published; -1: never */
+	uint32_t last_nb_insts; /* the service map as last published */
 	struct bus_service_inst last_insts[ONVM_MAX_INSTANCES];
 
 	struct seen_cmd seen[SEEN_COMMANDS];
@@ -212,8 +212,8 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 	struct seen_cmd *seen = find_seen(bus, cmd->id);
 	if (seen) {
 		/* At most once: answer a repeat with what the first got, nothing more. */
-		printf("onvm-mgr: bus: command %s seen before; repeating its %u answer(s)\n", cmd->id,
-		       seen->nb_answers);
+		printf("onvm-mgr: bus: command %s seen before; repeating its %u answer(s)\n",
+		       cmd->id, seen->nb_answers);
 		for (unsigned i = 0; i < seen->nb_answers; i++)
 			publish(bus, bus->topic_events, seen->answers[i], 1, 0);
 		return;
@@ -246,13 +246,13 @@ static int take_queued(struct mgr_bus *bus, struct queued_cmd *item)
 static void publish_state(struct mgr_bus *bus, unsigned free_cores)
 {
 	struct bus_state state = {
-		.status = BUS_STATUS_ONLINE,
-		.has_ts_ms = true,
-		.has_epoch = true,
-		.has_cores = true,
-		.ts_ms = now_ms(),
-		.epoch_ms = bus->epoch_ms,
-		.cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
+	    .status = BUS_STATUS_ONLINE,
+	    .has_ts_ms = true,
+	    .has_epoch = true,
+	    .has_cores = true,
+	    .ts_ms = now_ms(),
+	    .epoch_ms = bus->epoch_ms,
+	    .cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
 	};
 	snprintf(state.host, sizeof(state.host), "%s", bus->host);
 	if (numa_available() >= 0) {
@@ -288,10 +288,10 @@ static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_i
 		    state != ONVM_INST_STOPPING)
 			continue;
 		insts[count++] = (struct bus_service_inst){
-			.service = instance->service_id,
-			.instance = instance->instance_id,
-			.core = (uint32_t)(instance->core < 0 ? 0 : instance->core),
-			.state = bus_state_of(state),
+		    .service = instance->service_id,
+		    .instance = instance->instance_id,
+		    .core = (uint32_t)(instance->core < 0 ? 0 : instance->core),
+		    .state = bus_state_of(state),
 		};
 	}
 	return count;
@@ -308,7 +308,7 @@ static void publish_services_if_changed(struct mgr_bus *bus, int force)
 	bus->last_nb_insts = count;
 
 	struct bus_services services = {
-		.ts_ms = now_ms(), .n_insts = count, .insts_cap = count, .insts = insts};
+	    .ts_ms = now_ms(), .n_insts = count, .insts_cap = count, .insts = insts};
 	snprintf(services.host, sizeof(services.host), "%s", bus->host);
 	char *payload = NULL;
 	char err[128];
@@ -355,21 +355,21 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 	stats->n_ports = snapshot->nb_ports;
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
 		const struct mgr_port_stats *port = &snapshot->ports[i];
-		stats->ports[i] = (struct bus_port_stats){port->port, port->rx_pps, port->tx_pps,
-							  port->drop_pps};
+		stats->ports[i] =
+		    (struct bus_port_stats){port->port, port->rx_pps, port->tx_pps, port->drop_pps};
 	}
 	stats->n_insts = snapshot->nb_instances;
 	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
 		const struct mgr_instance_stats *inst = &snapshot->instances[i];
 		stats->insts[i] = (struct bus_inst_stats){
-			.instance = inst->instance,
-			.service = inst->service,
-			.core = (uint32_t)(inst->core < 0 ? 0 : inst->core),
-			.rx_pps = inst->rx_pps,
-			.tx_pps = inst->tx_pps,
-			.drop_pps = inst->drop_pps,
-			.ring_fill = inst->ring_fill,
-			.busy = inst->busy,
+		    .instance = inst->instance,
+		    .service = inst->service,
+		    .core = (uint32_t)(inst->core < 0 ? 0 : inst->core),
+		    .rx_pps = inst->rx_pps,
+		    .tx_pps = inst->tx_pps,
+		    .drop_pps = inst->drop_pps,
+		    .ring_fill = inst->ring_fill,
+		    .busy = inst->busy,
 		};
 	}
 	char *payload = NULL;
@@ -383,25 +383,25 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 }
 
 static const enum bus_event_kind event_kinds[] = {
-	[MGR_EVENT_SPAWNED] = BUS_EV_SPAWNED,
-	[MGR_EVENT_REJECTED] = BUS_EV_REJECTED,
-	[MGR_EVENT_STOPPED] = BUS_EV_STOPPED,
-	[MGR_EVENT_EXITED] = BUS_EV_EXITED,
+    [MGR_EVENT_SPAWNED] = BUS_EV_SPAWNED,
+    [MGR_EVENT_REJECTED] = BUS_EV_REJECTED,
+    [MGR_EVENT_STOPPED] = BUS_EV_STOPPED,
+    [MGR_EVENT_EXITED] = BUS_EV_EXITED,
 };
 
 static void on_event(void *ctx, const struct mgr_event *event)
 {
 	struct mgr_bus *bus = ctx;
 	struct bus_event message = {
-		.ts_ms = now_ms(),
-		.event = event_kinds[event->kind],
-		.service = event->service,
-		.has_instance = event->instance != 0,
-		.instance = event->instance,
-		.has_core = event->core >= 0,
-		.core = (uint32_t)(event->core < 0 ? 0 : event->core),
-		.has_cmd_id = event->cmd_id != NULL,
-		.has_error = event->error != NULL,
+	    .ts_ms = now_ms(),
+	    .event = event_kinds[event->kind],
+	    .service = event->service,
+	    .has_instance = event->instance != 0,
+	    .instance = event->instance,
+	    .has_core = event->core >= 0,
+	    .core = (uint32_t)(event->core < 0 ? 0 : event->core),
+	    .has_cmd_id = event->cmd_id != NULL,
+	    .has_error = event->error != NULL,
 	};
 	snprintf(message.host, sizeof(message.host), "%s", bus->host);
 	if (event->cmd_id)
@@ -460,22 +460,22 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	snprintf(will, sizeof(will), "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\"}", bus->host);
 	snprintf(client_id, sizeof(client_id), "onvm-mgr-%s", bus->host);
 	struct bus_client_options options = {
-		.uri = config->broker,
-		.client_id = client_id,
-		.username = config->bus_user[0] ? config->bus_user : bus->host,
-		.password = password[0] ? password : NULL,
-		.ca_file = config->bus_ca[0] ? config->bus_ca : NULL,
-		.will_topic = bus->topic_state,
-		.will_payload = will,
-		.will_qos = 1,
-		.will_retained = 1,
-		.persistent_session = 1,
+	    .uri = config->broker,
+	    .client_id = client_id,
+	    .username = config->bus_user[0] ? config->bus_user : bus->host,
+	    .password = password[0] ? password : NULL,
+	    .ca_file = config->bus_ca[0] ? config->bus_ca : NULL,
+	    .will_topic = bus->topic_state,
+	    .will_payload = will,
+	    .will_qos = 1,
+	    .will_retained = 1,
+	    .persistent_session = 1,
 	};
 	struct bus_client_callbacks callbacks = {
-		.message = on_message,
-		.connected = on_connected,
-		.disconnected = on_disconnected,
-		.ctx = bus,
+	    .message = on_message,
+	    .connected = on_connected,
+	    .disconnected = on_disconnected,
+	    .ctx = bus,
 	};
 	bus->client = bus_client_start(&options, &callbacks, err, sizeof(err));
 	if (bus->client == NULL) {

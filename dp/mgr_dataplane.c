@@ -92,8 +92,8 @@ static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsi
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
 	struct onvm_shared *shm = mgr->shm;
-	unsigned count = rte_ring_dequeue_burst(shm->instances[slot].tx_ring, (void **)pkts,
-						ONVM_BURST, NULL);
+	unsigned count =
+	    rte_ring_dequeue_burst(shm->instances[slot].tx_ring, (void **)pkts, ONVM_BURST, NULL);
 	for (unsigned i = 0; i < count; i++) {
 		uint16_t port = pkts[i]->port; /* set by nflib from the packet's action */
 		if (unlikely(port >= mgr->nb_ports)) {

@@ -22,8 +22,7 @@
 
 #define SPAWN_MAX_ARGS (CATALOG_MAX_ARGS + 24)
 
-static const char *const state_names[] = {"free", "starting", "running", "stopping",
-					  "draining"};
+static const char *const state_names[] = {"free", "starting", "running", "stopping", "draining"};
 
 const char *mgr_instance_state_name(uint32_t state)
 {
@@ -63,24 +62,24 @@ static void release_cores(struct onvm_mgr *mgr, unsigned slot)
 	bookkeeping->nb_cores_held = 0;
 }
 
-static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind, const struct onvm_instance *instance,
-		 const char *cmd_id, const char *error)
+static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind,
+		 const struct onvm_instance *instance, const char *cmd_id, const char *error)
 {
 	struct mgr_event event = {
-		.kind = kind,
-		.service = instance->service_id,
-		.instance = instance->instance_id,
-		.core = instance->core,
-		.cmd_id = (cmd_id && *cmd_id) ? cmd_id : NULL,
-		.error = error,
+	    .kind = kind,
+	    .service = instance->service_id,
+	    .instance = instance->instance_id,
+	    .core = instance->core,
+	    .cmd_id = (cmd_id && *cmd_id) ? cmd_id : NULL,
+	    .error = error,
 	};
 	mgr_emit(mgr, &event);
 }
 
 /* Take an instance out of service: it stops getting packets, its cores are
  * free again, and its rings are emptied before the slot is reused. */
-static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind,
-		   const char *error, uint64_t now_ms)
+static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind, const char *error,
+		   uint64_t now_ms)
 {
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	onvm_service_map_remove(&mgr->shm->map, instance->service_id, (uint16_t)slot);
@@ -314,20 +313,20 @@ static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *se
 	snprintf(service_id, sizeof(service_id), "%u", service->id);
 	argv[argc++] = (char *)(uintptr_t)service->exec;
 	argv[argc++] = lcores;
-	argv[argc++] = (char *)(uintptr_t)"--proc-type=secondary";
+	argv[argc++] = (char *)(uintptr_t) "--proc-type=secondary";
 	argv[argc++] = prefix;
-	argv[argc++] = (char *)(uintptr_t)"--no-pci";
-	argv[argc++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+	argv[argc++] = (char *)(uintptr_t) "--no-pci";
+	argv[argc++] = (char *)(uintptr_t) "--log-level=lib.eal:warning";
 	if (mgr->config.huge_dir[0]) {
 		snprintf(huge_dir, sizeof(huge_dir), "--huge-dir=%s", mgr->config.huge_dir);
 		argv[argc++] = huge_dir;
 	}
-	argv[argc++] = (char *)(uintptr_t)"--";
-	argv[argc++] = (char *)(uintptr_t)"-r";
+	argv[argc++] = (char *)(uintptr_t) "--";
+	argv[argc++] = (char *)(uintptr_t) "-r";
 	argv[argc++] = service_id;
-	argv[argc++] = (char *)(uintptr_t)"-n";
+	argv[argc++] = (char *)(uintptr_t) "-n";
 	argv[argc++] = (char *)(uintptr_t)service->name;
-	argv[argc++] = (char *)(uintptr_t)"--";
+	argv[argc++] = (char *)(uintptr_t) "--";
 	for (unsigned i = 0; i < service->nb_args; i++)
 		argv[argc++] = service->args[i];
 	argv[argc] = NULL;
@@ -348,8 +347,8 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 		return -1;
 	}
 	if (core_pool_free_count(&mgr->config.nf_cores) < service->cores) {
-		snprintf(err, errlen, "no free core for service %u (needs %u, %u free)",
-			 service_id, service->cores, core_pool_free_count(&mgr->config.nf_cores));
+		snprintf(err, errlen, "no free core for service %u (needs %u, %u free)", service_id,
+			 service->cores, core_pool_free_count(&mgr->config.nf_cores));
 		return -1;
 	}
 	int slot = find_free_slot(mgr);
@@ -362,7 +361,7 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 	memset(bookkeeping, 0, sizeof(*bookkeeping));
 	for (unsigned i = 0; i < service->cores; i++)
 		bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
-			(uint16_t)core_pool_take(&mgr->config.nf_cores);
+		    (uint16_t)core_pool_take(&mgr->config.nf_cores);
 	bookkeeping->spawned = 1;
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
 

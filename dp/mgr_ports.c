@@ -16,7 +16,8 @@ static int port_start(struct onvm_mgr *mgr, uint16_t port)
 	if (ret == 0 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
 		/* Let the NIC hash flows so the RX thread need not read headers. */
 		port_conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		port_conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+		port_conf.rx_adv_conf.rss_conf.rss_hf =
+		    info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
 	uint16_t rx_desc = PORT_RX_DESC, tx_desc = PORT_TX_DESC;
 	if (ret == 0)
@@ -47,7 +48,8 @@ static int set_chain(struct onvm_mgr *mgr, uint16_t port)
 		info->chain_len = config->chain_len;
 		for (unsigned i = 0; i < config->chain_len; i++)
 			info->chain[i] = config->chain[i];
-		info->egress_port = (uint16_t)(config->egress_port < 0 ? port : config->egress_port);
+		info->egress_port =
+		    (uint16_t)(config->egress_port < 0 ? port : config->egress_port);
 	} else {
 		info->chain_len = 1;
 		info->chain[0] = mgr->config.default_service;

@@ -13,8 +13,8 @@
 #include "onvm_service_map.h"
 
 #define MBUF_CACHE_SIZE 256
-#define MSG_POOL_SIZE 1023
-#define MSG_RING_SIZE 1024
+#define MSG_POOL_SIZE	1023
+#define MSG_RING_SIZE	1024
 
 static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 {
@@ -22,7 +22,8 @@ static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 
 	/* RX: many senders (the manager's RX thread, other NFs), one reader. */
 	snprintf(name, sizeof(name), ONVM_NF_RX_RING_FMT, slot);
-	instance->rx_ring = rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
+	instance->rx_ring =
+	    rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
 	/* TX: the NF alone writes, the manager's TX thread alone reads. */
 	snprintf(name, sizeof(name), ONVM_NF_TX_RING_FMT, slot);
 	instance->tx_ring = rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(),
@@ -37,8 +38,8 @@ static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 
 int mgr_shm_create(struct onvm_mgr *mgr)
 {
-	const struct rte_memzone *zone = rte_memzone_reserve(ONVM_SHM_NAME, sizeof(struct onvm_shared),
-							    rte_socket_id(), 0);
+	const struct rte_memzone *zone =
+	    rte_memzone_reserve(ONVM_SHM_NAME, sizeof(struct onvm_shared), rte_socket_id(), 0);
 	if (zone == NULL) {
 		fprintf(stderr, "onvm-mgr: cannot reserve shared memory: %s\n",
 			rte_strerror(rte_errno));
@@ -52,9 +53,9 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	onvm_service_map_init(&shm->map);
 
 	static const struct rte_mbuf_dynfield meta_field = {
-		.name = ONVM_META_DYNFIELD_NAME,
-		.size = sizeof(struct onvm_pkt_meta),
-		.align = __alignof__(struct onvm_pkt_meta),
+	    .name = ONVM_META_DYNFIELD_NAME,
+	    .size = sizeof(struct onvm_pkt_meta),
+	    .align = __alignof__(struct onvm_pkt_meta),
 	};
 	shm->meta_offset = rte_mbuf_dynfield_register(&meta_field);
 	if (shm->meta_offset < 0) {
@@ -63,14 +64,14 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 		return -1;
 	}
 
-	mgr->pktmbuf_pool = rte_pktmbuf_pool_create(ONVM_PKTMBUF_POOL_NAME, mgr->config.nb_mbufs,
-						    MBUF_CACHE_SIZE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-						    rte_socket_id());
-	mgr->msg_pool = rte_mempool_create(ONVM_MSG_POOL_NAME, MSG_POOL_SIZE,
-					   sizeof(struct onvm_msg), 0, 0, NULL, NULL, NULL, NULL,
-					   rte_socket_id(), 0);
-	mgr->msgq = rte_ring_create(ONVM_MGR_MSG_RING_NAME, MSG_RING_SIZE, rte_socket_id(),
-				    RING_F_SC_DEQ);
+	mgr->pktmbuf_pool =
+	    rte_pktmbuf_pool_create(ONVM_PKTMBUF_POOL_NAME, mgr->config.nb_mbufs, MBUF_CACHE_SIZE,
+				    0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	mgr->msg_pool =
+	    rte_mempool_create(ONVM_MSG_POOL_NAME, MSG_POOL_SIZE, sizeof(struct onvm_msg), 0, 0,
+			       NULL, NULL, NULL, NULL, rte_socket_id(), 0);
+	mgr->msgq =
+	    rte_ring_create(ONVM_MGR_MSG_RING_NAME, MSG_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
 	if (!mgr->pktmbuf_pool || !mgr->msg_pool || !mgr->msgq) {
 		fprintf(stderr, "onvm-mgr: cannot create pools or message ring: %s\n",
 			rte_strerror(rte_errno));

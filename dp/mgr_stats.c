@@ -132,14 +132,14 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 		snapshot->seq, snapshot->ts_ms, snapshot->free_cores, snapshot->total_cores);
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
 		const struct mgr_port_stats *port = &snapshot->ports[i];
-		fprintf(out, "port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", port->port,
-			port->rx, port->tx, port->drops);
+		fprintf(out, "port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+			port->port, port->rx, port->tx, port->drops);
 	}
 	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
 		const struct mgr_instance_stats *inst = &snapshot->instances[i];
 		fprintf(out,
-			"instance %u service %u core %d pid %d state %s rx %" PRIu64
-			" tx %" PRIu64 " drops %" PRIu64 " name %s\n",
+			"instance %u service %u core %d pid %d state %s rx %" PRIu64 " tx %" PRIu64
+			" drops %" PRIu64 " name %s\n",
 			inst->instance, inst->service, inst->core, (int)inst->pid, inst->state,
 			inst->rx, inst->tx, inst->drops, inst->name);
 	}

@@ -35,10 +35,10 @@ struct generator {
 	const char *rate_file;
 
 	uint64_t hz;
-	uint64_t epoch_tsc;   /* start of the current rate */
-	uint64_t epoch_sent;  /* packets sent before it */
+	uint64_t epoch_tsc;  /* start of the current rate */
+	uint64_t epoch_sent; /* packets sent before it */
 	uint64_t sent;
-	uint64_t offered;     /* sent plus those refused for lack of buffers */
+	uint64_t offered; /* sent plus those refused for lack of buffers */
 	uint64_t next_file_check;
 	uint64_t next_report;
 	uint64_t offered_at_report;

@@ -102,7 +102,7 @@ int main(int argc, char *argv[])
 	}
 	state.last_report_tsc = rte_rdtsc();
 	struct onvm_nf_handlers handlers = {
-		.packet = monitor_packet, .tick = monitor_tick, .ctx = &state};
+	    .packet = monitor_packet, .tick = monitor_tick, .ctx = &state};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

@@ -20,9 +20,9 @@
 
 struct slow_thing {
 	uint64_t cycles_per_packet;
-	uint64_t max_pps;    /* 0: no cap */
+	uint64_t max_pps; /* 0: no cap */
 	uint64_t hz;
-	uint64_t tokens;     /* packets it may take now */
+	uint64_t tokens; /* packets it may take now */
 	uint64_t last_refill;
 };
 
@@ -91,23 +91,24 @@ int main(int argc, char *argv[])
 	if (used < 0)
 		return used == -EINVAL ? 2 : 1;
 	if (parse_args(argc - used, argv + used, &slow) < 0) {
-		fprintf(stderr, "usage: slow_thing [EAL args] -- -r SERVICE [-- [-c CYCLES] "
-				"[-R MAX_PPS]]\n"
-				"  -c CYCLES   busy cycles per packet (default %d)\n"
-				"  -R MAX_PPS  take at most MAX_PPS packets a second (default: no cap)\n",
+		fprintf(stderr,
+			"usage: slow_thing [EAL args] -- -r SERVICE [-- [-c CYCLES] "
+			"[-R MAX_PPS]]\n"
+			"  -c CYCLES   busy cycles per packet (default %d)\n"
+			"  -R MAX_PPS  take at most MAX_PPS packets a second (default: no cap)\n",
 			DEFAULT_CYCLES);
 		onvm_nflib_finish(nf);
 		return 2;
 	}
 	slow.hz = rte_get_tsc_hz();
 	slow.last_refill = rte_rdtsc();
-	double cpu_pps = slow.cycles_per_packet ? (double)slow.hz / (double)slow.cycles_per_packet
-						: 0.0;
+	double cpu_pps =
+	    slow.cycles_per_packet ? (double)slow.hz / (double)slow.cycles_per_packet : 0.0;
 	printf("slow_thing: %llu cycles per packet (%.0f pps on a core of its own), cap %llu pps\n",
 	       (unsigned long long)slow.cycles_per_packet, cpu_pps,
 	       (unsigned long long)slow.max_pps);
 	struct onvm_nf_handlers handlers = {
-		.packet = slow_packet, .budget = slow_budget, .ctx = &slow};
+	    .packet = slow_packet, .budget = slow_budget, .ctx = &slow};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

@@ -99,7 +99,7 @@ static int tester_tick(struct onvm_nf *nf, void *ctx)
 	if (tester->latency && tester->latency_samples)
 		printf("speed_tester: %.2f Mpps, latency %.0f ns\n", mpps,
 		       (double)tester->latency_cycles * 1e9 / (double)rte_get_tsc_hz() /
-			       (double)tester->latency_samples);
+			   (double)tester->latency_samples);
 	else
 		printf("speed_tester: %.2f Mpps\n", mpps);
 	fflush(stdout);
@@ -164,7 +164,7 @@ int main(int argc, char *argv[])
 		tester.destination = onvm_nflib_info(nf)->service_id;
 	tester.last_report_tsc = rte_rdtsc();
 	struct onvm_nf_handlers handlers = {
-		.packet = tester_packet, .tick = tester_tick, .ctx = &tester};
+	    .packet = tester_packet, .tick = tester_tick, .ctx = &tester};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

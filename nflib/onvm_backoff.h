@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define ONVM_BACKOFF_SPIN_POLLS 256 /* idle polls before the first sleep */
-#define ONVM_BACKOFF_MAX_US 500	    /* longest single sleep */
+#define ONVM_BACKOFF_MAX_US	500 /* longest single sleep */
 
 struct onvm_backoff {
 	uint32_t idle_polls;

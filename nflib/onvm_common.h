@@ -18,24 +18,24 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
-#define ONVM_MAX_INSTANCES 64	/* instance slots per host */
-#define ONVM_MAX_SERVICES 256	/* service ids are 1..ONVM_MAX_SERVICES-1 */
-#define ONVM_MAX_MEMBERS 32	/* instances of one service on one host */
-#define ONVM_MAX_PORTS 16
-#define ONVM_MAX_CHAIN 8	/* services in a port's chain */
-#define ONVM_NF_RING_SIZE 4096	/* per-instance RX and TX ring entries */
-#define ONVM_BURST 32
-#define ONVM_NAME_LEN 32
+#define ONVM_MAX_INSTANCES 64  /* instance slots per host */
+#define ONVM_MAX_SERVICES  256 /* service ids are 1..ONVM_MAX_SERVICES-1 */
+#define ONVM_MAX_MEMBERS   32  /* instances of one service on one host */
+#define ONVM_MAX_PORTS	   16
+#define ONVM_MAX_CHAIN	   8	/* services in a port's chain */
+#define ONVM_NF_RING_SIZE  4096 /* per-instance RX and TX ring entries */
+#define ONVM_BURST	   32
+#define ONVM_NAME_LEN	   32
 
-#define ONVM_SHM_NAME "onvm_shared"
-#define ONVM_PKTMBUF_POOL_NAME "onvm_pktmbuf_pool"
-#define ONVM_MSG_POOL_NAME "onvm_msg_pool"
-#define ONVM_MGR_MSG_RING_NAME "onvm_mgr_msgq"
-#define ONVM_NF_RX_RING_FMT "onvm_nf_%u_rx"
-#define ONVM_NF_TX_RING_FMT "onvm_nf_%u_tx"
+#define ONVM_SHM_NAME		"onvm_shared"
+#define ONVM_PKTMBUF_POOL_NAME	"onvm_pktmbuf_pool"
+#define ONVM_MSG_POOL_NAME	"onvm_msg_pool"
+#define ONVM_MGR_MSG_RING_NAME	"onvm_mgr_msgq"
+#define ONVM_NF_RX_RING_FMT	"onvm_nf_%u_rx"
+#define ONVM_NF_TX_RING_FMT	"onvm_nf_%u_tx"
 #define ONVM_META_DYNFIELD_NAME "onvm_pkt_meta"
 
-#define ONVM_SHM_MAGIC 0x6f6e766dU /* "onvm" */
+#define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
 #define ONVM_SHM_VERSION 1
 
 /* What an NF wants done with a packet once it has handled it. */
@@ -50,9 +50,9 @@ enum onvm_action {
 
 /* Per-packet metadata, kept in an mbuf dynamic field. */
 struct onvm_pkt_meta {
-	uint8_t action;	     /* enum onvm_action */
-	uint8_t chain_port;  /* the port whose chain the packet follows */
-	uint8_t chain_pos;   /* index in that chain of the service now handling it */
+	uint8_t action;	      /* enum onvm_action */
+	uint8_t chain_port;   /* the port whose chain the packet follows */
+	uint8_t chain_pos;    /* index in that chain of the service now handling it */
 	uint8_t flags;	      /* ONVM_META_F_* */
 	uint16_t destination; /* service id or port id, by action */
 	uint16_t reserved;
@@ -83,8 +83,8 @@ struct onvm_instance {
 	uint32_t instance_id;	 /* host-unique, never reused while the manager runs */
 	uint16_t service_id;
 	uint16_t slot;
-	int32_t core;	    /* lcore given to the NF */
-	pid_t pid;	    /* the NF's process */
+	int32_t core; /* lcore given to the NF */
+	pid_t pid;    /* the NF's process */
 	volatile uint32_t stop_requested;
 	char name[ONVM_NAME_LEN];
 	struct rte_ring *rx_ring; /* manager or NFs -> this NF */
@@ -146,7 +146,7 @@ struct onvm_msg {
 	pid_t pid;
 	uint16_t service_id;
 	int32_t core;
-	uint16_t slot;	/* answer (REGISTER) or subject (UNREGISTER) */
+	uint16_t slot; /* answer (REGISTER) or subject (UNREGISTER) */
 	uint32_t instance_id;
 	char name[ONVM_NAME_LEN];
 	char error[64];

@@ -27,7 +27,8 @@ static uint32_t crc_bytes(const uint8_t *bytes, unsigned length, uint32_t hash)
 
 static uint32_t hash_l4_ports(const uint8_t *l4, const uint8_t *end, uint8_t proto, uint32_t hash)
 {
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) && l4 + 4 <= end)
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) &&
+	    l4 + 4 <= end)
 		hash = crc_bytes(l4, 4, hash);
 	return rte_hash_crc_1byte(proto, hash);
 }
@@ -69,7 +70,8 @@ uint32_t onvm_flow_hash(struct rte_mbuf *pkt)
 {
 	if (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 		return pkt->hash.rss;
-	return onvm_flow_hash_frame(rte_pktmbuf_mtod(pkt, const uint8_t *), rte_pktmbuf_data_len(pkt));
+	return onvm_flow_hash_frame(rte_pktmbuf_mtod(pkt, const uint8_t *),
+				    rte_pktmbuf_data_len(pkt));
 }
 
 /* splitmix64's finaliser: cheap, and every input bit reaches every output bit. */

@@ -20,10 +20,10 @@
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
 
-#define REGISTER_TIMEOUT_MS 5000
+#define REGISTER_TIMEOUT_MS   5000
 #define UNREGISTER_TIMEOUT_MS 1000
-#define MANAGER_CHECK_MS 200
-#define FINISH_RING_MS 200 /* at most this long to empty the ring when stopped */
+#define MANAGER_CHECK_MS      200
+#define FINISH_RING_MS	      200 /* at most this long to empty the ring when stopped */
 
 struct onvm_nf {
 	struct onvm_shared *shm;
@@ -76,10 +76,10 @@ static int parse_service_id(const char *text, uint16_t *service)
 static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 {
 	static const struct option long_options[] = {
-		{"service", required_argument, NULL, 'r'},
-		{"name", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"service", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int have_service = 0;
 	int opt;
@@ -117,8 +117,9 @@ static int attach_shared_memory(struct onvm_nf *nf)
 {
 	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
 	if (zone == NULL) {
-		fprintf(stderr, "nflib: no manager shared memory '%s' (is onvm-mgr running "
-				"with this --file-prefix?)\n",
+		fprintf(stderr,
+			"nflib: no manager shared memory '%s' (is onvm-mgr running "
+			"with this --file-prefix?)\n",
 			ONVM_SHM_NAME);
 		return -ENOENT;
 	}
@@ -408,7 +409,8 @@ static void finish_ring(struct onvm_nf *nf, const struct onvm_nf_handlers *handl
 {
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * FINISH_RING_MS / 1000;
 	while (rte_get_timer_cycles() < deadline) {
-		unsigned budget = handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
+		unsigned budget =
+		    handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
 		if (budget && receive_and_handle(nf, handlers, budget) == 0 &&
 		    rte_ring_count(nf->instance->rx_ring) == 0)
 			break;
@@ -425,7 +427,8 @@ int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers)
 
 	while (!nf->stop) {
 		int did_work = handlers->tick ? handlers->tick(nf, handlers->ctx) : 0;
-		unsigned budget = handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
+		unsigned budget =
+		    handlers->budget ? handlers->budget(nf, handlers->ctx) : ONVM_BURST;
 		unsigned received = budget ? receive_and_handle(nf, handlers, budget) : 0;
 
 		uint64_t now = rte_rdtsc();

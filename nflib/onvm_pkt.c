@@ -29,8 +29,8 @@ int onvm_pkt_fill_udp(struct rte_mbuf *pkt, uint32_t flow, uint16_t frame_len)
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(frame_len - sizeof(*eth)));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 0) | ((flow >> 8) & 0xff) << 8 |
-					(flow & 0xff));
+	ip->src_addr =
+	    rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 0) | ((flow >> 8) & 0xff) << 8 | (flow & 0xff));
 	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 1, 0, 1));
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 

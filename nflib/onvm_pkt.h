@@ -9,8 +9,8 @@
 
 #include <rte_mbuf.h>
 
-#define ONVM_PKT_MIN_LEN 60
-#define ONVM_PKT_MAX_LEN 1514
+#define ONVM_PKT_MIN_LEN	60
+#define ONVM_PKT_MAX_LEN	1514
 #define ONVM_PKT_PAYLOAD_OFFSET 42 /* Ethernet + IPv4 + UDP */
 
 /* Fill pkt (freshly allocated) with a frame_len-byte UDP frame of flow number

@@ -33,8 +33,8 @@ static inline void onvm_slot_flush(struct onvm_shared *shm, struct onvm_slot_buf
 {
 	struct onvm_burst_buffer *buffer = &buffers->slot[slot];
 	struct onvm_instance *target = &shm->instances[slot];
-	unsigned sent = rte_ring_enqueue_burst(target->rx_ring, (void **)buffer->pkts,
-					       buffer->count, NULL);
+	unsigned sent =
+	    rte_ring_enqueue_burst(target->rx_ring, (void **)buffer->pkts, buffer->count, NULL);
 	if (unlikely(sent < buffer->count)) {
 		unsigned lost = buffer->count - sent;
 		rte_pktmbuf_free_bulk(&buffer->pkts[sent], lost);

@@ -101,8 +101,7 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 	return slot;
 }
 
-int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
-			  uint32_t flow_hash)
+int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service, uint32_t flow_hash)
 {
 	return pick_member(map, service, flow_hash, NULL, NULL);
 }
@@ -119,4 +118,3 @@ unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t ser
 		return 0;
 	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
 }
-

@@ -22,8 +22,7 @@ int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint
 
 /* Reader side: the slot of the instance that serves flow_hash, or -1 when the
  * service has no instance. */
-int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service,
-			  uint32_t flow_hash);
+int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service, uint32_t flow_hash);
 
 /* Reader side, for a packet: like onvm_service_map_pick, but the flow hash is
  * computed (and kept in meta) only when the service has several instances:

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TAG "ONVMTEST"
+#define TAG	   "ONVMTEST"
 #define TAG_OFFSET 42 /* Ethernet + IPv4 + UDP */
-#define QUIET_MS 500
+#define QUIET_MS   500
 
 static void usage(void)
 {
@@ -62,7 +62,8 @@ static int open_socket(const char *iface, struct sockaddr_ll *address)
 	address->sll_family = AF_PACKET;
 	address->sll_protocol = htons(ETH_P_ALL);
 	address->sll_ifindex = (int)if_nametoindex(iface);
-	if (address->sll_ifindex == 0 || bind(fd, (struct sockaddr *)address, sizeof(*address)) < 0) {
+	if (address->sll_ifindex == 0 ||
+	    bind(fd, (struct sockaddr *)address, sizeof(*address)) < 0) {
 		fprintf(stderr, "pktio: interface %s: %s\n", iface, strerror(errno));
 		exit(1);
 	}
@@ -133,7 +134,8 @@ static int send_frames(const char *iface, long count, long flows, long length, l
 	for (long i = 0; i < count; i++) {
 		pace(start_us, i, rate_pps);
 		size_t size = build_frame(frame, i % flows, (size_t)length);
-		while (sendto(fd, frame, size, 0, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		while (sendto(fd, frame, size, 0, (struct sockaddr *)&address, sizeof(address)) <
+		       0) {
 			if (errno != ENOBUFS && errno != EAGAIN) {
 				perror("pktio: send");
 				return 1;
@@ -169,8 +171,8 @@ static int count_frames(const char *iface, long seconds, long expect)
 			continue;
 		struct sockaddr_ll from;
 		socklen_t from_length = sizeof(from);
-		ssize_t size = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from,
-					&from_length);
+		ssize_t size =
+		    recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_length);
 		if (size < TAG_OFFSET + (ssize_t)strlen(TAG) || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
 		if (memcmp(frame + TAG_OFFSET, TAG, strlen(TAG)) != 0)
