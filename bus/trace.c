@@ -80,11 +80,11 @@ static bool take_char(const char **p, const char *end, char c)
 
 int bus_trace_parse_tst(const char *s, size_t len, int64_t *tst_us)
 {
-	const char *p = s, *end = s + len;
 	int year, mon, day, hour, min, sec, frac = 0, scale = 100000, off = 0;
 
 	if (!s || !tst_us)
 		return BUS_ERR_ARG;
+	const char *p = s, *end = s + len; /* not before the NULL check: UB */
 	year = take_digits(&p, end, 4);
 	if (year < 0 || !take_char(&p, end, '-'))
 		return BUS_ERR_FORMAT;
