@@ -237,6 +237,7 @@ static const struct field inst_stats_fields[] = {
     F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
     F_REAL(S, "ring_fill", ring_fill, 0, 1, FL_REQ),
     F_REAL(S, "busy", busy, 0, 1, FL_REQ),
+    F_UINT(S, "first_rx_ms", first_rx_ms, 0, I64, 0, HAS(S, has_first_rx)),
 };
 #undef S
 static const struct object_spec inst_stats_spec = SPEC(inst_stats_fields);

@@ -110,6 +110,8 @@ struct bus_inst_stats {
 	uint32_t core;
 	double rx_pps, tx_pps, drop_pps; /* >= 0 */
 	double ring_fill, busy;		 /* 0..1 */
+	bool has_first_rx;
+	uint64_t first_rx_ms; /* when the instance handled its first packet (optional) */
 };
 
 struct bus_stats {

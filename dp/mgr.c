@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
 #include "mgr.h"
 #include "mgr_bus.h"
 #include "mgr_stats.h"
+#include "netns.h"
+#include "onvm_flow.h"
 
 #define CONTROL_TICK_US 500
 
@@ -109,14 +112,74 @@ static int eal_args_with_base(const struct mgr_config *config, char **eal_argv)
 	return argc;
 }
 
+/* The tunnel port's address, with the MAC the port has. */
+static int tunnel_init(struct onvm_mgr *mgr)
+{
+	const struct mgr_config *config = &mgr->config;
+	if (!config->tunnel_set)
+		return 0;
+	if (config->tunnel_port >= mgr->nb_ports) {
+		fprintf(stderr, "onvm-mgr: --tunnel: no port %u (%u ports)\n", config->tunnel_port,
+			mgr->nb_ports);
+		return -1;
+	}
+	struct rte_ether_addr mac;
+	int ret = rte_eth_macaddr_get(config->tunnel_port, &mac);
+	if (ret < 0) {
+		fprintf(stderr, "onvm-mgr: --tunnel: port %u has no MAC address: %s\n",
+			config->tunnel_port, rte_strerror(-ret));
+		return -1;
+	}
+	mgr_tunnel_init(&mgr->tunnel, config->tunnel_port, config->tunnel_ip, &mac);
+	printf("onvm-mgr: tunnel: port %u, %u.%u.%u.%u, " RTE_ETHER_ADDR_PRT_FMT ", UDP %u\n",
+	       config->tunnel_port, config->tunnel_ip[0], config->tunnel_ip[1],
+	       config->tunnel_ip[2], config->tunnel_ip[3], RTE_ETHER_ADDR_BYTES(&mac),
+	       MGR_TUNNEL_UDP_PORT);
+	return 0;
+}
+
+/* The bus client's threads and socket belong in the namespace the manager
+ * was started in, where the broker is, even when its ports are elsewhere. */
+static int bus_start_at_home(struct onvm_mgr *mgr)
+{
+	char err[160];
+	if (mgr->home_netns != NETNS_NONE && netns_switch(mgr->home_netns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: %s\n", err);
+		return -1;
+	}
+	int ret = mgr_bus_start(mgr, &mgr->bus);
+	if (mgr->host_netns != NETNS_NONE && netns_switch(mgr->host_netns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: %s\n", err);
+		return -1;
+	}
+	return ret;
+}
+
+static int enter_host_netns(struct onvm_mgr *mgr)
+{
+	char err[160];
+	if (mgr->config.netns[0] == '\0')
+		return 0;
+	mgr->home_netns = netns_enter(mgr->config.netns, err, sizeof(err));
+	if (mgr->home_netns == NETNS_NONE) {
+		fprintf(stderr, "onvm-mgr: --netns: %s\n", err);
+		return -1;
+	}
+	mgr->host_netns = netns_current();
+	return 0;
+}
+
 int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 {
 	memset(mgr, 0, sizeof(*mgr));
+	mgr->home_netns = mgr->host_netns = NETNS_NONE;
 	int ret = mgr_args_parse(argc, argv, &mgr->config);
 	if (ret != 0)
 		return ret < 0 ? -EINVAL : 1;
-	if (load_catalog(mgr) < 0)
+	if (load_catalog(mgr) < 0 || enter_host_netns(mgr) < 0)
 		return -EINVAL;
+	if (mgr->config.broker[0])
+		mgr->host_hash = onvm_host_hash(mgr->config.host);
 
 	char *eal_argv[MGR_MAX_EAL_ARGS + 1];
 	int eal_argc = eal_args_with_base(&mgr->config, eal_argv);
@@ -144,11 +207,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	sigaction(SIGTERM, &action, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || mgr_dataplane_launch(mgr) < 0) {
+	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
+	    mgr_dataplane_launch(mgr) < 0) {
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
-	if (mgr->config.broker[0] && mgr_bus_start(mgr, &mgr->bus) < 0) {
+	if (mgr->config.broker[0] && bus_start_at_home(mgr) < 0) {
 		mgr_shutdown(mgr);
 		return -EINVAL;
 	}
@@ -263,5 +327,8 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	rte_eal_cleanup();
 	remove_hugepage_files(&mgr->config);
 	remove_runtime_dir(&mgr->config);
+	netns_close(mgr->home_netns);
+	netns_close(mgr->host_netns);
+	mgr->home_netns = mgr->host_netns = NETNS_NONE;
 	signal_mgr = NULL;
 }

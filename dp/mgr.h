@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "mgr_args.h"
+#include "mgr_tunnel.h"
 #include "onvm_common.h"
 
 #define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
@@ -69,10 +70,13 @@ struct onvm_mgr {
 	struct rte_ring *msgq;
 	uint16_t nb_ports;
 	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
+	struct mgr_tunnel tunnel;   /* enabled with -T */
+	int home_netns, host_netns; /* with --netns: handles (netns.h), else -1 */
 	/* Slots the TX thread must poll (running, stopping, draining). */
 	volatile uint64_t active_slots;
 	struct mgr_slot slots[ONVM_MAX_INSTANCES];
 	uint32_t next_instance_id;
+	uint32_t host_hash; /* of the host's bus name: the high half of member keys */
 	uint64_t last_liveness_ms;
 	unsigned nb_cpus;
 	volatile int quit;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "mgr_args.h"
 
 static char no_pci_flag[] = "--no-pci";
@@ -16,34 +18,41 @@ enum {
 	OPT_BUS_PASSWORD_FILE,
 	OPT_BUS_CA,
 	OPT_BUS_ROOT,
+	OPT_NETNS,
 };
 
 void mgr_args_usage(const char *prgname)
 {
-	fprintf(stderr,
-		"usage: %s [EAL args] -- [options]\n"
-		"EAL args: e.g. -l 0,1 --file-prefix=h1 --vdev=net_null0 (PCI probing is off\n"
-		"  unless -a/--allow or -b/--block names devices)\n"
-		"options:\n"
-		"  -c, --catalog FILE         service catalog (JSON) for spawning NFs\n"
-		"  -k, --nf-cores LIST        lcores NFs may use, e.g. 2-5 (may exceed the CPUs)\n"
-		"  -s, --start LIST           start these catalog services at launch, e.g. 2,3\n"
-		"  -d, --default-service ID   service that receives port traffic (default 1)\n"
-		"  -p, --port-chain PORT:SVC[,SVC...][>OUT]\n"
-		"                             chain of services for a port's traffic and the\n"
-		"                             port NEXT leaves by after the last (default: PORT)\n"
-		"  -t, --stats-period MS      stats period, %d..60000 (default %d)\n"
-		"  -f, --stats-file FILE      rewrite FILE with the counters every period\n"
-		"  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
-		"  -q, --quiet                do not print the stats table\n"
-		"  -H, --host NAME            host name on the bus (required with --broker)\n"
-		"  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:18830\n"
-		"      --bus-user NAME        broker user name (default: the host name)\n"
-		"      --bus-password-file F  file whose first line is the broker password\n"
-		"      --bus-ca FILE          CA certificate for an ssl:// broker\n"
-		"      --bus-root PREFIX      topic root (default onvm)\n"
-		"  -h, --help                 this text\n",
-		prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS);
+	fprintf(
+	    stderr,
+	    "usage: %s [EAL args] -- [options]\n"
+	    "EAL args: e.g. -l 0,1 --file-prefix=h1 --vdev=net_null0 (PCI probing is off\n"
+	    "  unless -a/--allow or -b/--block names devices)\n"
+	    "options:\n"
+	    "  -c, --catalog FILE         service catalog (JSON) for spawning NFs\n"
+	    "  -k, --nf-cores LIST        lcores NFs may use, e.g. 2-5 (may exceed the CPUs)\n"
+	    "  -s, --start LIST           start these catalog services at launch, e.g. 2,3\n"
+	    "  -d, --default-service ID   service that receives port traffic (default 1)\n"
+	    "  -p, --port-chain PORT:SVC[,SVC...][>OUT]\n"
+	    "                             chain of services for a port's traffic and the\n"
+	    "                             port NEXT leaves by after the last (default: PORT)\n"
+	    "  -t, --stats-period MS      stats period, %d..60000 (default %d)\n"
+	    "  -f, --stats-file FILE      rewrite FILE with the counters every period\n"
+	    "  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
+	    "  -q, --quiet                do not print the stats table\n"
+	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
+	    "                             instances leaves by it as VXLAN from IPv4 address IP\n"
+	    "                             (published on the bus; needs --broker)\n"
+	    "      --netns NAME           open the ports inside network namespace NAME (made\n"
+	    "                             by 'ip netns add'); the bus stays in this namespace\n"
+	    "  -H, --host NAME            host name on the bus (required with --broker)\n"
+	    "  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:18830\n"
+	    "      --bus-user NAME        broker user name (default: the host name)\n"
+	    "      --bus-password-file F  file whose first line is the broker password\n"
+	    "      --bus-ca FILE          CA certificate for an ssl:// broker\n"
+	    "      --bus-root PREFIX      topic root (default onvm)\n"
+	    "  -h, --help                 this text\n",
+	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS);
 }
 
 /* Host names go into topics: no '/', '+', '#', spaces or control characters. */
@@ -162,6 +171,23 @@ static int option_value(char *argv[], int *index, int argc, const char *name, ch
 	return 0;
 }
 
+int mgr_args_parse_tunnel(const char *text, struct mgr_config *config, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(text, &end, 10);
+	struct in_addr address;
+	if (end == text || *end != ':' || errno || port >= ONVM_MAX_PORTS ||
+	    inet_pton(AF_INET, end + 1, &address) != 1) {
+		snprintf(err, errlen, "bad tunnel '%s': want PORT:IPv4, e.g. 1:10.250.0.1", text);
+		return -1;
+	}
+	config->tunnel_set = 1;
+	config->tunnel_port = (uint16_t)port;
+	memcpy(config->tunnel_ip, &address, 4);
+	return 0;
+}
+
 /* Copy EAL args up to "--", note the file prefix and huge dir, add --no-pci. */
 static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
 {
@@ -213,6 +239,8 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"bus-password-file", required_argument, NULL, OPT_BUS_PASSWORD_FILE},
 	    {"bus-ca", required_argument, NULL, OPT_BUS_CA},
 	    {"bus-root", required_argument, NULL, OPT_BUS_ROOT},
+	    {"tunnel", required_argument, NULL, 'T'},
+	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -239,7 +267,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	opt_argv[0] = (char *)(uintptr_t)prgname;
 	optind = 0; /* 0, not 1: glibc then forgets a half-read option cluster */
 	opterr = 0;
-	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qH:b:h", long_options,
+	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qT:H:b:h", long_options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -303,6 +331,17 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		case OPT_BUS_CA:
 			snprintf(config->bus_ca, sizeof(config->bus_ca), "%s", optarg);
 			break;
+		case 'T':
+			if (mgr_args_parse_tunnel(optarg, config, err, sizeof(err)) < 0)
+				goto usage;
+			break;
+		case OPT_NETNS:
+			if (!host_name_valid(optarg)) {
+				snprintf(err, sizeof(err), "bad namespace name '%s'", optarg);
+				goto usage;
+			}
+			snprintf(config->netns, sizeof(config->netns), "%s", optarg);
+			break;
 		case OPT_BUS_ROOT:
 			snprintf(config->bus_root, sizeof(config->bus_root), "%s", optarg);
 			break;
@@ -322,6 +361,11 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	if (config->broker[0] && !host_name_valid(config->host)) {
 		snprintf(err, sizeof(err),
 			 "--broker needs --host NAME: 1..63 letters, digits, '.', '_' or '-'");
+		goto usage;
+	}
+	if (config->tunnel_set && !config->broker[0]) {
+		snprintf(err, sizeof(err),
+			 "--tunnel needs --broker: peers are learnt from the bus");
 		goto usage;
 	}
 	return 0;

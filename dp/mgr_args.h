@@ -49,6 +49,12 @@ struct mgr_config {
 	char stats_file[PATH_MAX];
 	unsigned nb_mbufs;
 	int quiet;
+	char netns[64]; /* empty: the manager's own network namespace */
+
+	/* Inter-host tunnel (-T PORT:IP) */
+	int tunnel_set;
+	uint16_t tunnel_port;
+	uint8_t tunnel_ip[4];
 
 	/* Bus: on it when broker is set */
 	char host[64];
@@ -69,6 +75,9 @@ void mgr_args_usage(const char *prgname);
 
 /* Parse "PORT:SVC[,SVC...][>OUT]" into config->chains. 0 or -1 with err set. */
 int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen);
+
+/* Parse "PORT:IPv4" into config->tunnel_*. 0 or -1 with err set. */
+int mgr_args_parse_tunnel(const char *text, struct mgr_config *config, char *err, size_t errlen);
 
 /* Parse "2,3,3" (service ids) into config->start_services. 0 or -1 with err set. */
 int mgr_args_parse_start(const char *text, struct mgr_config *config, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "mgr.h"
 #include "mgr_bus.h"
+#include "mgr_peers.h"
 #include "mgr_stats.h"
 #include "topics.h"
 
@@ -54,6 +55,9 @@ struct mgr_bus {
 	unsigned seen_next;
 
 	struct bus_stats stats; /* reused every period: no allocation in steady state */
+
+	struct mgr_peers peers;	 /* the other hosts, for remote members */
+	struct bus_msg received; /* paho's thread: reused for every message */
 };
 
 static uint64_t now_ms(void)
@@ -63,24 +67,49 @@ static uint64_t now_ms(void)
 
 /* ---- paho's thread ---- */
 
+/* What other hosts say of themselves; 1 when msg was such a message. */
+static int note_peer(struct mgr_bus *bus, const struct bus_msg *msg, int retained)
+{
+	uint64_t now = now_ms();
+	switch (msg->kind) {
+	case BUS_KIND_STATE:
+		mgr_peers_note_state(&bus->peers, &msg->u.state, retained, now);
+		return 1;
+	case BUS_KIND_SERVICES:
+		mgr_peers_note_services(&bus->peers, &msg->u.services, retained, now);
+		return 1;
+	case BUS_KIND_STATS:
+		mgr_peers_note_stats(&bus->peers, &msg->u.stats, now);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
 {
 	struct mgr_bus *bus = ctx;
 	struct queued_cmd item = {0};
-	struct bus_msg msg = BUS_MSG_INIT;
-	(void)retained;
+	struct bus_msg *msg = &bus->received;
+	struct bus_topic parsed;
+	int is_cmd = bus_topic_parse(topic, &parsed) == 0 && parsed.kind == BUS_KIND_CMD;
 
-	int ret = bus_decode_any(topic, payload, len, &msg, item.error, sizeof(item.error));
-	if (ret == 0 && msg.kind == BUS_KIND_CMD && strcmp(msg.u.cmd.target, bus->host) == 0) {
+	int ret = bus_decode_any(topic, payload, len, msg, item.error, sizeof(item.error));
+	if (ret >= 0 && note_peer(bus, msg, retained)) /* BUS_DECODE_CLEARED too */
+		return;
+	if (ret == 0 && msg->kind == BUS_KIND_CMD && strcmp(msg->u.cmd.target, bus->host) == 0) {
 		item.valid = 1;
-		item.cmd = msg.u.cmd;
+		item.cmd = msg->u.cmd;
 	} else if (ret == 0) {
 		snprintf(item.error, sizeof(item.error), "not a command for %s: %s", bus->host,
 			 topic);
 	}
-	bus_msg_free(&msg);
 	if (!item.valid)
 		fprintf(stderr, "onvm-mgr: bus: rejected message on %s: %s\n", topic, item.error);
+	/* A bad message about another host is logged and counted, not answered:
+	 * only a command gets a rejected event. */
+	if (!item.valid && !is_cmd)
+		return;
 
 	pthread_mutex_lock(&bus->queue_lock);
 	unsigned next = (bus->queue_tail + 1) % CMD_QUEUE_SIZE;
@@ -255,6 +284,13 @@ static void publish_state(struct mgr_bus *bus, unsigned free_cores)
 	    .cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
 	};
 	snprintf(state.host, sizeof(state.host), "%s", bus->host);
+	const struct mgr_tunnel *tunnel = &bus->mgr->tunnel;
+	if (tunnel->enabled) {
+		state.has_tunnel = true;
+		memcpy(state.tunnel.ip, tunnel->local.ip, sizeof(state.tunnel.ip));
+		memcpy(state.tunnel.mac, tunnel->local.mac.addr_bytes, sizeof(state.tunnel.mac));
+		state.tunnel.udp_port = tunnel->local.udp_port;
+	}
 	if (numa_available() >= 0) {
 		state.has_numa = true;
 		state.numa.nodes = (uint32_t)numa_num_configured_nodes();
@@ -322,7 +358,6 @@ static void publish_services_if_changed(struct mgr_bus *bus, int force)
 
 void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 {
-	(void)now;
 	struct queued_cmd item;
 	while (take_queued(bus, &item)) {
 		if (item.valid)
@@ -339,6 +374,7 @@ void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 		bus->mgr->topology_changed = 0;
 		publish_services_if_changed(bus, force);
 	}
+	mgr_peers_apply(&bus->peers, &bus->mgr->shm->map, &bus->mgr->tunnel, now);
 }
 
 /* ---- hooks from the manager (control thread) ---- */
@@ -370,6 +406,8 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 		    .drop_pps = inst->drop_pps,
 		    .ring_fill = inst->ring_fill,
 		    .busy = inst->busy,
+		    .has_first_rx = inst->first_rx_ms != 0,
+		    .first_rx_ms = inst->first_rx_ms,
 		};
 	}
 	char *payload = NULL;
@@ -432,7 +470,13 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	bus->mgr = mgr;
 	bus->epoch_ms = mgr_now_ms();
 	bus->last_free_cores = -1;
+	bus->received = (struct bus_msg)BUS_MSG_INIT;
 	pthread_mutex_init(&bus->queue_lock, NULL);
+	if (mgr_peers_init(&bus->peers, config->host) < 0) {
+		pthread_mutex_destroy(&bus->queue_lock);
+		free(bus);
+		return -1;
+	}
 	snprintf(bus->host, sizeof(bus->host), "%s", config->host);
 	bus->stats.ports = calloc(ONVM_MAX_PORTS, sizeof(*bus->stats.ports));
 	bus->stats.insts = calloc(ONVM_MAX_INSTANCES, sizeof(*bus->stats.insts));
@@ -484,6 +528,15 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 		return -1;
 	}
 	bus_client_subscribe(bus->client, bus->topic_cmd, 1);
+	/* The other hosts: their instances become remote members of services. */
+	static const enum bus_kind peer_kinds[] = {BUS_KIND_STATE, BUS_KIND_SERVICES,
+						   BUS_KIND_STATS};
+	for (unsigned i = 0; i < sizeof(peer_kinds) / sizeof(peer_kinds[0]); i++) {
+		char filter[BUS_TOPIC_MAX];
+		if (bus_topic_filter(filter, sizeof(filter), peer_kinds[i]) == 0)
+			bus_client_subscribe(bus->client, filter,
+					     peer_kinds[i] == BUS_KIND_STATS ? 0 : 1);
+	}
 	mgr->stats_fn = on_stats;
 	mgr->stats_ctx = bus;
 	mgr->event_fn = on_event;
@@ -517,6 +570,8 @@ void mgr_bus_stop(struct mgr_bus *bus)
 			free(bus->seen[i].answers[j]);
 	free(bus->stats.ports);
 	free(bus->stats.insts);
+	bus_msg_free(&bus->received);
+	mgr_peers_destroy(&bus->peers);
 	pthread_mutex_destroy(&bus->queue_lock);
 	free(bus);
 }

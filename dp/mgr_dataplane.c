@@ -5,6 +5,10 @@
  * them to the instance of the port's first service that the flow hashes to.
  * TX: empty the NFs' TX rings into the ports their packets are bound for.
  * With one data-plane lcore, one loop does both.
+ *
+ * On the tunnel port (-T), RX takes the VXLAN headers off and hands each
+ * packet to a local instance of its VNI's service; TX wraps the packets of
+ * the tunnel ring (bound for other hosts' instances) in VXLAN headers.
  */
 #include <stdio.h>
 
@@ -64,11 +68,67 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 			unserved++;
 			continue;
 		}
-		onvm_slot_queue(shm, &state->buffers, (unsigned)slot, pkt, &result);
+		onvm_member_queue(shm, &state->buffers, (unsigned)slot, pkt, meta, &result);
 	}
 	onvm_slot_flush_all(shm, &state->buffers, &result);
 	if (unserved)
 		counter_add(&counters->no_instance_drops, unserved);
+	return received;
+}
+
+/* Where in the tunnel port's chain a packet for service continues: at the
+ * service if the chain names it, else at the chain's end (then its egress). */
+static uint8_t tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service)
+{
+	for (unsigned pos = 0; pos < info->chain_len; pos++)
+		if (info->chain[pos] == service)
+			return (uint8_t)pos;
+	return (uint8_t)(info->chain_len ? info->chain_len - 1 : 0);
+}
+
+/* A burst from the tunnel port: decapsulate, then to a local instance. */
+static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t port)
+{
+	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_shared *shm = mgr->shm;
+	struct mgr_tunnel_counters *counters = &mgr->tunnel.rx_counters;
+	unsigned received = rte_eth_rx_burst(port, 0, pkts, ONVM_BURST);
+	if (received == 0)
+		return 0;
+	counter_add(&mgr->port_counters[port].rx, received);
+	const struct onvm_port_info *info = &shm->ports[port];
+	unsigned rejected = 0, unserved = 0;
+	struct onvm_flush_result result = {0};
+
+	for (unsigned i = 0; i < received; i++) {
+		struct rte_mbuf *pkt = pkts[i];
+		int service = mgr_tunnel_decap(&mgr->tunnel, pkt);
+		if (unlikely(service < 0)) {
+			rte_pktmbuf_free(pkt);
+			rejected++;
+			continue;
+		}
+		struct onvm_pkt_meta *meta = onvm_meta(shm, pkt);
+		*meta = (struct onvm_pkt_meta){
+		    .action = ONVM_ACTION_TO_SERVICE,
+		    .destination = (uint16_t)service,
+		    .chain_port = (uint8_t)port,
+		    .chain_pos = tunnel_chain_pos(info, (uint16_t)service),
+		};
+		int slot = onvm_service_map_pick_local_pkt(&shm->map, (uint16_t)service, pkt, meta);
+		if (unlikely(slot < 0)) {
+			rte_pktmbuf_free(pkt);
+			unserved++;
+			continue;
+		}
+		onvm_slot_queue(shm, &state->buffers, (unsigned)slot, pkt, &result);
+	}
+	onvm_slot_flush_all(shm, &state->buffers, &result);
+	counter_add(&counters->decapsulated, received - rejected - unserved);
+	if (rejected)
+		counter_add(&counters->rx_rejects, rejected);
+	if (unserved)
+		counter_add(&counters->rx_no_instance, unserved);
 	return received;
 }
 
@@ -119,11 +179,42 @@ static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned s
 	return total;
 }
 
+/* The tunnel ring: packets for other hosts' instances, out as VXLAN. */
+static unsigned tx_tunnel(struct onvm_mgr *mgr, struct tx_state *state)
+{
+	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_shared *shm = mgr->shm;
+	struct mgr_tunnel *tunnel = &mgr->tunnel;
+	unsigned count = rte_ring_dequeue_burst(shm->tunnel_ring, (void **)pkts, ONVM_BURST, NULL);
+	if (count == 0)
+		return 0;
+	struct onvm_burst_buffer *buffer = &state->to_port[tunnel->port];
+	unsigned failed = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (unlikely(mgr_tunnel_encap(tunnel, pkts[i], onvm_meta(shm, pkts[i])) < 0)) {
+			rte_pktmbuf_free(pkts[i]);
+			failed++;
+			continue;
+		}
+		buffer->pkts[buffer->count++] = pkts[i];
+		if (buffer->count == ONVM_BURST)
+			tx_flush_port(mgr, buffer, tunnel->port);
+	}
+	counter_add(&tunnel->tx_counters.encapsulated, count - failed);
+	if (failed)
+		counter_add(&tunnel->tx_counters.encap_drops, failed);
+	return count;
+}
+
 static unsigned rx_all(struct onvm_mgr *mgr, struct rx_state *state)
 {
 	unsigned work = 0;
-	for (uint16_t port = 0; port < mgr->nb_ports; port++)
-		work += rx_port(mgr, state, port);
+	for (uint16_t port = 0; port < mgr->nb_ports; port++) {
+		if (mgr->tunnel.enabled && port == mgr->tunnel.port)
+			work += rx_tunnel_port(mgr, state, port);
+		else
+			work += rx_port(mgr, state, port);
+	}
 	return work;
 }
 
@@ -136,6 +227,8 @@ static unsigned tx_all(struct onvm_mgr *mgr, struct tx_state *state)
 		active &= active - 1;
 		work += tx_slot(mgr, state, slot);
 	}
+	if (mgr->tunnel.enabled)
+		work += tx_tunnel(mgr, state);
 	for (uint16_t port = 0; port < mgr->nb_ports; port++)
 		if (state->to_port[port].count)
 			tx_flush_port(mgr, &state->to_port[port], port);

@@ -95,6 +95,7 @@ static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg 
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	memset(&instance->counters, 0, sizeof(instance->counters));
 	instance->rx_ring_drops = 0;
+	instance->first_rx_ms = 0;
 	instance->stop_requested = 0;
 	if (instance->state != ONVM_INST_STARTING) /* spawned ones got theirs at spawn */
 		instance->instance_id = ++mgr->next_instance_id;
@@ -104,7 +105,7 @@ static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg 
 	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
 	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
 	onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
-			     instance->instance_id);
+			     onvm_member_key(mgr->host_hash, instance->instance_id));
 	emit(mgr, MGR_EVENT_SPAWNED, instance, mgr->slots[slot].cmd_id, NULL);
 }
 

@@ -84,6 +84,14 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 		if (create_instance_rings(&shm->instances[slot], slot) < 0)
 			return -1;
 	}
+	/* Many senders (the RX thread, NFs); the TX thread alone reads. */
+	shm->tunnel_ring = rte_ring_create(ONVM_TUNNEL_RING_NAME, ONVM_TUNNEL_RING_SIZE,
+					   rte_socket_id(), RING_F_SC_DEQ);
+	if (shm->tunnel_ring == NULL) {
+		fprintf(stderr, "onvm-mgr: cannot create the tunnel ring: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
 	mgr->shm = shm;
 	return 0;
 }

@@ -61,6 +61,7 @@ static void collect_instance(const struct onvm_instance *instance, struct mgr_st
 	stats->rx_pps = rate(stats->rx, state->instances[slot].rx, period_ms);
 	stats->tx_pps = rate(stats->tx, state->instances[slot].tx, period_ms);
 	stats->drop_pps = rate(stats->drops, state->instances[slot].drops, period_ms);
+	stats->first_rx_ms = __atomic_load_n(&instance->first_rx_ms, __ATOMIC_RELAXED);
 	stats->ring_fill = (double)rte_ring_count(instance->rx_ring) /
 			   (double)rte_ring_get_capacity(instance->rx_ring);
 
@@ -78,6 +79,23 @@ static void collect_instance(const struct onvm_instance *instance, struct mgr_st
 	state->instances[slot].loop_cycles = loop_cycles;
 }
 
+static uint64_t load(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+static void collect_tunnel(const struct onvm_mgr *mgr, struct mgr_tunnel_stats *stats)
+{
+	const struct mgr_tunnel *tunnel = &mgr->tunnel;
+	stats->enabled = tunnel->enabled;
+	stats->encapsulated = load(&tunnel->tx_counters.encapsulated);
+	stats->encap_drops = load(&tunnel->tx_counters.encap_drops);
+	stats->ring_drops = load(&mgr->shm->tunnel_ring_drops);
+	stats->decapsulated = load(&tunnel->rx_counters.decapsulated);
+	stats->rx_rejects = load(&tunnel->rx_counters.rx_rejects);
+	stats->rx_no_instance = load(&tunnel->rx_counters.rx_no_instance);
+}
+
 void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
 		       struct mgr_stats_snapshot *snapshot)
 {
@@ -89,6 +107,7 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 	state->last_ms = now_ms;
 
 	collect_ports(mgr, state, snapshot);
+	collect_tunnel(mgr, &snapshot->tunnel);
 	snapshot->nb_instances = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct onvm_instance *instance = &mgr->shm->instances[slot];
@@ -118,6 +137,13 @@ void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out)
 			inst->instance, inst->service, inst->name, inst->core, inst->rx_pps,
 			inst->tx_pps, inst->drop_pps, inst->ring_fill, inst->busy);
 	}
+	const struct mgr_tunnel_stats *tunnel = &snapshot->tunnel;
+	if (tunnel->enabled)
+		fprintf(out,
+			"tunnel: out %" PRIu64 " (dropped %" PRIu64 " + ring full %" PRIu64
+			"), in %" PRIu64 " (not ours %" PRIu64 ", no instance %" PRIu64 ")\n",
+			tunnel->encapsulated, tunnel->encap_drops, tunnel->ring_drops,
+			tunnel->decapsulated, tunnel->rx_rejects, tunnel->rx_no_instance);
 	fflush(out);
 }
 
@@ -143,6 +169,14 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 			inst->instance, inst->service, inst->core, (int)inst->pid, inst->state,
 			inst->rx, inst->tx, inst->drops, inst->name);
 	}
+	const struct mgr_tunnel_stats *tunnel = &snapshot->tunnel;
+	if (tunnel->enabled)
+		fprintf(out,
+			"tunnel encapsulated %" PRIu64 " encap_drops %" PRIu64
+			" ring_drops %" PRIu64 " decapsulated %" PRIu64 " rx_rejects %" PRIu64
+			" rx_no_instance %" PRIu64 "\n",
+			tunnel->encapsulated, tunnel->encap_drops, tunnel->ring_drops,
+			tunnel->decapsulated, tunnel->rx_rejects, tunnel->rx_no_instance);
 	int failed = ferror(out);
 	if (fclose(out) != 0 || failed || rename(temporary, path) != 0) {
 		remove(temporary);

@@ -32,8 +32,16 @@ struct mgr_instance_stats {
 	char name[ONVM_NAME_LEN];
 	uint64_t rx, tx, drops; /* drops: its RX ring was full */
 	double rx_pps, tx_pps, drop_pps;
-	double ring_fill; /* 0..1, now */
-	double busy;	  /* 0..1 over the period */
+	double ring_fill;     /* 0..1, now */
+	double busy;	      /* 0..1 over the period */
+	uint64_t first_rx_ms; /* when it handled its first packet; 0: not yet */
+};
+
+/* The inter-host tunnel's counters (totals since start). */
+struct mgr_tunnel_stats {
+	int enabled;
+	uint64_t encapsulated, encap_drops, ring_drops;	   /* out to peers */
+	uint64_t decapsulated, rx_rejects, rx_no_instance; /* in from peers */
 };
 
 struct mgr_stats_snapshot {
@@ -45,6 +53,7 @@ struct mgr_stats_snapshot {
 	struct mgr_port_stats ports[ONVM_MAX_PORTS];
 	unsigned nb_instances;
 	struct mgr_instance_stats instances[ONVM_MAX_INSTANCES];
+	struct mgr_tunnel_stats tunnel;
 };
 
 /* Previous counter values, for rates. */

@@ -69,6 +69,7 @@ chmod 600 "$dir/passwd"
 		echo "topic read onvm/hosts/$identity/cmd"
 		echo "topic read onvm/hosts/+/state"
 		echo "topic read onvm/hosts/+/services"
+		echo "topic read onvm/hosts/+/stats"
 	done
 } >"$dir/acl"
 echo "credentials: ${identities[*]} (passwords in $dir/secrets/)"

@@ -34,9 +34,20 @@
 #define ONVM_NF_RX_RING_FMT	"onvm_nf_%u_rx"
 #define ONVM_NF_TX_RING_FMT	"onvm_nf_%u_tx"
 #define ONVM_META_DYNFIELD_NAME "onvm_pkt_meta"
+#define ONVM_TUNNEL_RING_NAME	"onvm_tunnel_tx"
+
+/*
+ * A service's members on other hosts are named in the service map by a
+ * "remote slot": ONVM_REMOTE_SLOT_BASE + the peer host's index in the
+ * manager's peer table.  A packet picked for one goes to the manager's
+ * tunnel ring, with its peer in meta->peer, and leaves as VXLAN.
+ */
+#define ONVM_MAX_PEERS	      64
+#define ONVM_REMOTE_SLOT_BASE 0x8000u
+#define ONVM_TUNNEL_RING_SIZE 8192
 
 #define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
-#define ONVM_SHM_VERSION 1
+#define ONVM_SHM_VERSION 2
 
 /* What an NF wants done with a packet once it has handled it. */
 enum onvm_action {
@@ -55,7 +66,7 @@ struct onvm_pkt_meta {
 	uint8_t chain_pos;    /* index in that chain of the service now handling it */
 	uint8_t flags;	      /* ONVM_META_F_* */
 	uint16_t destination; /* service id or port id, by action */
-	uint16_t reserved;
+	uint16_t peer;	      /* bound for the tunnel: the peer host's index */
 	uint32_t flow_hash;
 };
 
@@ -91,6 +102,7 @@ struct onvm_instance {
 	struct rte_ring *tx_ring; /* this NF -> manager (ports) */
 
 	struct onvm_nf_counters counters;
+	uint64_t first_rx_ms; /* Unix ms of the first packet handled; set once by the NF */
 	/* Packets lost because this instance's RX ring was full; any sender adds. */
 	uint64_t rx_ring_drops __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -101,8 +113,8 @@ struct onvm_instance {
  */
 struct onvm_service_entry {
 	uint16_t count;
-	uint16_t slots[ONVM_MAX_MEMBERS];
-	uint64_t keys[ONVM_MAX_MEMBERS]; /* rendezvous hashing keys (instance ids) */
+	uint16_t slots[ONVM_MAX_MEMBERS]; /* instance slots, or remote slots */
+	uint64_t keys[ONVM_MAX_MEMBERS];  /* rendezvous keys: onvm_member_key() */
 };
 
 struct onvm_service_map {
@@ -126,6 +138,9 @@ struct onvm_shared {
 	struct onvm_port_info ports[ONVM_MAX_PORTS];
 	struct onvm_service_map map;
 	struct onvm_instance instances[ONVM_MAX_INSTANCES];
+	/* Packets for remote members: many senders, the manager's TX reads. */
+	struct rte_ring *tunnel_ring;
+	uint64_t tunnel_ring_drops __rte_cache_aligned; /* any sender adds */
 };
 
 enum onvm_msg_type {
@@ -151,6 +166,23 @@ struct onvm_msg {
 	char name[ONVM_NAME_LEN];
 	char error[64];
 };
+
+static inline int onvm_slot_is_remote(unsigned slot)
+{
+	return slot >= ONVM_REMOTE_SLOT_BASE;
+}
+
+/*
+ * The rendezvous key of an instance: the hash of its host's name in the high
+ * half and its host-unique instance id in the low half.  Every host computes
+ * the same keys for the same members, so every host sends a flow to the same
+ * instance, and the host that receives it through the tunnel, choosing among
+ * its own instances, picks that same instance again.
+ */
+static inline uint64_t onvm_member_key(uint32_t host_hash, uint32_t instance_id)
+{
+	return (uint64_t)host_hash << 32 | instance_id;
+}
 
 static inline struct onvm_pkt_meta *onvm_meta(const struct onvm_shared *shm, struct rte_mbuf *pkt)
 {

@@ -104,3 +104,13 @@ int onvm_rendezvous_pick(uint32_t flow_hash, const uint64_t *keys, unsigned coun
 	}
 	return best;
 }
+
+uint32_t onvm_host_hash(const char *name)
+{
+	uint32_t hash = 2166136261u;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		hash ^= *c;
+		hash *= 16777619u;
+	}
+	return hash;
+}

@@ -25,4 +25,7 @@ uint64_t onvm_rendezvous_score(uint32_t flow_hash, uint64_t member_key);
 /* Index in keys[] of the member that serves flow_hash, or -1 when count is 0. */
 int onvm_rendezvous_pick(uint32_t flow_hash, const uint64_t *keys, unsigned count);
 
+/* A stable 32-bit hash of a host name (FNV-1a), for onvm_member_key(). */
+uint32_t onvm_host_hash(const char *name);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -298,10 +299,11 @@ static void flush_all(struct onvm_nf *nf)
 		flush_to_manager(nf);
 }
 
-static void queue_to_instance(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *pkt)
+static void queue_to_member(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *pkt,
+			    struct onvm_pkt_meta *meta)
 {
 	struct onvm_flush_result result = {0};
-	onvm_slot_queue(nf->shm, &nf->to_instance, slot, pkt, &result);
+	onvm_member_queue(nf->shm, &nf->to_instance, slot, pkt, meta, &result);
 	count_flush(nf, &result);
 }
 
@@ -339,7 +341,7 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
 		if (slot < 0)
 			break;
-		queue_to_instance(nf, (unsigned)slot, pkt);
+		queue_to_member(nf, (unsigned)slot, pkt, meta);
 		return 1;
 	}
 	case ONVM_ACTION_TO_PORT:
@@ -379,6 +381,16 @@ static int manager_alive(const struct onvm_nf *nf)
 	return kill(nf->shm->manager_pid, 0) == 0 || errno != ESRCH;
 }
 
+/* Record when the instance handled its first packet: scale-out reaction time
+ * ends there. */
+static void note_first_packet(struct onvm_instance *instance)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+	__atomic_store_n(&instance->first_rx_ms, now_ms, __ATOMIC_RELAXED);
+}
+
 /* Take up to budget packets from the RX ring, handle and pass them on. */
 static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers,
 				   unsigned budget)
@@ -388,6 +400,8 @@ static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_hand
 						   RTE_MIN(budget, ONVM_BURST), NULL);
 	if (received == 0)
 		return 0;
+	if (unlikely(nf->instance->counters.rx == 0))
+		note_first_packet(nf->instance);
 	counter_add(&nf->instance->counters.rx, received);
 	for (unsigned i = 0; i < received; i++) {
 		struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkts[i]);

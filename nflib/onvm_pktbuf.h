@@ -4,6 +4,8 @@
  * Senders (the manager's RX thread, NFs) collect packets per destination
  * instance and enqueue them a burst at a time.  Packets the destination ring
  * refuses are freed and counted on the destination as ring-full drops.
+ * Packets for members on other hosts are collected apart and go to the
+ * manager's tunnel ring.
  */
 #ifndef ONVM_PKTBUF_H
 #define ONVM_PKTBUF_H
@@ -21,6 +23,7 @@ struct onvm_burst_buffer {
 struct onvm_slot_buffers {
 	uint64_t pending; /* bit per slot with a non-empty buffer */
 	struct onvm_burst_buffer slot[ONVM_MAX_INSTANCES];
+	struct onvm_burst_buffer tunnel; /* for remote members */
 };
 
 struct onvm_flush_result {
@@ -57,6 +60,39 @@ static inline void onvm_slot_queue(struct onvm_shared *shm, struct onvm_slot_buf
 		onvm_slot_flush(shm, buffers, slot, result);
 }
 
+static inline void onvm_tunnel_flush(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				     struct onvm_flush_result *result)
+{
+	struct onvm_burst_buffer *buffer = &buffers->tunnel;
+	unsigned sent =
+	    rte_ring_enqueue_burst(shm->tunnel_ring, (void **)buffer->pkts, buffer->count, NULL);
+	if (unlikely(sent < buffer->count)) {
+		unsigned lost = buffer->count - sent;
+		rte_pktmbuf_free_bulk(&buffer->pkts[sent], lost);
+		__atomic_fetch_add(&shm->tunnel_ring_drops, lost, __ATOMIC_RELAXED);
+		result->lost += lost;
+	}
+	result->sent += sent;
+	buffer->count = 0;
+}
+
+/* Queue a packet for the member the service map picked: an instance slot
+ * here, or a remote slot (then meta->peer names the host). */
+static inline void onvm_member_queue(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				     unsigned slot, struct rte_mbuf *pkt,
+				     struct onvm_pkt_meta *meta, struct onvm_flush_result *result)
+{
+	if (likely(!onvm_slot_is_remote(slot))) {
+		onvm_slot_queue(shm, buffers, slot, pkt, result);
+		return;
+	}
+	meta->peer = (uint16_t)(slot - ONVM_REMOTE_SLOT_BASE);
+	struct onvm_burst_buffer *buffer = &buffers->tunnel;
+	buffer->pkts[buffer->count++] = pkt;
+	if (buffer->count == ONVM_BURST)
+		onvm_tunnel_flush(shm, buffers, result);
+}
+
 static inline void onvm_slot_flush_all(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
 				       struct onvm_flush_result *result)
 {
@@ -64,6 +100,8 @@ static inline void onvm_slot_flush_all(struct onvm_shared *shm, struct onvm_slot
 		unsigned slot = (unsigned)__builtin_ctzll(buffers->pending);
 		onvm_slot_flush(shm, buffers, slot, result);
 	}
+	if (buffers->tunnel.count)
+		onvm_tunnel_flush(shm, buffers, result);
 }
 
 #endif

@@ -41,23 +41,48 @@ int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_
 	return 0;
 }
 
+static int remove_at(struct onvm_service_map *map, struct onvm_service_entry *entry, unsigned i)
+{
+	unsigned last = entry->count - 1u;
+	write_begin(map);
+	entry->slots[i] = entry->slots[last];
+	entry->keys[i] = entry->keys[last];
+	entry->count--;
+	write_end(map);
+	return 0;
+}
+
 int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint16_t slot)
 {
 	if (!service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
-	for (unsigned i = 0; i < entry->count; i++) {
-		if (entry->slots[i] != slot)
-			continue;
-		unsigned last = entry->count - 1u;
-		write_begin(map);
-		entry->slots[i] = entry->slots[last];
-		entry->keys[i] = entry->keys[last];
-		entry->count--;
-		write_end(map);
-		return 0;
-	}
+	for (unsigned i = 0; i < entry->count; i++)
+		if (entry->slots[i] == slot)
+			return remove_at(map, entry, i);
 	return -1;
+}
+
+int onvm_service_map_remove_key(struct onvm_service_map *map, uint16_t service, uint64_t key)
+{
+	if (!service_valid(service))
+		return -1;
+	struct onvm_service_entry *entry = &map->services[service];
+	for (unsigned i = 0; i < entry->count; i++)
+		if (entry->keys[i] == key)
+			return remove_at(map, entry, i);
+	return -1;
+}
+
+int onvm_service_map_has_key(const struct onvm_service_map *map, uint16_t service, uint64_t key)
+{
+	if (!service_valid(service))
+		return 0;
+	const struct onvm_service_entry *entry = &map->services[service];
+	for (unsigned i = 0; i < entry->count; i++)
+		if (entry->keys[i] == key)
+			return 1;
+	return 0;
 }
 
 static inline uint32_t packet_flow_hash(struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
@@ -96,6 +121,44 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
 			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
 		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
+	return slot;
+}
+
+/* The local member that serves the packet's flow, or -1 when there is none. */
+static inline int pick_local_member(const struct onvm_service_entry *entry, unsigned count,
+				    struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	uint64_t keys[ONVM_MAX_MEMBERS];
+	uint16_t slots[ONVM_MAX_MEMBERS];
+	unsigned nb_local = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (onvm_slot_is_remote(entry->slots[i]))
+			continue;
+		keys[nb_local] = entry->keys[i];
+		slots[nb_local++] = entry->slots[i];
+	}
+	if (nb_local <= 1)
+		return nb_local ? slots[0] : -1;
+	return slots[onvm_rendezvous_pick(packet_flow_hash(pkt, meta), keys, nb_local)];
+}
+
+int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t service,
+				    struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	if (!service_valid(service))
+		return -1;
+	const struct onvm_service_entry *entry = &map->services[service];
+	uint32_t seq;
+	int slot;
+
+	do {
+		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
+		unsigned count = entry->count;
+		if (count > ONVM_MAX_MEMBERS)
+			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
+		slot = pick_local_member(entry, count, pkt, meta);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
 	return slot;

@@ -13,6 +13,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 ONVM_PIDS=()
 ONVM_LINKS=()
 ONVM_BROKERS=()
+ONVM_NETNS_TAG=""
 ONVM_FAILED=0
 
 onvm_log() { printf '[%s] %s\n' "$ONVM_TEST" "$*"; }
@@ -96,9 +97,10 @@ onvm_veth() {
 	done
 }
 
+# Hosts' managers use ${ONVM_PREFIX}_hN: the patterns cover them too.
 onvm_remove_hugepage_files() {
-	rm -f /dev/hugepages/"${ONVM_PREFIX}"map_* 2>/dev/null
-	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" 2>/dev/null
+	rm -f /dev/hugepages/"${ONVM_PREFIX}"map_* /dev/hugepages/"${ONVM_PREFIX}"_h*map_* 2>/dev/null
+	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" "/var/run/dpdk/${ONVM_PREFIX}"_h* 2>/dev/null
 }
 
 onvm_cleanup() {
@@ -119,6 +121,7 @@ onvm_cleanup() {
 	done
 	local link
 	for link in "${ONVM_LINKS[@]}"; do ip link del "$link" 2>/dev/null; done
+	[[ -n $ONVM_NETNS_TAG ]] && bash "$ONVM_SRC/dp/netns-hosts.sh" down "$ONVM_NETNS_TAG"
 	onvm_remove_hugepage_files
 	if ((status != 0 || ONVM_FAILED)); then
 		onvm_log "logs in $ONVM_TMP:"
@@ -200,4 +203,43 @@ onvm_command() {
 # Manager arguments for the bus: onvm_bus_args HOST.
 onvm_bus_args() {
 	echo "-H $1 -b $BROKER_URI --bus-password-file $BROKER_DIR/secrets/$1.pass"
+}
+
+# ---- several hosts (network namespaces, dp/netns-hosts.sh) ----
+
+# Make hosts h1..hN; the cleanup removes them.  Sets ONVM_NETNS_TAG.
+onvm_hosts() {
+	ONVM_NETNS_TAG="o$(($$ % 10000000))"
+	bash "$ONVM_SRC/dp/netns-hosts.sh" up "$ONVM_NETNS_TAG" "$1" >"$ONVM_TMP/hosts.log" 2>&1 ||
+		fail "cannot make $1 hosts: $(cat "$ONVM_TMP/hosts.log")"
+}
+
+# Start host N's manager on the bus: port 0 a sink (net_null), port 1 the
+# tunnel on the host's veth.  onvm_start_host N MGR_ARGS...; sets HOST_PID[N],
+# HOST_STATS[N] (its counters file) and HOST_LOG[N].
+declare -A HOST_PID HOST_STATS HOST_LOG
+onvm_start_host() {
+	local index=$1 name="h$1"
+	shift
+	HOST_STATS[$index]="$ONVM_TMP/$name.stats"
+	HOST_LOG[$index]="$ONVM_TMP/$name.log"
+	# shellcheck disable=SC2046
+	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
+		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0 -- \
+		--netns "$ONVM_NETNS_TAG-$name" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q \
+		$(onvm_bus_args "$name") "$@"
+	HOST_PID[$index]=$LAST_PID
+	wait_for 20 "manager of $name up" grep -q "onvm-mgr: up" "${HOST_LOG[$index]}"
+}
+
+# Sum of a counter over the instances of a service in a stats file.
+service_total() {
+	awk -v service="$2" -v field="$3" '
+		$1 == "instance" && $4 == service { for (i = 3; i < NF; i += 2) if ($i == field) sum += $(i + 1) }
+		END { print sum + 0 }' "$1" 2>/dev/null
+}
+
+# A field of the tunnel line of a stats file.
+tunnel_stat() {
+	awk -v field="$2" '$1 == "tunnel" { for (i = 2; i < NF; i += 2) if ($i == field) print $(i + 1) }' "$1" 2>/dev/null
 }

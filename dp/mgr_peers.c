@@ -1,0 +1,203 @@
+/* mgr_peers.c - other hosts' instances as remote members (see mgr_peers.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "mgr_peers.h"
+#include "onvm_flow.h"
+#include "onvm_service_map.h"
+
+int mgr_peers_init(struct mgr_peers *peers, const char *self)
+{
+	memset(peers, 0, sizeof(*peers));
+	snprintf(peers->self, sizeof(peers->self), "%s", self);
+	for (unsigned i = 0; i < ONVM_MAX_PEERS; i++)
+		peers->installed[i].tunnel_index = -1;
+	return pthread_mutex_init(&peers->lock, NULL) == 0 ? 0 : -1;
+}
+
+void mgr_peers_destroy(struct mgr_peers *peers)
+{
+	pthread_mutex_destroy(&peers->lock);
+}
+
+/* The view of host, made if new; NULL for self or when the table is full.
+ * Called with the lock held. */
+static struct mgr_peer_view *view_of(struct mgr_peers *peers, const char *host)
+{
+	if (strcmp(host, peers->self) == 0)
+		return NULL;
+	for (unsigned i = 0; i < peers->nb_hosts; i++)
+		if (strcmp(peers->hosts[i].host, host) == 0)
+			return &peers->hosts[i];
+	if (peers->nb_hosts == ONVM_MAX_PEERS) {
+		peers->ignored++;
+		return NULL;
+	}
+	struct mgr_peer_view *view = &peers->hosts[peers->nb_hosts++];
+	memset(view, 0, sizeof(*view));
+	snprintf(view->host, sizeof(view->host), "%s", host);
+	view->period_ms = MGR_PEER_DEFAULT_PERIOD;
+	return view;
+}
+
+static void heard(struct mgr_peer_view *view, int retained, uint64_t now_ms)
+{
+	if (!retained)
+		view->last_heard_ms = now_ms;
+}
+
+void mgr_peers_note_state(struct mgr_peers *peers, const struct bus_state *state, int retained,
+			  uint64_t now_ms)
+{
+	pthread_mutex_lock(&peers->lock);
+	struct mgr_peer_view *view = view_of(peers, state->host);
+	if (view) {
+		view->online = state->status == BUS_STATUS_ONLINE;
+		view->has_tunnel = view->online && state->has_tunnel;
+		if (view->has_tunnel)
+			view->tunnel = state->tunnel;
+		heard(view, retained, now_ms);
+		peers->changed = 1;
+	}
+	pthread_mutex_unlock(&peers->lock);
+}
+
+void mgr_peers_note_services(struct mgr_peers *peers, const struct bus_services *services,
+			     int retained, uint64_t now_ms)
+{
+	pthread_mutex_lock(&peers->lock);
+	struct mgr_peer_view *view = view_of(peers, services->host);
+	if (view) {
+		view->nb_members = 0;
+		for (uint32_t i = 0; i < services->n_insts; i++) {
+			const struct bus_service_inst *inst = &services->insts[i];
+			if (inst->state != BUS_INST_RUNNING || inst->service >= ONVM_MAX_SERVICES ||
+			    view->nb_members == ONVM_MAX_INSTANCES)
+				continue;
+			view->members[view->nb_members++] =
+			    (struct mgr_peer_member){inst->service, inst->instance};
+		}
+		heard(view, retained, now_ms);
+		peers->changed = 1;
+	}
+	pthread_mutex_unlock(&peers->lock);
+}
+
+void mgr_peers_note_stats(struct mgr_peers *peers, const struct bus_stats *stats, uint64_t now_ms)
+{
+	pthread_mutex_lock(&peers->lock);
+	struct mgr_peer_view *view = view_of(peers, stats->host);
+	if (view) {
+		int was_stale = !mgr_peer_usable(view, now_ms);
+		view->period_ms = stats->period_ms;
+		view->last_heard_ms = now_ms;
+		if (was_stale)
+			peers->changed = 1;
+	}
+	pthread_mutex_unlock(&peers->lock);
+}
+
+int mgr_peer_usable(const struct mgr_peer_view *view, uint64_t now_ms)
+{
+	uint64_t bound = (uint64_t)view->period_ms * MGR_PEER_STALE_PERIODS;
+	if (bound < MGR_PEER_STALE_MIN_MS)
+		bound = MGR_PEER_STALE_MIN_MS;
+	return view->online && view->has_tunnel && view->last_heard_ms != 0 &&
+	       now_ms - view->last_heard_ms <= bound;
+}
+
+static int has_member(const struct mgr_peer_member *members, unsigned count,
+		      const struct mgr_peer_member *wanted)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (members[i].service == wanted->service &&
+		    members[i].instance == wanted->instance)
+			return 1;
+	return 0;
+}
+
+static struct mgr_tunnel_endpoint endpoint_of(const struct bus_tunnel *tunnel)
+{
+	struct mgr_tunnel_endpoint endpoint = {.udp_port = tunnel->udp_port};
+	memcpy(endpoint.ip, tunnel->ip, sizeof(endpoint.ip));
+	memcpy(endpoint.mac.addr_bytes, tunnel->mac, sizeof(endpoint.mac.addr_bytes));
+	return endpoint;
+}
+
+/* Make the map's members of one peer those of wanted[]. */
+static unsigned reconcile(struct mgr_peers *peers, struct mgr_peer_installed *installed,
+			  const struct mgr_peer_view *view, const struct mgr_peer_member *wanted,
+			  unsigned nb_wanted, struct onvm_service_map *map)
+{
+	uint32_t host_hash = onvm_host_hash(view->host);
+	unsigned changes = 0, kept = 0;
+
+	for (unsigned i = 0; i < installed->nb_members; i++) {
+		const struct mgr_peer_member *member = &installed->members[i];
+		if (has_member(wanted, nb_wanted, member)) {
+			installed->members[kept++] = *member;
+			continue;
+		}
+		onvm_service_map_remove_key(map, member->service,
+					    onvm_member_key(host_hash, member->instance));
+		peers->members_removed++;
+		changes++;
+	}
+	installed->nb_members = kept;
+
+	uint16_t slot = (uint16_t)(ONVM_REMOTE_SLOT_BASE + (unsigned)installed->tunnel_index);
+	for (unsigned i = 0; i < nb_wanted; i++) {
+		const struct mgr_peer_member *member = &wanted[i];
+		if (has_member(installed->members, installed->nb_members, member))
+			continue;
+		uint64_t key = onvm_member_key(host_hash, member->instance);
+		if (onvm_service_map_add(map, member->service, slot, key) < 0) {
+			fprintf(stderr,
+				"onvm-mgr: peers: service %u is full; %s's instance %u "
+				"gets no traffic from here\n",
+				member->service, view->host, member->instance);
+			continue;
+		}
+		installed->members[installed->nb_members++] = *member;
+		peers->members_added++;
+		changes++;
+	}
+	return changes;
+}
+
+unsigned mgr_peers_apply(struct mgr_peers *peers, struct onvm_service_map *map,
+			 struct mgr_tunnel *tunnel, uint64_t now_ms)
+{
+	pthread_mutex_lock(&peers->lock);
+	int due = peers->changed || now_ms >= peers->next_check_ms;
+	peers->changed = 0;
+	unsigned nb_hosts = peers->nb_hosts;
+	pthread_mutex_unlock(&peers->lock);
+	if (!due)
+		return 0;
+	peers->next_check_ms = now_ms + MGR_PEER_CHECK_PERIOD_MS;
+
+	unsigned changes = 0;
+	int reachable = tunnel && tunnel->enabled;
+	for (unsigned i = 0; i < nb_hosts; i++) {
+		struct mgr_peer_view *view = &peers->scratch;
+		pthread_mutex_lock(&peers->lock);
+		*view = peers->hosts[i];
+		pthread_mutex_unlock(&peers->lock);
+
+		struct mgr_peer_installed *installed = &peers->installed[i];
+		int usable = reachable && mgr_peer_usable(view, now_ms);
+		if (usable) {
+			struct mgr_tunnel_endpoint endpoint = endpoint_of(&view->tunnel);
+			int index = mgr_tunnel_peer_set(tunnel, view->host, &endpoint);
+			usable = index >= 0;
+			/* The index of a host never changes, so members keep their slot. */
+			installed->tunnel_index = usable ? index : installed->tunnel_index;
+		}
+		if (!usable && installed->nb_members == 0)
+			continue;
+		changes += reconcile(peers, installed, view, view->members,
+				     usable ? view->nb_members : 0, map);
+	}
+	return changes;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Scale-out across hosts: two hosts (network namespaces on a bridge), each a
+# manager with a VXLAN tunnel port; the policy daemon on the bus.  h1 runs a
+# load generator and one slow_thing and has no core left; the offered load
+# is well above what one slow_thing carries.  Expected:
+#   - the policy spawns slow_thing on h2, and h2's instance receives packets;
+#   - the packets on the inter-host link are VXLAN with VNI = service 2
+#     (decoded by tshark);
+#   - the traffic delivered by all instances together exceeds one instance's
+#     capacity;
+#   - after kill -9 of h2's manager, h1 stops sending into the tunnel at
+#     once, and the policy says it has no capacity left for the service.
+source "$(dirname "$0")/lib.sh"
+onvm_test_init remote_scale
+onvm_hosts 2
+onvm_start_broker h1 h2
+
+CAPACITY=2000 # packets per second one slow_thing handles
+OFFERED=5000
+cat >"$ONVM_TMP/catalog.json" <<JSON
+{"services": [
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"]},
+  {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
+   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
+]}
+JSON
+echo 0 >"$ONVM_TMP/rate"
+
+onvm_watch bus 'onvm/#'
+onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-3 -s 9,2 -p '0:2>0' -p '1:2>0' -t 200
+onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 200
+wait_for 20 "h1 runs the generator and slow_thing" \
+	eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+[[ $(stat_header "${HOST_STATS[1]}" free_cores) -eq 0 ]] || fail "h1 should have no free core"
+
+onvm_spawn policy "$ONVM_BUILD/onvm-policy" -i pe-t -b "$BROKER_URI" \
+	-P "$BROKER_DIR/secrets/policy.pass"
+wait_for 10 "policy daemon on the bus" grep -q 'onvm/policy/engines/pe-t {.*online' "$ONVM_TMP/bus.log"
+
+# Capture the inter-host link from the bridge side, as an operator would.
+onvm_spawn tshark ip netns exec "$ONVM_NETNS_TAG-fab" tshark -i h1 -l -n -f 'udp port 4789' \
+	-c 20 -T fields -E occurrence=f -e ip.src -e ip.dst -e udp.dstport -e vxlan.vni
+wait_for 20 "tshark capturing" grep -q "Capturing on" "$ONVM_TMP/tshark.log"
+
+echo "$OFFERED" >"$ONVM_TMP/rate"
+wait_for 30 "the policy spawns slow_thing on h2" \
+	grep -q 'onvm/hosts/h2/events {.*"event":"spawned".*"service":2' "$ONVM_TMP/bus.log"
+wait_for 10 "h2's slow_thing receives packets" \
+	eval '(( $(service_total "${HOST_STATS[2]}" 2 rx) > 0 ))'
+onvm_log "h2 instance rx: $(service_total "${HOST_STATS[2]}" 2 rx)"
+
+wait_for 20 "tshark saw 20 VXLAN packets" eval '(( $(grep -c "4789" "$ONVM_TMP/tshark.log") >= 20 ))'
+bad=$(awk -F'\t' 'NF >= 4 && !($1 == "10.250.0.1" && $2 == "10.250.0.2" && $3 == 4789 && $4 == 2)' \
+	"$ONVM_TMP/tshark.log" | grep -v -e Capturing -e captured || true)
+[[ -z $bad ]] || fail "not VXLAN h1 -> h2 with VNI 2: $bad"
+onvm_log "tshark: $(grep -m1 4789 "$ONVM_TMP/tshark.log" | tr '\t' ' ')"
+
+# Delivered over a 2 s window once the scale-out has settled: all of
+# service 2's instances, on both hosts.
+delivered_total() {
+	echo $(($(service_total "${HOST_STATS[1]}" 2 tx) + $(service_total "${HOST_STATS[2]}" 2 tx)))
+}
+sleep_until() { while (($(date +%s%N) < $1)); do sleep 0.05; done; }
+wait_for 20 "scale-out settles (no spawn pending)" \
+	eval '(( $(grep -c "\"event\":\"spawned\".*\"service\":2" "$ONVM_TMP/bus.log") >= 2 ))'
+start_ns=$(date +%s%N)
+before=$(delivered_total)
+sleep_until $((start_ns + 2000000000))
+after=$(delivered_total)
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+delivered_pps=$(((after - before) * 1000 / elapsed_ms))
+onvm_log "delivered $delivered_pps pps with offered $OFFERED (one instance: $CAPACITY)"
+((delivered_pps > CAPACITY * 3 / 2)) || fail "delivered $delivered_pps pps: not above one instance's $CAPACITY"
+
+# h2 dies without a word: its manager and its NFs.
+kill -9 "${HOST_PID[2]}"
+wait_for 10 "h2 reported offline (last will)" \
+	grep -q 'onvm/hosts/h2/state {.*"status":"offline"' "$ONVM_TMP/bus.log"
+# h1 drops h2's members as soon as it hears; then its tunnel counter stands still.
+wait_for 5 "h1 stops sending to h2" eval '
+	a=$(tunnel_stat "${HOST_STATS[1]}" encapsulated); sleep 0.5
+	b=$(tunnel_stat "${HOST_STATS[1]}" encapsulated); [[ $a == "$b" ]]'
+wait_for 30 "the policy says there is no capacity for service 2" \
+	grep -q 'onvm/policy/decisions {.*"service":2.*"target":null' "$ONVM_TMP/bus.log"
+onvm_log "$(grep -m1 'onvm/policy/decisions {.*"target":null' "$ONVM_TMP/bus.log" | cut -c1-220)"
+kill -0 "${HOST_PID[1]}" || fail "h1's manager died"
