@@ -199,12 +199,14 @@ static bool known_before(const struct pending *pending, uint32_t instance)
 	return false;
 }
 
-/* A new instance of the pending spawn's service on its host, or 0. */
+/* A new running instance of the pending spawn's service on its host, or 0.
+ * One still starting takes no traffic yet: until it runs, the overload it
+ * was spawned for goes on and must not count as a new one. */
 static uint32_t new_instance(const struct pending *pending, const struct view_host *host)
 {
 	for (uint32_t i = 0; i < host->n_insts; i++) {
 		const struct bus_service_inst *inst = &host->insts[i];
-		if (inst->service == pending->service && inst->state != BUS_INST_STOPPING &&
+		if (inst->service == pending->service && inst->state == BUS_INST_RUNNING &&
 		    !known_before(pending, inst->instance))
 			return inst->instance;
 	}
