@@ -133,7 +133,7 @@ onvm_cleanup() {
 		done
 	else
 		rm -rf "$ONVM_TMP"
-		onvm_log "PASS"
+		[[ -n ${ONVM_BENCH:-} ]] || onvm_log "PASS"
 	fi
 	exit $status
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# scale.sh - how fast and how cleanly a service scales out.
+#
+# Two hosts (network namespaces with a VXLAN tunnel between their
+# managers), the policy daemon (local-first) and onvm-top on the bus; stats
+# every 100 ms.  h1 runs the load generator and one slow_thing and has one
+# core free.  Each run:
+#   1. the offered load goes to 1.6x one slow_thing's capacity: the policy
+#      spawns a second instance on h1 (a local scale-out);
+#   2. then to 2.6x: h1 has no core left, so the third goes to h2 (remote);
+#   3. the load stops; the counters give the packets lost beyond the
+#      overload drops; the two new instances are stopped.
+# Reaction time, per scale-out: from the first stats period that shows the
+# overload (on h1) to the new instance's first packet (its first_rx_ms), as
+# onvm-top measures it; p50 and max over the runs, local and remote apart.
+# Also: the share of flows that move when a service goes from 1 to 2
+# instances (bench_flow_moves, the generator's flows and the real hash).
+#
+#   sudo tests/bench/scale.sh [RUNS]      (default 5)
+# Last line: scale_local_ms_p50: <ms>
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+RUNS=${1:-5}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [RUNS]" >&2; exit 2; }
+CAPACITY=${CAPACITY:-10000}
+export ONVM_BUILD=${ONVM_BUILD:-$PWD/build}
+export ONVM_BENCH=1 # lib.sh: no PASS line after ours
+
+bash dp/setup-host.sh --no-packages >/dev/null
+cmake -S . -B "$ONVM_BUILD" >/dev/null && cmake --build "$ONVM_BUILD" -j"$(nproc)" >/dev/null ||
+	{ echo "scale.sh: build failed" >&2; exit 1; }
+source tests/integration/lib.sh
+onvm_test_init bench_scale
+onvm_hosts 2
+onvm_start_broker h1 h2
+
+cat >"$ONVM_TMP/catalog.json" <<JSON
+{"services": [
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"]},
+  {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
+   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
+]}
+JSON
+echo 0 >"$ONVM_TMP/rate"
+
+onvm_watch bus 'onvm/#'
+onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-4 -s 9,2 -p '0:2>0' -p '1:2>0' -t 100
+onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 100
+wait_for 20 "h1 runs the generator and slow_thing" \
+	eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+# No scale-in while we measure: the runs stop their instances themselves.
+onvm_spawn policy "$ONVM_BUILD/onvm-policy" -i pe-bench -b "$BROKER_URI" \
+	-P "$BROKER_DIR/secrets/policy.pass" --scale-in-ms 3600000
+onvm_spawn top "$ONVM_BUILD/onvm-top" -b "$BROKER_URI" -u monitor \
+	-P "$BROKER_DIR/secrets/monitor.pass" -s 2 -g 9 -q
+TOP_PID=$LAST_PID
+wait_for 10 "policy daemon leads" grep -q 'now leads' "$ONVM_TMP/policy.log"
+
+spawned_on() { grep -c "onvm/hosts/$1/events {.*\"event\":\"spawned\".*\"service\":2" "$ONVM_TMP/bus.log"; }
+newest_instance_on() {
+	grep "onvm/hosts/$1/events {.*\"event\":\"spawned\".*\"service\":2" "$ONVM_TMP/bus.log" |
+		tail -1 | sed 's/.*"instance":\([0-9]*\).*/\1/'
+}
+counter_sum() { # counter_sum SERVICE FIELD HOST...
+	local total=0 host
+	for host in "${@:3}"; do total=$((total + $(service_total "${HOST_STATS[$host]}" "$1" "$2"))); done
+	echo "$total"
+}
+snapshot() { # generated, processed (all), dropped at h1, dropped at h2
+	echo "$(counter_sum 9 tx 1) $(counter_sum 2 rx 1 2) $(counter_sum 2 drops 1) $(counter_sum 2 drops 2)"
+}
+stop_instance() { # stop_instance HOST INSTANCE ID
+	onvm_command "$1" "{\"v\":1,\"id\":\"$3\",\"engine\":\"bench\",\"op\":\"stop\",\"service\":2,\"instance\":$2,\"reason\":\"bench reset\"}"
+}
+
+LOSSES=()
+for ((run = 1; run <= RUNS; run++)); do
+	read -r gen0 rx0 drop1_0 drop2_0 <<<"$(snapshot)"
+	local_before=$(spawned_on h1) remote_before=$(spawned_on h2)
+
+	echo $((CAPACITY * 16 / 10)) >"$ONVM_TMP/rate"
+	wait_for 30 "run $run: local scale-out" eval '(( $(spawned_on h1) > local_before ))'
+	sleep 1.5 # let the two instances settle below capacity
+	echo $((CAPACITY * 26 / 10)) >"$ONVM_TMP/rate"
+	wait_for 30 "run $run: remote scale-out" eval '(( $(spawned_on h2) > remote_before ))'
+	wait_for 10 "run $run: h2 receives" eval '(( $(counter_sum 2 rx 2) > 0 ))'
+	sleep 2
+	echo 0 >"$ONVM_TMP/rate"
+	sleep 1 # drain the rings and the tunnel; counters files are 100 ms fresh
+
+	read -r gen1 rx1 drop1_1 drop2_1 <<<"$(snapshot)"
+	generated=$((gen1 - gen0)) processed=$((rx1 - rx0))
+	overload=$((drop1_1 - drop1_0 + drop2_1 - drop2_0))
+	# The generator's tx counts what it enqueued (at h1 or into the tunnel):
+	# all of that must be processed or dropped by a full ring on h2.
+	lost=$((generated - processed - (drop2_1 - drop2_0)))
+	LOSSES+=("$lost")
+	printf 'run %d: generated %d, processed %d, overload drops %d, lost beyond them %d\n' \
+		"$run" "$generated" "$processed" "$overload" "$lost"
+
+	stop_instance h1 "$(newest_instance_on h1)" "bench-$run-a"
+	stop_instance h2 "$(newest_instance_on h2)" "bench-$run-b"
+	wait_for 10 "run $run: instances stopped" eval '
+		(( $(grep -c "\"cmd_id\":\"bench-$run-[ab]\",\"event\":\"stopped\"" "$ONVM_TMP/bus.log") == 2 ))'
+	wait_for 10 "run $run: back to one instance" eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 ]]'
+	sleep 1
+done
+
+kill -INT "$TOP_PID"
+wait_for 10 "onvm-top's summary" grep -q "^scale-out .*->first packet" "$ONVM_TMP/top.log"
+sleep 0.2
+echo
+grep "^scale-out .*->first packet" "$ONVM_TMP/top.log"
+first_packet_ms() { # the "->first packet N ms" of local or remote scale-outs
+	grep "^scale-out .*($1) .*->first packet [0-9]* ms" "$ONVM_TMP/top.log" |
+		sed 's/.*->first packet \([0-9]*\) ms.*/\1/' | sort -n
+}
+summarize() { # summarize NAME: p50 and max of the sorted values on stdin
+	local values count p50 max
+	mapfile -t values
+	count=${#values[@]}
+	((count > 0)) || { echo "$1: no data"; return; }
+	p50=${values[$(((count - 1) / 2))]}
+	max=${values[$((count - 1))]}
+	echo "$1: n=$count p50 ${p50} ms, max ${max} ms"
+	eval "${1}_P50=$p50"
+}
+echo
+echo "== scale-out reaction time (overload onset -> first packet at the new instance) =="
+summarize scale_local < <(first_packet_ms local)
+summarize scale_remote < <(first_packet_ms remote)
+echo "targets: local < 500 ms, remote < 800 ms"
+echo
+echo "== packets lost beyond the overload drops, per run =="
+echo "${LOSSES[*]}"
+echo
+echo "== flows that move (the generator's flows) =="
+"$ONVM_BUILD/bench_flow_moves" 512
+echo "scale_local_ms_p50: ${scale_local_P50:-n/a}"
