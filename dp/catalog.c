@@ -24,7 +24,7 @@ static int fail(char *err, size_t errlen, const char *format, ...)
 
 static int check_keys(json_t *entry, unsigned index, char *err, size_t errlen)
 {
-	static const char *const known[] = {"id", "name", "exec", "args", "cores"};
+	static const char *const known[] = {"id", "name", "exec", "args", "cores", "warm"};
 	const char *key;
 	json_t *value;
 	json_object_foreach(entry, key, value)
@@ -78,6 +78,22 @@ static int parse_exec(const char *exec, const char *base_dir, struct catalog_ser
 	return 0;
 }
 
+/* An optional integer field in min..max, def when absent. */
+static int parse_small_int(json_t *entry, const char *key, unsigned def, unsigned min, unsigned max,
+			   unsigned *value, unsigned index, char *err, size_t errlen)
+{
+	json_t *field = json_object_get(entry, key);
+	*value = def;
+	if (field == NULL)
+		return 0;
+	if (!json_is_integer(field) || json_integer_value(field) < (json_int_t)min ||
+	    json_integer_value(field) > (json_int_t)max)
+		return fail(err, errlen, "services[%u].%s: must be an integer %u..%u", index, key,
+			    min, max);
+	*value = (unsigned)json_integer_value(field);
+	return 0;
+}
+
 static int parse_service(json_t *entry, unsigned index, const char *base_dir,
 			 struct catalog *catalog, char *err, size_t errlen)
 {
@@ -113,15 +129,10 @@ static int parse_service(json_t *entry, unsigned index, const char *base_dir,
 	if (parse_exec(json_string_value(exec), base_dir, service, index, err, errlen) < 0)
 		return -1;
 
-	service->cores = 1;
-	json_t *cores = json_object_get(entry, "cores");
-	if (cores != NULL) {
-		if (!json_is_integer(cores) || json_integer_value(cores) < 1 ||
-		    json_integer_value(cores) > 8)
-			return fail(err, errlen, "services[%u].cores: must be an integer 1..8",
-				    index);
-		service->cores = (unsigned)json_integer_value(cores);
-	}
+	if (parse_small_int(entry, "cores", 1, 1, 8, &service->cores, index, err, errlen) < 0 ||
+	    parse_small_int(entry, "warm", 0, 0, CATALOG_MAX_WARM, &service->warm, index, err,
+			    errlen) < 0)
+		return -1;
 	return parse_args(json_object_get(entry, "args"), service, index, err, errlen);
 }
 

@@ -6,7 +6,9 @@
  *   {"services": [{"id": 2, "name": "slow_thing", "exec": "examples/slow_thing",
  *                  "args": ["--cycles", "2000"], "cores": 1}]}
  * "exec" is relative to the catalog file's folder unless absolute; "args"
- * (default none) and "cores" (lcores an instance takes, default 1) are optional.
+ * (default none), "cores" (lcores an instance takes, default 1) and "warm"
+ * (instances kept started and attached but idle, so that a spawn only has
+ * to switch one on: default 0, at most CATALOG_MAX_WARM) are optional.
  * Unknown keys are errors, so a typo does not pass silently.
  */
 #ifndef CATALOG_H
@@ -19,6 +21,7 @@
 #define CATALOG_MAX_SERVICES 64
 #define CATALOG_MAX_ARGS     32
 #define CATALOG_NAME_LEN     32
+#define CATALOG_MAX_WARM     4
 
 struct catalog_service {
 	uint16_t id;
@@ -27,6 +30,7 @@ struct catalog_service {
 	char *args[CATALOG_MAX_ARGS];
 	unsigned nb_args;
 	unsigned cores;
+	unsigned warm;
 };
 
 struct catalog {

@@ -21,6 +21,7 @@
 #define MGR_STOP_GRACE_MS    2000  /* then SIGTERM, then SIGKILL */
 #define MGR_DRAIN_GRACE_MS   20	   /* senders that picked a gone instance finish */
 #define MGR_LIVENESS_MS	     20	   /* how often dead NFs and timeouts are looked for */
+#define MGR_STANDBY_RETRY_MS 2000  /* after a standby died, before starting another */
 
 /* Manager-private bookkeeping of an instance slot (the shared part is in shm). */
 struct mgr_slot {
@@ -28,6 +29,8 @@ struct mgr_slot {
 	uint16_t cores_held[8];
 	uint8_t nb_cores_held;
 	uint8_t spawned; /* our child: reap it with waitpid */
+	uint8_t standby; /* started as a warm standby, not yet switched on */
+	uint16_t standby_lcore; /* its lcore id, outside the NF core pool */
 	uint8_t term_sent;
 	char cmd_id[64]; /* the command that spawned it, for its event */
 };
@@ -78,6 +81,7 @@ struct onvm_mgr {
 	uint32_t next_instance_id;
 	uint32_t host_hash; /* of the host's bus name: the high half of member keys */
 	uint64_t last_liveness_ms;
+	uint64_t standby_retry_ms[ONVM_MAX_SERVICES]; /* a standby died: not before then */
 	unsigned nb_cpus;
 	volatile int quit;
 

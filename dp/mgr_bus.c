@@ -320,9 +320,10 @@ static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_i
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct onvm_instance *instance = &bus->mgr->shm->instances[slot];
 		uint32_t state = instance->state;
-		if (state != ONVM_INST_STARTING && state != ONVM_INST_RUNNING &&
-		    state != ONVM_INST_STOPPING)
-			continue;
+		if ((state != ONVM_INST_STARTING && state != ONVM_INST_RUNNING &&
+		     state != ONVM_INST_STOPPING) ||
+		    bus->mgr->slots[slot].standby)
+			continue; /* warm standbys are not instances yet */
 		insts[count++] = (struct bus_service_inst){
 		    .service = instance->service_id,
 		    .instance = instance->instance_id,

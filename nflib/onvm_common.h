@@ -76,6 +76,7 @@ enum onvm_instance_state {
 	ONVM_INST_RUNNING,
 	ONVM_INST_STOPPING, /* asked to stop, or stopping on its own */
 	ONVM_INST_DRAINING, /* gone; rings being emptied before reuse */
+	ONVM_INST_STANDBY,  /* registered, idle, waiting to be switched on (catalog "warm") */
 };
 
 /* Counters written by the NF itself (single writer). */

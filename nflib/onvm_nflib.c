@@ -1,4 +1,5 @@
 /* onvm_nflib.c - the network function library (see onvm_nflib.h). */
+#define _GNU_SOURCE /* CPU_SET, for moving a switched-on standby to its CPU */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -193,6 +194,36 @@ static int register_instance(struct onvm_nf *nf)
 	return ret;
 }
 
+#define STANDBY_POLL_US 200 /* how soon a standby notices it was switched on */
+
+/*
+ * A warm standby: idle until the manager switches it on (or stops it), then
+ * move to the CPU of the core it was given.  Its lcore id stays the one it
+ * started with: unique, as mempool caches need.  0 when switched on.
+ */
+static int wait_until_switched_on(struct onvm_nf *nf)
+{
+	printf("nflib: %s is a warm standby (slot %u); waiting to be switched on\n", nf->name,
+	       nf->info.slot);
+	fflush(stdout);
+	while (__atomic_load_n(&nf->instance->state, __ATOMIC_ACQUIRE) == ONVM_INST_STANDBY) {
+		if (nf->stop || nf->instance->stop_requested || nf->shm->manager_stopping)
+			return -1;
+		usleep(STANDBY_POLL_US);
+	}
+	if (nf->instance->state != ONVM_INST_RUNNING)
+		return -1;
+	nf->info.instance_id = nf->instance->instance_id;
+	nf->info.core = nf->instance->core;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	rte_cpuset_t cpuset;
+	CPU_ZERO(&cpuset);
+	CPU_SET((unsigned)nf->info.core % (unsigned)(cpus > 0 ? cpus : 1), &cpuset);
+	if (rte_thread_set_affinity(&cpuset) != 0)
+		fprintf(stderr, "nflib: cannot move to the CPU of core %d\n", nf->info.core);
+	return 0;
+}
+
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
@@ -252,6 +283,11 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
 
+	if (nf->instance->state == ONVM_INST_STANDBY && wait_until_switched_on(nf) < 0) {
+		/* Stopped before it ever served: nothing for the application to do. */
+		onvm_nflib_finish(nf);
+		exit(0);
+	}
 	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
 	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
 	fflush(stdout);

@@ -63,6 +63,8 @@ struct onvm_nf_handlers {
  * manager.  Returns how many argv entries it used (the app's own arguments
  * start at argv[returned]), -EINVAL after printing a usage message for a bad
  * command line, or another negative errno when the manager cannot be reached.
+ * An NF the manager started as a warm standby (catalog "warm") returns only
+ * once it is switched on; stopped before that, the process exits with 0.
  */
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out);
 

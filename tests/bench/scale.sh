@@ -36,7 +36,7 @@ onvm_start_broker h1 h2
 
 cat >"$ONVM_TMP/catalog.json" <<JSON
 {"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"]},
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"], "warm": 1},
   {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
    "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
 ]}

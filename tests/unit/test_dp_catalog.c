@@ -321,6 +321,24 @@ static void test_bad_args(void **state)
 	parse_bad_entry(catalog, body, "services[1].args: more than 32 arguments", NULL);
 }
 
+static void test_warm(void **state)
+{
+	struct catalog *catalog = *state;
+	parse_ok(catalog,
+		 "{\"services\": [{\"id\": 1, \"name\": \"a\", \"exec\": \"a\", \"warm\": 4},"
+		 " {\"id\": 2, \"name\": \"b\", \"exec\": \"b\"}]}",
+		 BASE);
+	assert_int_equal(catalog_find(catalog, 1)->warm, CATALOG_MAX_WARM);
+	assert_int_equal(catalog_find(catalog, 2)->warm, 0); /* default: cold starts */
+	const char *want = "services[1].warm: must be an integer 0..4";
+	parse_bad_entry(catalog, "\"id\": 2, \"name\": \"b\", \"exec\": \"b\", \"warm\": 5", want,
+			NULL);
+	parse_bad_entry(catalog, "\"id\": 2, \"name\": \"b\", \"exec\": \"b\", \"warm\": -1", want,
+			NULL);
+	parse_bad_entry(catalog, "\"id\": 2, \"name\": \"b\", \"exec\": \"b\", \"warm\": true",
+			want, NULL);
+}
+
 static void test_bad_cores(void **state)
 {
 	struct catalog *catalog = *state;
@@ -517,6 +535,7 @@ int main(void)
 	    CATALOG_TEST(test_bad_exec),
 	    CATALOG_TEST(test_bad_exec_path_too_long),
 	    CATALOG_TEST(test_bad_args),
+	    CATALOG_TEST(test_warm),
 	    CATALOG_TEST(test_bad_cores),
 	    CATALOG_TEST(test_bad_unknown_key),
 	    CATALOG_TEST(test_bad_duplicate_key),
