@@ -16,6 +16,9 @@
 # Also: the share of flows that move when a service goes from 1 to 2
 # instances (bench_flow_moves, the generator's flows and the real hash).
 #
+# slow_thing has a warm standby (catalog "warm": 1); WARM=0 measures cold
+# starts instead, where a DPDK secondary has to start first.
+#
 #   sudo tests/bench/scale.sh [RUNS]      (default 5)
 # Last line: scale_local_ms_p50: <ms>
 set -uo pipefail
@@ -36,7 +39,7 @@ onvm_start_broker h1 h2
 
 cat >"$ONVM_TMP/catalog.json" <<JSON
 {"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"], "warm": 1},
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"], "warm": ${WARM:-1}},
   {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
    "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
 ]}

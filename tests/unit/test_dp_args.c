@@ -303,6 +303,30 @@ static void test_broker_needs_a_valid_host(void **state)
 	assert_string_equal(line->config.bus_ca, "/ca");
 }
 
+static void test_tunnel_and_netns(void **state)
+{
+	struct line *line = *state;
+	parse_ok(line, "onvm-mgr -- -T 1:10.250.0.7 --netns lab-h7 -H h7 -b tcp://h:1");
+	assert_true(line->config.tunnel_set);
+	assert_int_equal(line->config.tunnel_port, 1);
+	const uint8_t ip[4] = {10, 250, 0, 7};
+	assert_memory_equal(line->config.tunnel_ip, ip, 4);
+	assert_string_equal(line->config.netns, "lab-h7");
+	parse_ok(line, "onvm-mgr -- --tunnel=0:192.168.1.1 -H h -b tcp://h:1");
+	assert_int_equal(line->config.tunnel_port, 0);
+
+	const char *want = "want PORT:IPv4";
+	parse_bad(line, "onvm-mgr -- -T 1 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T 1:10.250.0 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.300 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T 16:10.0.0.1 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T x:10.0.0.1 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T 1:fe80::1 -H h -b tcp://h:1", want);
+	parse_bad(line, "onvm-mgr -- -T 1:10.0.0.1", "--tunnel needs --broker");
+	parse_bad(line, "onvm-mgr -- --netns a/b", "bad namespace name");
+	parse_bad(line, "onvm-mgr -- --netns", "unknown option or missing value");
+}
+
 static void test_eal_attached_allow_value_skips_no_pci(void **state)
 {
 	/* EAL (getopt) takes "-a0000:01:00.0" as -a with a value: it names a device. */
@@ -553,6 +577,7 @@ int main(void)
 	    LINE_TEST(test_pci_options_skip_no_pci),
 	    LINE_TEST(test_manager_b_is_broker_not_pci),
 	    LINE_TEST(test_broker_needs_a_valid_host),
+	    LINE_TEST(test_tunnel_and_netns),
 	    LINE_TEST(test_eal_attached_allow_value_skips_no_pci),
 	    LINE_TEST(test_help),
 	    LINE_TEST(test_bad_options),
