@@ -31,21 +31,26 @@ struct onvm_flush_result {
 	unsigned lost;
 };
 
-static inline void onvm_slot_flush(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
-				   unsigned slot, struct onvm_flush_result *result)
+/* Enqueue a buffer into ring; what the ring refuses is freed and counted. */
+static inline void onvm_buffer_flush(struct rte_ring *ring, struct onvm_burst_buffer *buffer,
+				     uint64_t *ring_drops, struct onvm_flush_result *result)
 {
-	struct onvm_burst_buffer *buffer = &buffers->slot[slot];
-	struct onvm_instance *target = &shm->instances[slot];
-	unsigned sent =
-	    rte_ring_enqueue_burst(target->rx_ring, (void **)buffer->pkts, buffer->count, NULL);
+	unsigned sent = rte_ring_enqueue_burst(ring, (void **)buffer->pkts, buffer->count, NULL);
 	if (unlikely(sent < buffer->count)) {
 		unsigned lost = buffer->count - sent;
 		rte_pktmbuf_free_bulk(&buffer->pkts[sent], lost);
-		__atomic_fetch_add(&target->rx_ring_drops, lost, __ATOMIC_RELAXED);
+		__atomic_fetch_add(ring_drops, lost, __ATOMIC_RELAXED);
 		result->lost += lost;
 	}
 	result->sent += sent;
 	buffer->count = 0;
+}
+
+static inline void onvm_slot_flush(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
+				   unsigned slot, struct onvm_flush_result *result)
+{
+	struct onvm_instance *target = &shm->instances[slot];
+	onvm_buffer_flush(target->rx_ring, &buffers->slot[slot], &target->rx_ring_drops, result);
 	buffers->pending &= ~(1ULL << slot);
 }
 
@@ -63,17 +68,7 @@ static inline void onvm_slot_queue(struct onvm_shared *shm, struct onvm_slot_buf
 static inline void onvm_tunnel_flush(struct onvm_shared *shm, struct onvm_slot_buffers *buffers,
 				     struct onvm_flush_result *result)
 {
-	struct onvm_burst_buffer *buffer = &buffers->tunnel;
-	unsigned sent =
-	    rte_ring_enqueue_burst(shm->tunnel_ring, (void **)buffer->pkts, buffer->count, NULL);
-	if (unlikely(sent < buffer->count)) {
-		unsigned lost = buffer->count - sent;
-		rte_pktmbuf_free_bulk(&buffer->pkts[sent], lost);
-		__atomic_fetch_add(&shm->tunnel_ring_drops, lost, __ATOMIC_RELAXED);
-		result->lost += lost;
-	}
-	result->sent += sent;
-	buffer->count = 0;
+	onvm_buffer_flush(shm->tunnel_ring, &buffers->tunnel, &shm->tunnel_ring_drops, result);
 }
 
 /* Queue a packet for the member the service map picked: an instance slot

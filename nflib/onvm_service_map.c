@@ -94,38 +94,6 @@ static inline uint32_t packet_flow_hash(struct rte_mbuf *pkt, struct onvm_pkt_me
 	return meta->flow_hash;
 }
 
-/*
- * The seqlock read: the member of service that serves the flow, by flow_hash
- * or, when pkt is given, by the packet's hash, computed only if the service
- * has more than one member.
- */
-static inline int pick_member(const struct onvm_service_map *map, uint16_t service,
-			      uint32_t flow_hash, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
-{
-	if (!service_valid(service))
-		return -1;
-	const struct onvm_service_entry *entry = &map->services[service];
-	uint32_t seq;
-	int slot;
-
-	do {
-		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
-		unsigned count = entry->count;
-		if (count > ONVM_MAX_MEMBERS)
-			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
-		if (count == 0) {
-			slot = -1;
-		} else if (count == 1 && pkt) {
-			slot = entry->slots[0];
-		} else {
-			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
-			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
-	return slot;
-}
-
 /* The local member that serves the packet's flow, or -1 when there is none. */
 static inline int pick_local_member(const struct onvm_service_entry *entry, unsigned count,
 				    struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
@@ -144,8 +112,14 @@ static inline int pick_local_member(const struct onvm_service_entry *entry, unsi
 	return slots[onvm_rendezvous_pick(packet_flow_hash(pkt, meta), keys, nb_local)];
 }
 
-int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t service,
-				    struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+/*
+ * The seqlock read: the member of service that serves the flow, by flow_hash
+ * or, when pkt is given, by the packet's hash, computed only if the service
+ * has more than one member (among the local ones only, with local_only).
+ */
+static inline int pick_member(const struct onvm_service_map *map, uint16_t service,
+			      uint32_t flow_hash, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
+			      int local_only)
 {
 	if (!service_valid(service))
 		return -1;
@@ -158,7 +132,16 @@ int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t
 		unsigned count = entry->count;
 		if (count > ONVM_MAX_MEMBERS)
 			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
-		slot = pick_local_member(entry, count, pkt, meta);
+		if (local_only) {
+			slot = pick_local_member(entry, count, pkt, meta);
+		} else if (count == 0) {
+			slot = -1;
+		} else if (count == 1 && pkt) {
+			slot = entry->slots[0];
+		} else {
+			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
+			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
+		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
 	return slot;
@@ -166,13 +149,19 @@ int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t
 
 int onvm_service_map_pick(const struct onvm_service_map *map, uint16_t service, uint32_t flow_hash)
 {
-	return pick_member(map, service, flow_hash, NULL, NULL);
+	return pick_member(map, service, flow_hash, NULL, NULL, 0);
 }
 
 int onvm_service_map_pick_pkt(const struct onvm_service_map *map, uint16_t service,
 			      struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
 {
-	return pick_member(map, service, 0, pkt, meta);
+	return pick_member(map, service, 0, pkt, meta, 0);
+}
+
+int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t service,
+				    struct rte_mbuf *pkt, struct onvm_pkt_meta *meta)
+{
+	return pick_member(map, service, 0, pkt, meta, 1);
 }
 
 unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service)

@@ -37,14 +37,7 @@ onvm_test_init bench_scale
 onvm_hosts 2
 onvm_start_broker h1 h2
 
-cat >"$ONVM_TMP/catalog.json" <<JSON
-{"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"], "warm": ${WARM:-1}},
-  {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
-   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
-]}
-JSON
-echo 0 >"$ONVM_TMP/rate"
+onvm_scale_catalog "$ONVM_TMP/catalog.json" "$CAPACITY" "${WARM:-1}"
 
 onvm_watch bus 'onvm/#'
 onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-4 -s 9,2 -p '0:2>0' -p '1:2>0' -t 100

@@ -243,3 +243,18 @@ service_total() {
 tunnel_stat() {
 	awk -v field="$2" '$1 == "tunnel" { for (i = 2; i < NF; i += 2) if ($i == field) print $(i + 1) }' "$1" 2>/dev/null
 }
+
+# The scale-out catalog: slow_thing (service 2) carrying CAPACITY packets a
+# second, and a load generator (service 9) sending to it at the rate written
+# in $ONVM_TMP/rate (0 to start).  onvm_scale_catalog FILE CAPACITY [WARM]
+onvm_scale_catalog() {
+	cat >"$1" <<JSON
+{"services": [
+  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing",
+   "args": ["-c", "0", "-R", "$2"], "warm": ${3:-0}},
+  {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
+   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
+]}
+JSON
+	echo 0 >"$ONVM_TMP/rate"
+}

@@ -17,14 +17,7 @@ onvm_start_broker h1 h2
 
 CAPACITY=2000 # packets per second one slow_thing handles
 OFFERED=5000
-cat >"$ONVM_TMP/catalog.json" <<JSON
-{"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing", "args": ["-c", "0", "-R", "$CAPACITY"]},
-  {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
-   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
-]}
-JSON
-echo 0 >"$ONVM_TMP/rate"
+onvm_scale_catalog "$ONVM_TMP/catalog.json" "$CAPACITY"
 
 onvm_watch bus 'onvm/#'
 onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-3 -s 9,2 -p '0:2>0' -p '1:2>0' -t 200
