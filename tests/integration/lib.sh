@@ -57,6 +57,13 @@ wait_for() {
 	done
 }
 
+# Wait for a manager to say it is up; fail at once if it died instead.
+onvm_wait_up() {
+	local what=$1 pid=$2 log=$3
+	wait_for 20 "$what up" eval 'grep -q "onvm-mgr: up" "$log" || ! kill -0 "$pid" 2>/dev/null'
+	kill -0 "$pid" 2>/dev/null || fail "$what exited while starting: $(tail -n 3 "$log" | tr '\n' ' ')"
+}
+
 # Start a manager: onvm_start_mgr NAME EAL_ARGS... -- MGR_ARGS...; sets MGR_PID, MGR_STATS.
 onvm_start_mgr() {
 	local name=$1
@@ -66,7 +73,7 @@ onvm_start_mgr() {
 	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" --file-prefix="$ONVM_PREFIX" "$@" \
 		-f "$MGR_STATS" -q -t 100
 	MGR_PID=$LAST_PID
-	wait_for 20 "manager $name up" grep -q "onvm-mgr: up" "$MGR_LOG"
+	onvm_wait_up "manager $name" "$MGR_PID" "$MGR_LOG"
 }
 
 # stat FILE port|instance ID FIELD: a counter from a manager's stats file.
@@ -227,9 +234,9 @@ onvm_start_host() {
 	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
 		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0 -- \
 		--netns "$ONVM_NETNS_TAG-$name" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q \
-		$(onvm_bus_args "$name") "$@"
+		-m 16383 $(onvm_bus_args "$name") "$@"
 	HOST_PID[$index]=$LAST_PID
-	wait_for 20 "manager of $name up" grep -q "onvm-mgr: up" "${HOST_LOG[$index]}"
+	onvm_wait_up "manager of $name" "$LAST_PID" "${HOST_LOG[$index]}"
 }
 
 # Sum of a counter over the instances of a service in a stats file.
