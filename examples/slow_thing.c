@@ -23,6 +23,7 @@ struct slow_thing {
 	uint64_t max_pps; /* 0: no cap */
 	uint64_t hz;
 	uint64_t tokens; /* packets it may take now */
+	uint64_t batch;	 /* tokens it waits for before taking packets */
 	uint64_t last_refill;
 };
 
@@ -43,7 +44,12 @@ static void slow_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pk
 	meta->action = ONVM_ACTION_NEXT;
 }
 
-/* Token bucket: max_pps tokens a second, at most a burst's worth saved up. */
+/*
+ * Token bucket: max_pps tokens a second, at most a burst's worth saved up.
+ * It hands out tokens a batch at a time (a millisecond's worth, 1..a burst):
+ * taking one or two packets per turn would keep the loop spinning, and a
+ * capped NF would then use a whole CPU at any rate.
+ */
 static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 {
 	struct slow_thing *slow = ctx;
@@ -59,6 +65,8 @@ static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 		if (now - slow->last_refill > slow->hz / 100)
 			slow->last_refill = now; /* long idle: do not save up */
 	}
+	if (slow->tokens < slow->batch)
+		return 0; /* the loop idles and backs off meanwhile */
 	unsigned budget = (unsigned)slow->tokens;
 	slow->tokens = 0;
 	return budget;
@@ -102,6 +110,7 @@ int main(int argc, char *argv[])
 	}
 	slow.hz = rte_get_tsc_hz();
 	slow.last_refill = rte_rdtsc();
+	slow.batch = RTE_MAX(RTE_MIN(slow.max_pps / 1000, (uint64_t)ONVM_BURST), (uint64_t)1);
 	double cpu_pps =
 	    slow.cycles_per_packet ? (double)slow.hz / (double)slow.cycles_per_packet : 0.0;
 	printf("slow_thing: %llu cycles per packet (%.0f pps on a core of its own), cap %llu pps\n",
