@@ -1,91 +1,340 @@
 #!/usr/bin/env bash
-# demo.sh - the main demo (single host, for now).
+# demo.sh - the main demo: event-driven scale-out, first on the host, then
+# across hosts, watched live with onvm-top.
 #
-# A manager with one port, a load generator feeding the "slow thing" NF
-# (service 2), and a monitor after it, on the MQTT bus of a project broker.
-# The offered load rises step by step past what one slow_thing instance can
-# carry; the manager's table, printed every second, shows its RX ring filling
-# and packets being dropped.  Then a spawn command is sent on the bus, as a
-# policy engine would, a second slow_thing instance starts, and the drops
-# stop, because the flows spread over both instances.  The bus traffic is
-# recorded as a trace.  Everything is cleaned up on exit and on Ctrl-C.
+# Three hosts (network namespaces on one bridge, dp/netns-hosts.sh), each with
+# a manager on the MQTT bus; the policy daemon; on h1 a load generator feeding
+# slow_thing (service 2, a fixed capacity per instance).  The offered load
+# rises step by step: slow_thing overloads, a second instance starts on h1,
+# h1 runs out of cores, and the next instances start on h2, which then
+# carries part of the traffic through the VXLAN tunnel.  onvm-top prints the
+# cluster every second with the events in between, and at the end how fast
+# each scale-out reacted.  Results: run/demo-timeline.png (offered,
+# delivered, drops, instances over time), run/demo-timeline.tsv,
+# run/demo-summary.txt, run/demo-bus.trace (every bus message; replay it with
+# onvm-policy --replay), logs in run/demo/.  Everything started is stopped
+# and removed on exit and on Ctrl-C.
 #
-#   sudo examples/demo.sh [--build DIR] [--capacity PPS]   (one slow_thing's capacity)
+#   sudo examples/demo.sh [--hosts N] [--cores-per-host K] [--duration S]
+#                         [--engine NAME] [--capacity PPS] [--warm N] [--build DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SRC=$PWD
+
+HOSTS=3
+CORES=3
+DURATION=70
+ENGINE=local-first
+CAPACITY=20000
+WARM=1
 BUILD=build
-CAPACITY=50000
-while (($#)); do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--capacity) CAPACITY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--capacity PPS]" >&2; exit 2 ;;
-	esac
-done
-
-bash dp/setup-host.sh
-cmake -S . -B "$BUILD" >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target onvm-mgr slow_thing monitor load_generator >/dev/null
-
+TAG=demo
 PREFIX=onvmdemo
-RUN=$(mktemp -d /tmp/onvm_demo.XXXXXX)
-PIDS=()
-cleanup() {
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-	sleep 1
-	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+STATS_MS=200
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 [options]
+  --hosts N            hosts (network namespaces), 1..8 (default $HOSTS)
+  --cores-per-host K   NF cores per host, 2..8 (default $CORES); on h1 one
+                       of them runs the load generator
+  --duration S         seconds of load, 30..600 (default $DURATION)
+  --engine NAME        policy engine (default $ENGINE; onvm-policy --list-engines)
+  --capacity PPS       packets per second one slow_thing handles,
+                       1000..200000 (default $CAPACITY)
+  --warm N             warm standbys of slow_thing per host, 0..4 (default $WARM):
+                       started and idle, switched on in microseconds by a spawn
+  --build DIR          build folder (default $BUILD)
+EOF
+	exit 2
+}
+
+# in_range VALUE MIN MAX: an integer in MIN..MAX, or the usage.
+in_range() {
+	if ! [[ $1 =~ ^[0-9]+$ ]] || (($1 < $2 || $1 > $3)); then usage; fi
+}
+
+while (($#)); do
+	(($# >= 2)) || usage
+	case $1 in
+	--hosts) in_range "$2" 1 8 && HOSTS=$2 ;;
+	--cores-per-host) in_range "$2" 2 8 && CORES=$2 ;;
+	--duration) in_range "$2" 30 600 && DURATION=$2 ;;
+	--engine) ENGINE=$2 ;;
+	--capacity) in_range "$2" 1000 200000 && CAPACITY=$2 ;;
+	--warm) in_range "$2" 0 4 && WARM=$2 ;;
+	--build) BUILD=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[[ -n $ENGINE && -n $BUILD ]] || usage
+[[ $BUILD == /* ]] || BUILD=$SRC/$BUILD
+
+say() { echo "demo: $*"; }
+[[ $(id -u) -eq 0 ]] || { say "run as root: sudo $0"; exit 1; }
+
+RUN=$SRC/run/demo
+BROKER_DIR=$RUN/broker
+MGR_PIDS=()
+POLICY_PID=
+RECORDER_PID=
+DRIVER_PID=
+INTERRUPTED=0
+
+# ---- cleanup ----
+
+# A process and the NFs it started, by pid.
+stop_tree() {
+	local pid=$1 child
+	for child in $(pgrep -P "$pid" 2>/dev/null); do kill -9 "$child" 2>/dev/null || true; done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# stop PID...: SIGTERM, up to 5 s to finish, then SIGKILL.
+stop() {
+	local pid deadline=$((SECONDS + 5))
+	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "$@"; do
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && stop_tree "$pid"
+	done
+	return 0
+}
+
+# The policy daemon first (no decisions about hosts going away), then the
+# managers (they stop their NFs), then the recorder, so the trace ends with
+# every host offline.
+stop_processes() {
+	[[ -n $DRIVER_PID ]] && stop_tree "$DRIVER_PID" # and its sleep
+	[[ -n $POLICY_PID ]] && stop "$POLICY_PID"
+	((${#MGR_PIDS[@]})) && stop "${MGR_PIDS[@]}"
+	[[ -n $RECORDER_PID ]] && { sleep 0.2; stop "$RECORDER_PID"; }
 	wait 2>/dev/null || true
-	bash mosquitto/stop-broker.sh --dir "$RUN/broker" >/dev/null 2>&1 || true
-	rm -f /dev/hugepages/${PREFIX}map_* 2>/dev/null
-	rm -rf "/var/run/dpdk/$PREFIX"
-	mkdir -p run && cp "$RUN/bus.trace" run/demo-bus.trace 2>/dev/null &&
-		echo "demo: the bus trace is in run/demo-bus.trace"
-	rm -rf "$RUN"
-	echo "demo: cleaned up"
+	DRIVER_PID='' POLICY_PID='' RECORDER_PID=''
+	MGR_PIDS=()
+}
+
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup() {
+	local status=$?
+	trap - EXIT INT TERM
+	stop_processes
+	bash mosquitto/stop-broker.sh --dir "$BROKER_DIR" >/dev/null 2>&1 || true
+	bash dp/netns-hosts.sh down "$TAG" >/dev/null 2>&1 || true
+	rm -f /dev/hugepages/"$PREFIX"_h*map_* 2>/dev/null || true
+	rm -rf /var/run/dpdk/"$PREFIX"_h* 2>/dev/null || true
+	say "cleaned up (processes, namespaces, hugepage files, broker); logs in run/demo/"
+	exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# fail WHAT LOG...: say what went wrong, show the end of the logs, exit.
+fail() {
+	local what=$1 log
+	shift
+	say "FAILED: $what"
+	for log in "$@"; do
+		[[ -f $log ]] || continue
+		echo "----- ${log#"$SRC"/} (last 15 lines)"
+		tail -n 15 "$log"
+	done
+	exit 1
+}
+
+# wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds (WHAT names it).
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift 2
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
+# ---- set-up ----
+
+rm -rf "$RUN"
+mkdir -p "$RUN"
+say "preparing the machine and building (logs in run/demo/)"
+bash dp/setup-host.sh >"$RUN/setup.log" 2>&1 || fail "dp/setup-host.sh" "$RUN/setup.log"
+{ cmake -S . -B "$BUILD" && cmake --build "$BUILD" -j"$(nproc)" --target onvm-mgr onvm-policy \
+	onvm-top slow_thing load_generator; } >"$RUN/build.log" 2>&1 || fail "build" "$RUN/build.log"
+
+if [[ $ENGINE != */* ]] && ! "$BUILD/onvm-policy" --list-engines | awk '{print $1}' | grep -qx -- "$ENGINE"; then
+	say "unknown engine '$ENGINE'; the built-in ones:"
+	"$BUILD/onvm-policy" --list-engines
+	exit 2
+fi
+
+# A free broker port pair (MQTT, websockets) among the demo's own ports.
+pick_port() {
+	local port
+	for port in ${ONVM_DEMO_PORT:-18830 18832 18834 18836 18838}; do
+		ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$" || { echo "$port"; return; }
+	done
+	return 1
+}
+PORT=$(pick_port) || fail "no free broker port in 18830..18839"
+
+hosts=()
+for ((i = 1; i <= HOSTS; i++)); do hosts+=("h$i"); done
+bash dp/netns-hosts.sh up "$TAG" "$HOSTS" >"$RUN/hosts.log" 2>&1 || fail "namespaces" "$RUN/hosts.log"
+bash mosquitto/start-broker.sh --dir "$BROKER_DIR" --port "$PORT" "${hosts[@]}" \
+	>"$RUN/broker-start.log" 2>&1 || fail "broker" "$RUN/broker-start.log"
+URI=tcp://127.0.0.1:$PORT
+say "broker on 127.0.0.1:$PORT; hosts ${hosts[*]} (namespaces $TAG-h1..$TAG-h$HOSTS, tunnel 10.250.0.0/24)"
+
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$(cat "$BROKER_DIR/secrets/monitor.pass")" \
+	-v -F '%j' -t 'onvm/#' >"$RUN/bus.trace" 2>"$RUN/recorder.log" &
+RECORDER_PID=$!
+
 cat >"$RUN/catalog.json" <<JSON
 {"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$PWD/$BUILD/examples/slow_thing", "args": ["-c", "500", "-R", "$CAPACITY"]},
-  {"id": 3, "name": "monitor", "exec": "$PWD/$BUILD/examples/monitor", "args": ["-e", "0"]},
-  {"id": 9, "name": "load_generator", "exec": "$PWD/$BUILD/examples/load_generator",
-   "args": ["-d", "2", "-f", "256", "-R", "0", "-F", "$RUN/rate"]}
+  {"id": 2, "name": "slow_thing", "exec": "$BUILD/examples/slow_thing",
+   "args": ["-c", "500", "-R", "$CAPACITY"], "warm": $WARM},
+  {"id": 9, "name": "load_generator", "exec": "$BUILD/examples/load_generator",
+   "args": ["-d", "2", "-p", "0", "-f", "256", "-R", "0", "-F", "$RUN/rate"]}
 ]}
 JSON
 echo 0 >"$RUN/rate"
 
-BROKER_PORT=${ONVM_DEMO_PORT:-18830}
-bash mosquitto/start-broker.sh --dir "$RUN/broker" --port "$BROKER_PORT" h1
-secret() { cat "$RUN/broker/secrets/$1.pass"; }
-mosquitto_sub -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" -v -F '%j' -t 'onvm/#' \
-	>"$RUN/bus.trace" &
-PIDS+=($!)
+# Host i: port 0 a sink (net_null), port 1 the VXLAN tunnel on its veth;
+# slow_thing's packets leave by port 0 whichever port brought them.
+start_manager() {
+	local i=$1 extra=()
+	((i == 1)) && extra=(-s "2,9")
+	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}_h$i" --vdev=net_null0,no-rx=1 \
+		--vdev=net_af_packet0,iface=tun0 -- --netns "$TAG-h$i" -T "1:10.250.0.$i" \
+		-c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p '0:2>0' -p '1:2>0' -t "$STATS_MS" -q \
+		-f "$RUN/h$i.stats" -H "h$i" -b "$URI" \
+		--bus-password-file "$BROKER_DIR/secrets/h$i.pass" "${extra[@]}" >"$RUN/h$i.log" 2>&1 &
+	MGR_PIDS+=($!)
+}
 
-echo "demo: starting the manager (1 port: net_null0, a sink; chain: slow_thing -> monitor -> out)"
-"$BUILD/onvm-mgr" -l 0,1 --file-prefix=$PREFIX --vdev=net_null0,no-rx=1 -- -c "$RUN/catalog.json" \
-	-k 2-5 -s 2,3,9 -p "0:2,3>0" -t 1000 -f "$RUN/stats" -H h1 -b "tcp://127.0.0.1:$BROKER_PORT" \
-	--bus-password-file "$RUN/broker/secrets/h1.pass" \
-	> >(grep --line-buffered -v "^EAL\|^TELEMETRY") 2>&1 &
-PIDS+=($!)
-sleep 3
-
-capacity=$CAPACITY
-echo "demo: one slow_thing carries about $capacity pps"
-for fraction in 25 50 100 150 200; do
-	rate=$((capacity * fraction / 100))
-	echo "demo: offered load -> $rate pps ($fraction% of one instance)"
-	echo "$rate" >"$RUN/rate"
-	sleep 4
+say "starting $HOSTS managers ($CORES NF cores each), then the policy daemon ($ENGINE)"
+for ((i = 1; i <= HOSTS; i++)); do start_manager "$i"; done
+for ((i = 1; i <= HOSTS; i++)); do
+	wait_for 40 "h$i up" grep -q "onvm-mgr: up" "$RUN/h$i.log" ||
+		fail "the manager of h$i did not start" "$RUN/h$i.log"
 done
 
-echo "demo: sending a spawn command for service 2 on the bus (as a policy engine would)"
-mosquitto_pub -p "$BROKER_PORT" -u policy -P "$(secret policy)" -q 1 -t onvm/hosts/h1/cmd \
-	-m '{"v":1,"id":"demo-1","engine":"demo","op":"spawn","service":2,"count":1,"reason":"slow_thing drops packets"}'
-sleep 6
-echo "demo: final counters:"
-cat "$RUN/stats"
-echo "demo: what the bus carried about the command (see run/demo-bus.trace for all):"
-grep -o '"topic":"onvm/hosts/h1/\(cmd\|events\)".*' "$RUN/bus.trace" | cut -c1-200
+# Instances of a service in a manager's counters file.
+# shellcheck disable=SC2317 # run by wait_for's eval
+instances_of() {
+	awk -v service="$2" '$1 == "instance" && $4 == service' "$1" 2>/dev/null | wc -l
+}
+# shellcheck disable=SC2016 # expanded by eval, on every try
+wait_for 20 "h1 runs slow_thing and the generator" \
+	eval '(( $(instances_of "$RUN/h1.stats" 2) == 1 && $(instances_of "$RUN/h1.stats" 9) == 1 ))' ||
+	fail "h1 did not start slow_thing and the load generator" "$RUN/h1.log"
+
+"$BUILD/onvm-policy" -i pe-a -b "$URI" -P "$BROKER_DIR/secrets/policy.pass" --engine "$ENGINE" \
+	>"$RUN/policy.log" 2>&1 &
+POLICY_PID=$!
+wait_for 10 "policy connected" grep -q "connected" "$RUN/policy.log" ||
+	fail "the policy daemon did not start" "$RUN/policy.log"
+
+# ---- the load, step by step (in the background, while onvm-top runs) ----
+
+# "WHEN LOAD WHAT": at WHEN % of the duration, offer LOAD % of one slow_thing's capacity.
+STEPS=(
+	"0 50 one slow_thing carries it"
+	"8 150 slow_thing overloads; expect a second instance on h1"
+	"30 250 both overload and h1 has no free core: expect the next instance on another host"
+	"55 350 more load: more instances remotely, carrying part of the traffic over the tunnel"
+)
+if ((HOSTS == 1)); then
+	STEPS[2]="30 250 both overload and h1 has no free core: with no other host, expect \"no capacity\""
+	STEPS[3]="55 350 more load, still nowhere to go"
+fi
+
+drive_load() {
+	local step at pct what now=0
+	for step in "${STEPS[@]}"; do
+		read -r at pct what <<<"$step"
+		at=$((DURATION * at * 10)) # in ms
+		((at > now)) && sleep "$(printf '%d.%03d' $(((at - now) / 1000)) $(((at - now) % 1000)))"
+		now=$at
+		echo $((CAPACITY * pct / 100)) >"$RUN/rate.new"
+		mv "$RUN/rate.new" "$RUN/rate"
+		printf '>>> demo: offered load %d pps = %d.%d x one slow_thing: %s\n' \
+			$((CAPACITY * pct / 100)) $((pct / 100)) $((pct % 100 / 10)) "$what"
+	done
+}
+
+say "one slow_thing handles $CAPACITY pps; the load rises for $DURATION s (Ctrl-C stops early)"
+echo
+drive_load &
+DRIVER_PID=$!
+trap 'INTERRUPTED=1' INT TERM
+"$BUILD/onvm-top" -b "$URI" -u monitor -P "$BROKER_DIR/secrets/monitor.pass" -s 2 -g 9 \
+	-T "$RUN/timeline.tsv" -d "$DURATION" 2>"$RUN/top.log" | tee -i "$RUN/top.out" || true
+trap 'exit 130' INT TERM
+stop_tree "$DRIVER_PID"
+DRIVER_PID=
+
+# ---- results ----
+
+echo
+say "stopping the cluster"
+stop_processes
+sed -n '/^== reaction times/,$p' "$RUN/top.out" >"$SRC/run/demo-summary.txt"
+cp "$RUN/timeline.tsv" "$SRC/run/demo-timeline.tsv" 2>/dev/null || true
+cp "$RUN/bus.trace" "$SRC/run/demo-bus.trace"
+
+# gnuplot commands marking each scale-out's decision on the plot.
+scale_out_marks() {
+	awk '
+		/^scale-out [0-9]+: service .* -> new instance on / {
+			target = $0; sub(/.* -> new instance on /, "", target); sub(/,.*/, "", target)
+		}
+		/^  decision .*\(at \+[0-9.]+ s\)/ && target != "" {
+			t = $0; sub(/.*\(at \+/, "", t); sub(/ s\).*/, "", t)
+			printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lc rgb \"gray40\"\n", t, t
+			printf "set label \"%s\" at %s, graph 0.98 right rotate by 90 offset -0.2,0 font \",9\"\n", target, t
+			target = ""
+		}' "$SRC/run/demo-summary.txt"
+}
+
+# axis_max FIRST LAST: 1.15 x the largest value of columns FIRST..LAST of the timeline (>= 1).
+axis_max() {
+	awk -v first="$1" -v last="$2" '!/^#/ { for (i = first; i <= last; i++) if ($i > max) max = $i }
+		END { print (max * 1.15 > 1 ? max * 1.15 : 1) }' "$RUN/timeline.tsv"
+}
+
+plot_timeline() {
+	local terminal=pngcairo
+	gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 || terminal=png
+	gnuplot >"$RUN/gnuplot.log" 2>&1 <<EOF
+set terminal $terminal size 1200,650 noenhanced
+set output '$SRC/run/demo-timeline.png'
+set title "Distributed OpenNetVM demo: $HOSTS hosts x $CORES NF cores, slow_thing $CAPACITY pps per instance, engine $ENGINE"
+set xlabel 'seconds'
+set ylabel 'packets per second'
+set y2label 'instances of slow_thing'
+set ytics nomirror
+set y2tics 1
+set yrange [0:$(axis_max 2 4)]
+set y2range [0:$(axis_max 5 5)]
+set grid
+set key outside bottom center horizontal
+$(scale_out_marks)
+plot '$RUN/timeline.tsv' using 1:2 with lines lw 2 title 'offered', \
+     '' using 1:3 with lines lw 2 title 'delivered', \
+     '' using 1:4 with lines lw 2 title 'dropped', \
+     '' using 1:5 axes x1y2 with steps lw 3 dt 2 title 'instances of slow_thing (right axis)'
+EOF
+}
+if plot_timeline; then
+	say "timeline plot: run/demo-timeline.png (data: run/demo-timeline.tsv)"
+else
+	say "could not draw the plot (see run/demo/gnuplot.log)"
+fi
+say "bus trace: run/demo-bus.trace ($(wc -l <"$SRC/run/demo-bus.trace") messages; try:" \
+	"${BUILD#"$SRC"/}/onvm-policy --replay run/demo-bus.trace)"
+say "reaction times: run/demo-summary.txt"
+grep '^scale-out [0-9]*: service [0-9]* [^ ]* -> ' "$SRC/run/demo-summary.txt" || say "no scale-out happened"
+((INTERRUPTED)) && say "interrupted"
+exit $((INTERRUPTED ? 130 : 0))

@@ -1,0 +1,331 @@
+/*
+ * top_main.c - onvm-top: watch the cluster on the bus, print a table every
+ * interval with the events in between, optionally a timeline for gnuplot,
+ * and at the end how fast each scale-out reacted. The model is top.c; this
+ * file only parses the command line, runs the MQTT client and the clock.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus_client.h"
+#include "top.h"
+
+#define PASSWORD_MAX	 256
+#define HEADER_EVERY	 15 /* table rows between two header lines */
+#define REJECT_LOG_FIRST 20 /* rejected payloads logged one by one, then only counted */
+#define CONNECT_WAIT_MS	 5000
+
+struct top_options {
+	const char *broker;
+	const char *username;
+	const char *password_file;
+	uint16_t service;
+	uint16_t gen_service;
+	uint64_t interval_ms;
+	const char *timeline;
+	uint64_t duration_s; /* 0: until a signal */
+	bool quiet;
+};
+
+/* Shared with paho's thread; the lock is never held while calling the client. */
+struct top_run {
+	pthread_mutex_t lock;
+	struct top *top;
+	bool quiet;
+	uint64_t rejected_logged;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"usage: %s -b URI -u USER -P PASSWORD_FILE [options]\n"
+		"  -b URI        MQTT broker, e.g. tcp://127.0.0.1:18830\n"
+		"  -u USER       broker user (one that may read onvm/#, e.g. monitor)\n"
+		"  -P FILE       file whose first line is the password\n"
+		"  -s SERVICE    the service to watch (default 2)\n"
+		"  -g SERVICE    the load generator's service (default 9)\n"
+		"  -i MS         table interval, 100..60000 ms (default 1000)\n"
+		"  -T FILE       append one line per interval: t_s offered_pps delivered_pps\n"
+		"                drop_pps instances (tab separated, for gnuplot)\n"
+		"  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
+		"  -q            no table and no event lines, only the final summary\n"
+		"  -h            this text\n",
+		prog);
+}
+
+static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *value)
+{
+	char *end;
+	errno = 0;
+	unsigned long long parsed = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || parsed < min || parsed > max)
+		return -1;
+	*value = parsed;
+	return 0;
+}
+
+/* 0, 1 for -h, -1 for a bad command line. */
+static int parse_options(int argc, char **argv, struct top_options *options)
+{
+	*options = (struct top_options){.service = 2, .gen_service = 9, .interval_ms = 1000};
+	uint64_t value;
+	int opt;
+	while ((opt = getopt(argc, argv, "b:u:P:s:g:i:T:d:qh")) != -1) {
+		switch (opt) {
+		case 'b':
+			options->broker = optarg;
+			break;
+		case 'u':
+			options->username = optarg;
+			break;
+		case 'P':
+			options->password_file = optarg;
+			break;
+		case 's':
+		case 'g':
+			if (parse_uint(optarg, 1, UINT16_MAX, &value) < 0)
+				return -1;
+			*(opt == 's' ? &options->service : &options->gen_service) = (uint16_t)value;
+			break;
+		case 'i':
+			if (parse_uint(optarg, 100, 60000, &options->interval_ms) < 0)
+				return -1;
+			break;
+		case 'T':
+			options->timeline = optarg;
+			break;
+		case 'd':
+			if (parse_uint(optarg, 1, 7 * 24 * 3600, &options->duration_s) < 0)
+				return -1;
+			break;
+		case 'q':
+			options->quiet = true;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || !options->broker || !options->username || !options->password_file)
+		return -1;
+	return 0;
+}
+
+/* ---- paho's thread ---- */
+
+static void on_event_line(void *ctx, const char *line)
+{
+	struct top_run *run = ctx;
+	if (!run->quiet)
+		printf("%s\n", line);
+}
+
+static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
+{
+	struct top_run *run = ctx;
+	char err[256];
+	pthread_mutex_lock(&run->lock);
+	int ret = top_feed_payload(run->top, topic, payload, len, retained != 0, wall_ms(), err,
+				   sizeof(err));
+	if (ret < 0 && run->rejected_logged++ < REJECT_LOG_FIRST)
+		fprintf(stderr, "onvm-top: rejected %.100s: %s\n", topic, err);
+	fflush(stdout);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void on_disconnected(void *ctx, const char *cause)
+{
+	(void)ctx;
+	fprintf(stderr, "onvm-top: connection lost (%s); reconnecting\n", cause);
+}
+
+/* ---- main thread ---- */
+
+static struct bus_client *connect_bus(const struct top_options *options, struct top_run *run)
+{
+	char password[PASSWORD_MAX], client_id[64], filter[BUS_TOPIC_MAX], err[256];
+	if (bus_read_password(options->password_file, password, sizeof(password), err,
+			      sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-top: %s\n", err);
+		return NULL;
+	}
+	snprintf(client_id, sizeof(client_id), "onvm-top-%ld", (long)getpid());
+	struct bus_client_options client_options = {
+	    .uri = options->broker,
+	    .client_id = client_id,
+	    .username = options->username,
+	    .password = password,
+	};
+	struct bus_client_callbacks callbacks = {
+	    .message = on_message,
+	    .disconnected = on_disconnected,
+	    .ctx = run,
+	};
+	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
+	if (!client) {
+		fprintf(stderr, "onvm-top: cannot start the bus client: %s\n", err);
+		return NULL;
+	}
+	if (bus_topic_filter(filter, sizeof(filter), BUS_KIND_UNKNOWN) < 0 ||
+	    bus_client_subscribe(client, filter, 1) < 0) {
+		fprintf(stderr, "onvm-top: cannot subscribe\n");
+		bus_client_stop(client);
+		return NULL;
+	}
+	if (bus_client_wait_connected(client, CONNECT_WAIT_MS) < 0)
+		fprintf(stderr, "onvm-top: not connected to %s yet; still trying\n",
+			options->broker);
+	return client;
+}
+
+static void install_signals(void)
+{
+	struct sigaction action = {.sa_handler = on_signal};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sleep until the wall clock reaches until_ms, or a signal. */
+static void sleep_until(uint64_t until_ms)
+{
+	while (!stop_requested) {
+		uint64_t now = wall_ms();
+		if (now >= until_ms)
+			return;
+		uint64_t left = until_ms - now;
+		struct timespec ts = {.tv_sec = (time_t)(left / 1000),
+				      .tv_nsec = (long)(left % 1000) * 1000000L};
+		nanosleep(&ts, NULL); /* EINTR on a signal: the loop checks */
+	}
+}
+
+static void print_tick(struct top_run *run, FILE *timeline, uint64_t now, uint32_t *rows,
+		       uint32_t *hosts_in_header)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!run->quiet) {
+		uint32_t hosts = top_host_count(run->top);
+		if (*rows % HEADER_EVERY == 0 || hosts != *hosts_in_header) {
+			top_print_header(run->top, now, stdout);
+			*hosts_in_header = hosts;
+			*rows = 0;
+		}
+		top_print_row(run->top, now, stdout);
+		(*rows)++;
+		fflush(stdout);
+	}
+	if (timeline) {
+		top_print_tsv_line(run->top, now, timeline);
+		fflush(timeline);
+	}
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void run_table(const struct top_options *options, struct top_run *run, FILE *timeline,
+		      uint64_t start_ms)
+{
+	uint64_t end_ms = options->duration_s ? start_ms + options->duration_s * 1000 : UINT64_MAX;
+	uint32_t rows = 0, hosts_in_header = 0;
+	if (!run->quiet)
+		top_print_legend(run->top, stdout);
+	for (uint64_t tick = 1; !stop_requested; tick++) {
+		uint64_t at = start_ms + tick * options->interval_ms;
+		if (at > end_ms)
+			at = end_ms;
+		sleep_until(at);
+		if (stop_requested)
+			break;
+		print_tick(run, timeline, wall_ms(), &rows, &hosts_in_header);
+		if (at >= end_ms)
+			break;
+	}
+}
+
+static FILE *open_timeline(const char *path)
+{
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		fprintf(stderr, "onvm-top: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	top_print_tsv_header(f);
+	return f;
+}
+
+static int run_top(const struct top_options *options)
+{
+	struct top_config config;
+	top_config_default(&config);
+	config.service = options->service;
+	config.gen_service = options->gen_service;
+	config.start_ms = wall_ms();
+	struct top_run run = {.quiet = options->quiet};
+	config.event = on_event_line;
+	config.event_ctx = &run;
+	run.top = top_create(&config);
+	if (!run.top) {
+		fprintf(stderr, "onvm-top: out of memory\n");
+		return 1;
+	}
+	pthread_mutex_init(&run.lock, NULL);
+	int status = 1;
+	FILE *timeline = options->timeline ? open_timeline(options->timeline) : NULL;
+	struct bus_client *client = NULL;
+	if (!options->timeline || timeline) {
+		install_signals();
+		client = connect_bus(options, &run);
+	}
+	if (client) {
+		run_table(options, &run, timeline, config.start_ms);
+		bus_client_stop(client); /* no callback runs after this */
+		top_print_summary(run.top, stdout);
+		fflush(stdout);
+		status = 0;
+	}
+	if (timeline)
+		fclose(timeline);
+	pthread_mutex_destroy(&run.lock);
+	top_destroy(run.top);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct top_options options;
+	int ret = parse_options(argc, argv, &options);
+	if (ret > 0) {
+		usage(stdout, argv[0]);
+		return 0;
+	}
+	if (ret < 0) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	return run_top(&options);
+}
