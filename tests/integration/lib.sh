@@ -139,7 +139,7 @@ onvm_cleanup() {
 			tail -n 30 "$log"
 		done
 	else
-		rm -rf "$ONVM_TMP"
+		[[ -n ${ONVM_KEEP:-} ]] && echo "logs kept in $ONVM_TMP" || rm -rf "$ONVM_TMP"
 		[[ -n ${ONVM_BENCH:-} ]] || onvm_log "PASS"
 	fi
 	exit $status
