@@ -3,7 +3,8 @@
  * bookkeeping and scale-in, with their defaults (see policy/README.md).
  *
  * An instance is overloaded in a stats period when its drop_pps exceeds
- * drop_pps or its ring_fill reaches ring_fill; a service is overloaded on a
+ * drop_pps or its ring_fill reaches ring_fill without falling since the
+ * previous report (a draining ring is not overload); a service is overloaded on a
  * host when one of its instances there is. It is acted on after `periods`
  * consecutive periods, counted by the stats "seq": a gap between two
  * overloaded reports is bridged (a lost period never counts as calm), an

@@ -403,8 +403,21 @@ static void learn_capacity(struct view *view, const struct bus_inst_stats *inst)
 	svc->has_capacity = true;
 }
 
+/*
+ * A ring emptying since the last report is catching up, not overloaded:
+ * right after a scale-out the old instances' rings are still full and take
+ * a while to drain, and counting them would spawn again for nothing.
+ */
+#define DRAINING_MARGIN 0.02 /* of the ring: noise is not draining */
+
+static bool ring_draining(const struct view_host *host, const struct bus_inst_stats *inst)
+{
+	const struct bus_inst_stats *before = view_host_load(host, inst->instance);
+	return before && inst->ring_fill < before->ring_fill - DRAINING_MARGIN;
+}
+
 /* Sum one instance's report into its service's aggregate. */
-static void add_report(struct view_host_svc *svc, const struct bus_inst_stats *inst)
+static void add_report(struct view_host_svc *svc, const struct bus_inst_stats *inst, bool draining)
 {
 	svc->n_insts++;
 	svc->rx_pps += inst->rx_pps;
@@ -413,6 +426,8 @@ static void add_report(struct view_host_svc *svc, const struct bus_inst_stats *i
 		svc->max_drop_pps = inst->drop_pps;
 	if (inst->ring_fill > svc->max_ring_fill)
 		svc->max_ring_fill = inst->ring_fill;
+	if (!draining && inst->ring_fill > svc->max_rising_fill)
+		svc->max_rising_fill = inst->ring_fill;
 }
 
 /* After the aggregates are summed: extend or end streaks and calm windows. */
@@ -427,8 +442,8 @@ static void judge_reports(const struct view *view, struct view_host *host, uint6
 			svc->calm = false;
 			continue;
 		}
-		bool overloaded =
-		    svc->max_drop_pps > params->drop_pps || svc->max_ring_fill >= params->ring_fill;
+		bool overloaded = svc->max_drop_pps > params->drop_pps ||
+				  svc->max_rising_fill >= params->ring_fill;
 		if (!overloaded)
 			svc->streak = false;
 		else if (!svc->streak) {
@@ -485,13 +500,12 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 		return -1;
 	if (check_seq(view, host, stats, now_ms))
 		return 0;
-	if (keep_load(host, stats) < 0)
-		return -1;
 	for (uint32_t i = 0; i < host->n_svcs; i++) {
 		struct view_host_svc *svc = &host->svcs[i];
 		svc->reported = false;
 		svc->n_insts = 0;
-		svc->rx_pps = svc->drop_pps = svc->max_drop_pps = svc->max_ring_fill = 0;
+		svc->rx_pps = svc->drop_pps = svc->max_drop_pps = 0;
+		svc->max_ring_fill = svc->max_rising_fill = 0;
 	}
 	for (uint32_t i = 0; i < stats->n_insts; i++) {
 		const struct bus_inst_stats *inst = &stats->insts[i];
@@ -499,10 +513,12 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 		if (!svc)
 			return -1;
 		svc->reported = true;
-		add_report(svc, inst);
+		add_report(svc, inst, ring_draining(host, inst)); /* host->load: the last report */
 		if (inst_overloaded(&view->params, inst))
 			learn_capacity(view, inst);
 	}
+	if (keep_load(host, stats) < 0)
+		return -1;
 	judge_reports(view, host, stats->seq, now_ms);
 	heard(host, retained, now_ms);
 	return 1;

@@ -29,11 +29,12 @@ struct view_host_svc {
 	uint64_t streak_seq; /* seq of the first overloaded report of the streak */
 	bool calm;	     /* calm in every report since calm_since_ms */
 	uint64_t calm_since_ms;
-	uint32_t n_insts;     /* instances in the latest report */
-	double rx_pps;	      /* latest report, summed over its instances */
-	double drop_pps;      /* summed */
-	double max_drop_pps;  /* worst instance */
-	double max_ring_fill; /* worst instance */
+	uint32_t n_insts;	/* instances in the latest report */
+	double rx_pps;		/* latest report, summed over its instances */
+	double drop_pps;	/* summed */
+	double max_drop_pps;	/* worst instance */
+	double max_ring_fill;	/* worst instance */
+	double max_rising_fill; /* worst instance whose ring is not draining */
 };
 
 /* A service's rejection memory on one host. */

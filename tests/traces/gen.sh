@@ -13,10 +13,12 @@
 #   periods N                       stats at periods 1..N
 #   host NAME TOTAL FREE [S:I[:C],...]   retained state and services at 0;
 #                                   instance I of service S (on core C)
-#   load NAME S FROM TO [PATTERN] [drop|ring|mild]   service S on NAME is
-#                                   overloaded in periods FROM..TO (PATTERN
+#   load NAME S FROM TO [PATTERN] [drop|ring|mild|drain]   service S on NAME
+#                                   is overloaded in periods FROM..TO (PATTERN
 #                                   of 0/1 repeats, 1 = overloaded; "mild"
-#                                   is busy but under the default thresholds)
+#                                   is busy but under the default thresholds;
+#                                   "drain" is a full ring emptying by 3 % a
+#                                   period from FROM on, without drops)
 #   lose NAME P[,P...]              those stats of NAME are lost
 #   at P state NAME FREE            state online with FREE free cores
 #   at P offline NAME               the Last Will: offline; its stats stop
@@ -76,6 +78,7 @@ scenario() {
 			pat = lpat[k]
 			idx = (p - lfrom[k]) % length(pat) + 1
 			r = (substr(pat, idx, 1) == "1") ? llevel[k] : "calm"
+			lstep = p - lfrom[k]
 		}
 		return r
 	}
@@ -87,6 +90,7 @@ scenario() {
 			if (lv == "drop") { drop = 290000; fill = "0.99" }
 			else if (lv == "ring") { fill = "0.9" }
 			else if (lv == "mild") { drop = 500; fill = "0.7" }
+			else if (lv == "drain") { fill = sprintf("%.2f", 0.99 - 0.03 * lstep) }
 			out = out (i > 1 ? "," : "") sprintf("{\"instance\":%d,\"service\":%d,\"core\":%d,\"rx_pps\":%d,\"tx_pps\":%d,\"drop_pps\":%d,\"ring_fill\":%s,\"busy\":0.15}", iid[host, i], isvc[host, i], icore[host, i], rx, rx, drop, fill)
 		}
 		return out "]}"
@@ -115,7 +119,7 @@ scenario() {
 	$1 == "host" { nh++; hname[nh] = $2; total[$2] = $3; free[$2] = $4; up[$2] = 1; set_insts($2, NF >= 5 ? $5 : ""); next }
 	$1 == "load" { nload++; lhost[nload] = $2; lsvc[nload] = $3; lfrom[nload] = $4; lto[nload] = $5
 		lpat[nload] = (NF >= 6 && $6 ~ /^[01]+$/) ? $6 : "1"
-		llevel[nload] = ($NF == "ring" || $NF == "mild") ? $NF : "drop"; next }
+		llevel[nload] = ($NF == "ring" || $NF == "mild" || $NF == "drain") ? $NF : "drop"; next }
 	$1 == "lose" { n = split($3, lp, ","); for (i = 1; i <= n; i++) lost[$2, lp[i]] = 1; next }
 	$1 == "at" { nat++; atp[nat] = $2; atline[nat] = $0; next }
 	{ print "gen.sh: bad line: " $0 > "/dev/stderr"; exit 2 }
