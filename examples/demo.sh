@@ -195,7 +195,7 @@ cat >"$RUN/catalog.json" <<JSON
   {"id": 2, "name": "slow_thing", "exec": "$BUILD/examples/slow_thing",
    "args": ["-c", "500", "-R", "$CAPACITY"], "warm": $WARM},
   {"id": 9, "name": "load_generator", "exec": "$BUILD/examples/load_generator",
-   "args": ["-d", "2", "-p", "0", "-f", "256", "-R", "0", "-F", "$RUN/rate"]}
+   "args": ["-d", "2", "-p", "0", "-f", "1024", "-R", "0", "-F", "$RUN/rate"]}
 ]}
 JSON
 echo 0 >"$RUN/rate"

@@ -22,8 +22,9 @@ struct slow_thing {
 	uint64_t cycles_per_packet;
 	uint64_t max_pps; /* 0: no cap */
 	uint64_t hz;
-	uint64_t tokens; /* packets it may take now */
-	uint64_t batch;	 /* tokens it waits for before taking packets */
+	uint64_t tokens;    /* packets it may take now */
+	uint64_t batch;	    /* tokens it waits for before taking packets */
+	uint64_t saved_max; /* tokens it may save up */
 	uint64_t last_refill;
 };
 
@@ -45,10 +46,11 @@ static void slow_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pk
 }
 
 /*
- * Token bucket: max_pps tokens a second, at most a burst's worth saved up.
- * It hands out tokens a batch at a time (a millisecond's worth, 1..a burst):
- * taking one or two packets per turn would keep the loop spinning, and a
- * capped NF would then use a whole CPU at any rate.
+ * Token bucket: max_pps tokens a second, up to 10 ms worth saved (so a late
+ * wake-up is made up for), handed out a batch at a time (a millisecond's
+ * worth, 1..a burst) and at most a burst per turn: taking one or two packets
+ * per turn would keep the loop spinning, and a capped NF would then use a
+ * whole CPU at any rate.
  */
 static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 {
@@ -59,7 +61,7 @@ static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 	uint64_t now = rte_rdtsc();
 	uint64_t earned = (now - slow->last_refill) * slow->max_pps / slow->hz;
 	if (earned > 0) {
-		slow->tokens = RTE_MIN(slow->tokens + earned, (uint64_t)ONVM_BURST);
+		slow->tokens = RTE_MIN(slow->tokens + earned, slow->saved_max);
 		/* Keep the fraction of a token not yet earned. */
 		slow->last_refill += earned * slow->hz / slow->max_pps;
 		if (now - slow->last_refill > slow->hz / 100)
@@ -67,8 +69,8 @@ static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 	}
 	if (slow->tokens < slow->batch)
 		return 0; /* the loop idles and backs off meanwhile */
-	unsigned budget = (unsigned)slow->tokens;
-	slow->tokens = 0;
+	unsigned budget = (unsigned)RTE_MIN(slow->tokens, (uint64_t)ONVM_BURST);
+	slow->tokens -= budget; /* what the ring cannot fill now is not owed later */
 	return budget;
 }
 
@@ -111,6 +113,7 @@ int main(int argc, char *argv[])
 	slow.hz = rte_get_tsc_hz();
 	slow.last_refill = rte_rdtsc();
 	slow.batch = RTE_MAX(RTE_MIN(slow.max_pps / 1000, (uint64_t)ONVM_BURST), (uint64_t)1);
+	slow.saved_max = RTE_MAX(slow.max_pps / 100, (uint64_t)ONVM_BURST);
 	double cpu_pps =
 	    slow.cycles_per_packet ? (double)slow.hz / (double)slow.cycles_per_packet : 0.0;
 	printf("slow_thing: %llu cycles per packet (%.0f pps on a core of its own), cap %llu pps\n",
