@@ -1,12 +1,15 @@
 /* mgr.c - the manager's start-up, control loop and shutdown (see mgr.h). */
+#define _GNU_SOURCE /* ppoll */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <mntent.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +24,11 @@
 #include "netns.h"
 #include "onvm_flow.h"
 
-#define CONTROL_TICK_US 500
+/* The control thread wakes every CONTROL_TICK_US while an NF is starting,
+ * stopping or draining (registration is on the scale-out path), else every
+ * CONTROL_IDLE_TICK_US; a bus message wakes it at once (mgr_wake). */
+#define CONTROL_TICK_US	     500
+#define CONTROL_IDLE_TICK_US 5000
 
 static struct onvm_mgr *signal_mgr;
 
@@ -173,6 +180,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 {
 	memset(mgr, 0, sizeof(*mgr));
 	mgr->home_netns = mgr->host_netns = NETNS_NONE;
+	mgr->wake_fd = -1;
 	int ret = mgr_args_parse(argc, argv, &mgr->config);
 	if (ret != 0)
 		return ret < 0 ? -EINVAL : 1;
@@ -207,6 +215,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	sigaction(SIGTERM, &action, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	mgr->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (mgr->wake_fd < 0) {
+		perror("onvm-mgr: eventfd");
+		mgr_shutdown(mgr);
+		return -EIO;
+	}
 	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
 	    mgr_dataplane_launch(mgr) < 0) {
 		mgr_shutdown(mgr);
@@ -241,6 +255,31 @@ static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, u
 		mgr->stats_fn(mgr->stats_ctx, &snapshot);
 }
 
+void mgr_wake(struct onvm_mgr *mgr)
+{
+	uint64_t one = 1;
+	if (mgr->wake_fd >= 0 && write(mgr->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		perror("onvm-mgr: wake");
+}
+
+/* Sleep for the tick, or until the next stats are due, or a wake-up. */
+static void wait_for_work(struct onvm_mgr *mgr, uint64_t next_stats_ms)
+{
+	uint64_t tick_us = mgr_nf_busy(mgr) ? CONTROL_TICK_US : CONTROL_IDLE_TICK_US;
+	uint64_t now_ms = mgr_now_ms();
+	if (next_stats_ms <= now_ms)
+		return;
+	if ((next_stats_ms - now_ms) * 1000 < tick_us)
+		tick_us = (next_stats_ms - now_ms) * 1000;
+	struct timespec timeout = {.tv_sec = 0, .tv_nsec = (long)tick_us * 1000};
+	struct pollfd wake = {.fd = mgr->wake_fd, .events = POLLIN};
+	if (ppoll(&wake, 1, &timeout, NULL) > 0) {
+		uint64_t count;
+		if (read(mgr->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			perror("onvm-mgr: wake");
+	}
+}
+
 int mgr_run(struct onvm_mgr *mgr)
 {
 	struct mgr_stats_state *stats_state = calloc(1, sizeof(*stats_state));
@@ -258,7 +297,7 @@ int mgr_run(struct onvm_mgr *mgr)
 			if (next_stats_ms <= now_ms) /* we were late: do not catch up in a burst */
 				next_stats_ms = now_ms + mgr->config.stats_period_ms;
 		}
-		usleep(CONTROL_TICK_US);
+		wait_for_work(mgr, next_stats_ms);
 	}
 	free(stats_state);
 	return 0;
@@ -327,6 +366,9 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	rte_eal_cleanup();
 	remove_hugepage_files(&mgr->config);
 	remove_runtime_dir(&mgr->config);
+	if (mgr->wake_fd >= 0)
+		close(mgr->wake_fd);
+	mgr->wake_fd = -1;
 	netns_close(mgr->home_netns);
 	netns_close(mgr->host_netns);
 	mgr->home_netns = mgr->host_netns = NETNS_NONE;

@@ -28,8 +28,8 @@ struct mgr_slot {
 	uint64_t state_since_ms; /* when the slot entered its current state */
 	uint16_t cores_held[8];
 	uint8_t nb_cores_held;
-	uint8_t spawned; /* our child: reap it with waitpid */
-	uint8_t standby; /* started as a warm standby, not yet switched on */
+	uint8_t spawned;	/* our child: reap it with waitpid */
+	uint8_t standby;	/* started as a warm standby, not yet switched on */
 	uint16_t standby_lcore; /* its lcore id, outside the NF core pool */
 	uint8_t term_sent;
 	char cmd_id[64]; /* the command that spawned it, for its event */
@@ -75,6 +75,7 @@ struct onvm_mgr {
 	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
 	struct mgr_tunnel tunnel;   /* enabled with -T */
 	int home_netns, host_netns; /* with --netns: handles (netns.h), else -1 */
+	int wake_fd;		    /* eventfd: wakes the control thread */
 	/* Slots the TX thread must poll (running, stopping, draining). */
 	volatile uint64_t active_slots;
 	struct mgr_slot slots[ONVM_MAX_INSTANCES];
@@ -113,6 +114,9 @@ int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, 
 void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms);
 void mgr_nf_stop_all(struct onvm_mgr *mgr);
 unsigned mgr_free_cores(const struct onvm_mgr *mgr);
+/* Whether an NF is starting, stopping or draining: the control thread then
+ * ticks fast. */
+int mgr_nf_busy(const struct onvm_mgr *mgr);
 unsigned mgr_total_cores(const struct onvm_mgr *mgr);
 const char *mgr_instance_state_name(uint32_t state);
 
@@ -121,6 +125,8 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[]);
 int mgr_run(struct onvm_mgr *mgr); /* until mgr->quit */
 void mgr_shutdown(struct onvm_mgr *mgr);
 void mgr_emit(struct onvm_mgr *mgr, const struct mgr_event *event);
+/* Any thread: wake the control thread now (a bus message arrived). */
+void mgr_wake(struct onvm_mgr *mgr);
 uint64_t mgr_now_ms(void);
 
 #endif

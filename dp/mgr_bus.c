@@ -95,8 +95,10 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	int is_cmd = bus_topic_parse(topic, &parsed) == 0 && parsed.kind == BUS_KIND_CMD;
 
 	int ret = bus_decode_any(topic, payload, len, msg, item.error, sizeof(item.error));
-	if (ret >= 0 && note_peer(bus, msg, retained)) /* BUS_DECODE_CLEARED too */
+	if (ret >= 0 && note_peer(bus, msg, retained)) { /* BUS_DECODE_CLEARED too */
+		mgr_wake(bus->mgr);
 		return;
+	}
 	if (ret == 0 && msg->kind == BUS_KIND_CMD && strcmp(msg->u.cmd.target, bus->host) == 0) {
 		item.valid = 1;
 		item.cmd = msg->u.cmd;
@@ -120,12 +122,14 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 		bus->queue_tail = next;
 	}
 	pthread_mutex_unlock(&bus->queue_lock);
+	mgr_wake(bus->mgr);
 }
 
 static void on_connected(void *ctx)
 {
 	struct mgr_bus *bus = ctx;
 	bus->republish = 1;
+	mgr_wake(bus->mgr);
 	printf("onvm-mgr: bus: connected\n");
 	fflush(stdout);
 }

@@ -370,6 +370,13 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 {
 	char lcores_arg[128];
 	format_lcores(mgr, lcores, nb_lcores, lcores_arg, sizeof(lcores_arg));
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	/* Nothing of the slot's previous instance may show through: a stale
+	 * stop_requested would stop a standby as soon as it registers. */
+	memset(&instance->counters, 0, sizeof(instance->counters));
+	instance->rx_ring_drops = 0;
+	instance->first_rx_ms = 0;
+	instance->stop_requested = 0;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -379,7 +386,6 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 	if (pid == 0)
 		exec_nf(mgr, service, lcores_arg);
 
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	instance->pid = pid;
 	instance->service_id = service->id;
 	instance->core = lcores[0];
@@ -590,6 +596,17 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 	deadline = mgr_now_ms() + 1000;
 	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline)
 		usleep(10000);
+}
+
+int mgr_nf_busy(const struct onvm_mgr *mgr)
+{
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		uint32_t state = mgr->shm->instances[slot].state;
+		if (state == ONVM_INST_STARTING || state == ONVM_INST_STOPPING ||
+		    state == ONVM_INST_DRAINING)
+			return 1;
+	}
+	return 0;
 }
 
 unsigned mgr_free_cores(const struct onvm_mgr *mgr)

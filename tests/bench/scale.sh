@@ -7,7 +7,7 @@
 # core free.  Each run:
 #   1. the offered load goes to 1.6x one slow_thing's capacity: the policy
 #      spawns a second instance on h1 (a local scale-out);
-#   2. then to 2.6x: h1 has no core left, so the third goes to h2 (remote);
+#   2. then to 2.4x: h1 has no core left, so the third goes to h2 (remote);
 #   3. the load stops; the counters give the packets lost beyond the
 #      overload drops; the two new instances are stopped.
 # Reaction time, per scale-out: from the first stats period that shows the
@@ -53,9 +53,10 @@ TOP_PID=$LAST_PID
 wait_for 10 "policy daemon leads" grep -q 'now leads' "$ONVM_TMP/policy.log"
 
 spawned_on() { grep -c "onvm/hosts/$1/events {.*\"event\":\"spawned\".*\"service\":2" "$ONVM_TMP/bus.log"; }
-newest_instance_on() {
-	grep "onvm/hosts/$1/events {.*\"event\":\"spawned\".*\"service\":2" "$ONVM_TMP/bus.log" |
-		tail -1 | sed 's/.*"instance":\([0-9]*\).*/\1/'
+# The instances of service 2 a run added: all but h1's first.
+added_instances() {
+	instances_of "${HOST_STATS[1]}" 2 | sort -n | tail -n +2 | sed 's/^/h1 /'
+	instances_of "${HOST_STATS[2]}" 2 | sed 's/^/h2 /'
 }
 counter_sum() { # counter_sum SERVICE FIELD HOST...
 	local total=0 host
@@ -77,7 +78,7 @@ for ((run = 1; run <= RUNS; run++)); do
 	echo $((CAPACITY * 16 / 10)) >"$ONVM_TMP/rate"
 	wait_for 30 "run $run: local scale-out" eval '(( $(spawned_on h1) > local_before ))'
 	sleep 1.5 # let the two instances settle below capacity
-	echo $((CAPACITY * 26 / 10)) >"$ONVM_TMP/rate"
+	echo $((CAPACITY * 24 / 10)) >"$ONVM_TMP/rate"
 	wait_for 30 "run $run: remote scale-out" eval '(( $(spawned_on h2) > remote_before ))'
 	wait_for 10 "run $run: h2 receives" eval '(( $(counter_sum 2 rx 2) > 0 ))'
 	sleep 2
@@ -94,11 +95,14 @@ for ((run = 1; run <= RUNS; run++)); do
 	printf 'run %d: generated %d, processed %d, overload drops %d, lost beyond them %d\n' \
 		"$run" "$generated" "$processed" "$overload" "$lost"
 
-	stop_instance h1 "$(newest_instance_on h1)" "bench-$run-a"
-	stop_instance h2 "$(newest_instance_on h2)" "bench-$run-b"
+	stops=0
+	while read -r host instance; do
+		stops=$((stops + 1))
+		stop_instance "$host" "$instance" "bench-$run-$stops"
+	done < <(added_instances)
 	wait_for 10 "run $run: instances stopped" eval '
-		(( $(grep -c "\"cmd_id\":\"bench-$run-[ab]\",\"event\":\"stopped\"" "$ONVM_TMP/bus.log") == 2 ))'
-	wait_for 10 "run $run: back to one instance" eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 ]]'
+		(( $(grep -c "\"cmd_id\":\"bench-$run-[0-9]*\",\"event\":\"stopped\"" "$ONVM_TMP/bus.log") == stops ))'
+	wait_for 10 "run $run: back to one instance" eval '[[ $(added_instances | wc -l) -eq 0 ]]'
 	sleep 1
 done
 
@@ -131,5 +135,5 @@ echo "== packets lost beyond the overload drops, per run =="
 echo "${LOSSES[*]}"
 echo
 echo "== flows that move (the generator's flows) =="
-"$ONVM_BUILD/bench_flow_moves" 512
+"$ONVM_BUILD/bench_flow_moves" 1024
 echo "scale_local_ms_p50: ${scale_local_P50:-n/a}"

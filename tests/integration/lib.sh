@@ -260,7 +260,7 @@ onvm_scale_catalog() {
   {"id": 2, "name": "slow_thing", "exec": "$ONVM_BUILD/examples/slow_thing",
    "args": ["-c", "0", "-R", "$2"], "warm": ${3:-0}},
   {"id": 9, "name": "load_generator", "exec": "$ONVM_BUILD/examples/load_generator",
-   "args": ["-d", "2", "-p", "0", "-f", "512", "-R", "0", "-F", "$ONVM_TMP/rate"]}
+   "args": ["-d", "2", "-p", "0", "-f", "1024", "-R", "0", "-F", "$ONVM_TMP/rate"]}
 ]}
 JSON
 	echo 0 >"$ONVM_TMP/rate"

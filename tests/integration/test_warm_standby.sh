@@ -46,10 +46,19 @@ cpu=$((core % $(nproc)))
 allowed=$(taskset -pc "$first_standby" | sed 's/.*: //')
 [[ $allowed == "$cpu" ]] || fail "switched-on standby runs on CPUs $allowed, not $cpu (core $core)"
 
-# A standby that dies is replaced, quietly.
+# Stop the switched-on instance: its slot is free again.
+onvm_command h1 '{"v":1,"id":"t-warm-2","engine":"test","op":"stop","service":2,"instance":2,"reason":"test"}'
+wait_for 5 "instance 2 stopped" grep -q '"cmd_id":"t-warm-2","event":"stopped"' "$ONVM_TMP/bus.log"
+
+# A standby that dies is replaced, quietly; the replacement takes the slot
+# the stopped instance left, and nothing of that instance (its stop request)
+# may reach it.
 kill -9 "$second_standby"
 wait_for 10 "the dead standby noticed" grep -q "warm standby of service 2 ended" "$MGR_LOG"
 wait_for 20 "replaced" eval '[[ $(grep -c "warm standby of service 2 ready" "$MGR_LOG") -eq 3 ]]'
+sleep 1 # a standby that inherited the stop request would end within milliseconds
+[[ $(grep -c "warm standby of service 2 ended" "$MGR_LOG") -eq 1 ]] ||
+	fail "the new standby ended: $(grep -c 'ended' "$MGR_LOG") standbys ended"
 grep -q '"event":"exited"' "$ONVM_TMP/bus.log" && fail "a standby's death was published"
 
 kill -INT "$MGR_PID"
