@@ -15,6 +15,7 @@
  * (mempool caches are per lcore id), and moves to its core's CPU when
  * switched on.
  */
+#define _GNU_SOURCE /* close_range */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -359,6 +360,10 @@ static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *se
 
 	/* Die with the manager rather than linger attached to dead shared memory. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Nothing of the manager's but stdio: its broker connection (which would
+	 * otherwise outlive it, hiding its death from the broker), its port
+	 * sockets, its hugepage files. */
+	close_range(3, ~0U, 0);
 	execv(service->exec, argv);
 	fprintf(stderr, "onvm-mgr: cannot run %s: %s\n", service->exec, strerror(errno));
 	_exit(127);

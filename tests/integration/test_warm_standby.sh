@@ -40,6 +40,11 @@ wait_for 5 "the switched-on standby gets traffic" eval '(( $(stat "$MGR_STATS" i
 wait_for 20 "a new standby behind it" eval '[[ $(grep -c "warm standby of service 2 ready" "$MGR_LOG") -eq 2 ]]'
 second_standby=$(standby_pids | grep -v -x "$first_standby")
 [[ -n $second_standby ]] || fail "no new standby process"
+# NFs inherit none of the manager's descriptors (this one was started after
+# the manager connected): with its broker connection the broker would not
+# notice the manager's death while an NF lives.
+ss -tnp | grep -q "pid=$second_standby," &&
+	fail "an NF holds a TCP socket of the manager: $(ss -tnp | grep "pid=$second_standby,")"
 # Moved to the CPU of the core it was given (lcore N runs on CPU N % CPUs).
 core=$(grep -o '"cmd_id":"t-warm-1",.*"core":[0-9]*' "$ONVM_TMP/bus.log" | sed 's/.*"core"://')
 cpu=$((core % $(nproc)))
