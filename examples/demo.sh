@@ -206,7 +206,7 @@ start_manager() {
 	local i=$1 extra=()
 	((i == 1)) && extra=(-s "2,9")
 	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}_h$i" --vdev=net_null0,no-rx=1 \
-		--vdev=net_af_packet0,iface=tun0 -- --netns "$TAG-h$i" -T "1:10.250.0.$i" \
+		--vdev=net_af_packet0,iface=tun0,framecnt=4096 -- --netns "$TAG-h$i" -T "1:10.250.0.$i" \
 		-c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p '0:2>0' -p '1:2>0' -t "$STATS_MS" -q \
 		-f "$RUN/h$i.stats" -H "h$i" -b "$URI" \
 		--bus-password-file "$BROKER_DIR/secrets/h$i.pass" "${extra[@]}" >"$RUN/h$i.log" 2>&1 &

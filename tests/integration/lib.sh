@@ -232,7 +232,7 @@ onvm_start_host() {
 	HOST_LOG[$index]="$ONVM_TMP/$name.log"
 	# shellcheck disable=SC2046
 	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
-		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0 -- \
+		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 -- \
 		--netns "$ONVM_NETNS_TAG-$name" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q \
 		-m 16383 $(onvm_bus_args "$name") "$@"
 	HOST_PID[$index]=$LAST_PID
