@@ -408,7 +408,7 @@ static void learn_capacity(struct view *view, const struct bus_inst_stats *inst)
  * right after a scale-out the old instances' rings are still full and take
  * a while to drain, and counting them would spawn again for nothing.
  */
-#define DRAINING_MARGIN 0.02 /* of the ring: noise is not draining */
+#define DRAINING_MARGIN 0.005 /* of the ring (20 of 4096 slots): noise is not draining */
 
 static bool ring_draining(const struct view_host *host, const struct bus_inst_stats *inst)
 {
