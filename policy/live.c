@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bus_client.h"
+#include "run_control.h"
 #include "core.h"
 #include "ingest.h"
 #include "live.h"
@@ -42,25 +42,10 @@ struct live {
 	uint64_t rejected;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The wall clock, never going back: the core's clock must not. */
 static uint64_t live_now(struct live *live)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = run_wall_ms();
 	if (now < live->last_now_ms)
 		now = live->last_now_ms;
 	live->last_now_ms = now;
@@ -196,7 +181,7 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 static struct queued *take_all(struct live *live, bool *reconnected)
 {
 	pthread_mutex_lock(&live->lock);
-	if (!live->head && !live->reconnected && !stop_requested) {
+	if (!live->head && !live->reconnected && !run_stop_requested()) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += WAIT_MS * 1000000L;
@@ -219,7 +204,7 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 {
 	struct policy_ingest ingest;
 	policy_ingest_init(&ingest);
-	while (!stop_requested) {
+	while (!run_stop_requested()) {
 		bool reconnected;
 		struct queued *items = take_all(live, &reconnected);
 		if (reconnected) {
@@ -257,9 +242,8 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 				      const char *id, const char *offline_payload)
 {
 	char password[PASSWORD_MAX] = "", client_id[BUS_NAME_LEN + 16], err[256];
-	if (options->password_file &&
-	    bus_read_password(options->password_file, password, sizeof(password), err,
-			      sizeof(err)) < 0) {
+	if (options->password_file && bus_read_password(options->password_file, password,
+							sizeof(password), err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-policy: %s\n", err);
 		return NULL;
 	}
@@ -290,15 +274,6 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 	return client;
 }
 
-static void install_signals(void)
-{
-	struct sigaction action = {.sa_handler = on_signal};
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGINT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static void say_goodbye(struct live *live, const char *offline_payload)
 {
 	if (bus_client_is_connected(live->client))
@@ -317,7 +292,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	    .engine_id = id,
 	    .params = options->params,
 	    .follow_engines = true,
-	    .first_cmd_no = wall_ms() * 1000, /* ids stay unique across restarts */
+	    .first_cmd_no = run_wall_ms() * 1000, /* ids stay unique across restarts */
 	    .log = stdout,
 	};
 	struct policy_core *core = policy_core_create(&config, engine, &sink, err, sizeof(err));
@@ -326,7 +301,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 		return 1;
 	}
 	policy_core_lead_after(core, UINT64_MAX); /* not before connecting */
-	install_signals();
+	run_stop_on_signals();
 	if (!connect_bus(options, live, id, offline_payload)) {
 		policy_core_destroy(core);
 		return 1;
@@ -364,7 +339,7 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 	pthread_cond_init(&live.wake, NULL);
 	int status = 1;
 	char *offline = engine_payload(BUS_STATUS_OFFLINE, NULL, 0);
-	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, wall_ms());
+	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, run_wall_ms());
 	if (bus_topic_engine(live.engine_topic, sizeof(live.engine_topic), id) < 0)
 		fprintf(stderr, "onvm-policy: bad engine id '%s'\n", id);
 	else if (offline && live.online_payload)

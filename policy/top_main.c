@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "bus_client.h"
+#include "run_control.h"
 #include "top.h"
 
 #define PASSWORD_MAX	 256
@@ -42,21 +42,6 @@ struct top_run {
 	bool quiet;
 	uint64_t rejected_logged;
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void usage(FILE *out, const char *prog)
 {
@@ -149,7 +134,7 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	struct top_run *run = ctx;
 	char err[256];
 	pthread_mutex_lock(&run->lock);
-	int ret = top_feed_payload(run->top, topic, payload, len, retained != 0, wall_ms(), err,
+	int ret = top_feed_payload(run->top, topic, payload, len, retained != 0, run_wall_ms(), err,
 				   sizeof(err));
 	if (ret < 0 && run->rejected_logged++ < REJECT_LOG_FIRST)
 		fprintf(stderr, "onvm-top: rejected %.100s: %s\n", topic, err);
@@ -202,20 +187,11 @@ static struct bus_client *connect_bus(const struct top_options *options, struct 
 	return client;
 }
 
-static void install_signals(void)
-{
-	struct sigaction action = {.sa_handler = on_signal};
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGINT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* Sleep until the wall clock reaches until_ms, or a signal. */
 static void sleep_until(uint64_t until_ms)
 {
-	while (!stop_requested) {
-		uint64_t now = wall_ms();
+	while (!run_stop_requested()) {
+		uint64_t now = run_wall_ms();
 		if (now >= until_ms)
 			return;
 		uint64_t left = until_ms - now;
@@ -254,14 +230,14 @@ static void run_table(const struct top_options *options, struct top_run *run, FI
 	uint32_t rows = 0, hosts_in_header = 0;
 	if (!run->quiet)
 		top_print_legend(run->top, stdout);
-	for (uint64_t tick = 1; !stop_requested; tick++) {
+	for (uint64_t tick = 1; !run_stop_requested(); tick++) {
 		uint64_t at = start_ms + tick * options->interval_ms;
 		if (at > end_ms)
 			at = end_ms;
 		sleep_until(at);
-		if (stop_requested)
+		if (run_stop_requested())
 			break;
-		print_tick(run, timeline, wall_ms(), &rows, &hosts_in_header);
+		print_tick(run, timeline, run_wall_ms(), &rows, &hosts_in_header);
 		if (at >= end_ms)
 			break;
 	}
@@ -284,7 +260,7 @@ static int run_top(const struct top_options *options)
 	top_config_default(&config);
 	config.service = options->service;
 	config.gen_service = options->gen_service;
-	config.start_ms = wall_ms();
+	config.start_ms = run_wall_ms();
 	struct top_run run = {.quiet = options->quiet};
 	config.event = on_event_line;
 	config.event_ctx = &run;
@@ -298,7 +274,7 @@ static int run_top(const struct top_options *options)
 	FILE *timeline = options->timeline ? open_timeline(options->timeline) : NULL;
 	struct bus_client *client = NULL;
 	if (!options->timeline || timeline) {
-		install_signals();
+		run_stop_on_signals();
 		client = connect_bus(options, &run);
 	}
 	if (client) {

@@ -1,0 +1,20 @@
+/*
+ * run_control.h - what the policy programs' long-running mains share: the
+ * wall clock and stopping on SIGINT/SIGTERM.
+ */
+#ifndef ONVM_POLICY_RUN_CONTROL_H
+#define ONVM_POLICY_RUN_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Unix time in milliseconds. */
+uint64_t run_wall_ms(void);
+
+/* SIGINT and SIGTERM set the stop flag (and interrupt sleeps); SIGPIPE is
+ * ignored. */
+void run_stop_on_signals(void);
+
+bool run_stop_requested(void);
+
+#endif
