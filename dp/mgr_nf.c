@@ -109,19 +109,23 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 	instance->pid = 0;
 }
 
-static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg *msg,
-		     uint64_t now_ms)
+/* Nothing of a slot's previous instance may show through to the next: a
+ * stale stop_requested would stop an NF as soon as it registers. */
+static void clear_instance(struct onvm_instance *instance)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	memset(&instance->counters, 0, sizeof(instance->counters));
 	instance->rx_ring_drops = 0;
 	instance->first_rx_ms = 0;
 	instance->stop_requested = 0;
-	if (instance->state != ONVM_INST_STARTING) /* spawned ones got theirs at spawn */
+}
+
+/* The instance in slot goes into service: running, in the map, announced.
+ * One without an instance id yet (started by hand, or a standby) gets one. */
+static void activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	if (instance->instance_id == 0)
 		instance->instance_id = ++mgr->next_instance_id;
-	instance->service_id = msg->service_id;
-	instance->pid = msg->pid;
-	snprintf(instance->name, sizeof(instance->name), "%s", msg->name);
 	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
 	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
 	onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
@@ -132,8 +136,7 @@ static void activate(struct onvm_mgr *mgr, unsigned slot, const struct onvm_msg 
 /* A standby registered: it waits, out of the map, for a spawn to switch it on. */
 static void park(struct onvm_mgr *mgr, unsigned slot, struct onvm_msg *msg, uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	snprintf(instance->name, sizeof(instance->name), "%s", msg->name);
+	const struct onvm_instance *instance = &mgr->shm->instances[slot];
 	set_state(mgr, slot, ONVM_INST_STANDBY, now_ms);
 	msg->slot = (uint16_t)slot;
 	msg->instance_id = 0;
@@ -171,17 +174,23 @@ static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t
 		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		memset(bookkeeping, 0, sizeof(*bookkeeping));
+		clear_instance(instance);
+		instance->instance_id = 0;
+		instance->service_id = msg->service_id;
+		instance->pid = msg->pid;
 		instance->core = msg->core;
 		if (core_pool_hold(&mgr->config.nf_cores, msg->core) == 0)
 			bookkeeping->cores_held[bookkeeping->nb_cores_held++] = (uint16_t)msg->core;
 	} else if (msg->service_id != mgr->shm->instances[slot].service_id) {
 		refuse(msg, "spawned for another service");
 		return;
-	} else if (mgr->slots[slot].standby) {
+	}
+	snprintf(mgr->shm->instances[slot].name, ONVM_NAME_LEN, "%s", msg->name);
+	if (mgr->slots[slot].standby) {
 		park(mgr, (unsigned)slot, msg, now_ms);
 		return;
 	}
-	activate(mgr, (unsigned)slot, msg, now_ms);
+	activate(mgr, (unsigned)slot, now_ms);
 	const struct onvm_instance *instance = &mgr->shm->instances[slot];
 	msg->slot = (uint16_t)slot;
 	msg->instance_id = instance->instance_id;
@@ -376,12 +385,7 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 	char lcores_arg[128];
 	format_lcores(mgr, lcores, nb_lcores, lcores_arg, sizeof(lcores_arg));
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	/* Nothing of the slot's previous instance may show through: a stale
-	 * stop_requested would stop a standby as soon as it registers. */
-	memset(&instance->counters, 0, sizeof(instance->counters));
-	instance->rx_ring_drops = 0;
-	instance->first_rx_ms = 0;
-	instance->stop_requested = 0;
+	clear_instance(instance); /* before the NF can see the slot */
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -425,9 +429,7 @@ static int switch_on(struct onvm_mgr *mgr, unsigned slot, const struct catalog_s
 	bookkeeping->standby = 0;
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
 	instance->core = bookkeeping->cores_held[0];
-	struct onvm_msg registered = {.service_id = service->id, .pid = instance->pid};
-	snprintf(registered.name, sizeof(registered.name), "%s", instance->name);
-	activate(mgr, slot, &registered, mgr_now_ms()); /* gives it its instance id */
+	activate(mgr, slot, mgr_now_ms()); /* gives it its instance id */
 	printf("onvm-mgr: switched on the warm standby of %s (service %u) as instance %u on "
 	       "lcore %d, pid %d\n",
 	       service->name, service->id, instance->instance_id, instance->core,

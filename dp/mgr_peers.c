@@ -30,7 +30,12 @@ static struct mgr_peer_view *view_of(struct mgr_peers *peers, const char *host)
 		if (strcmp(peers->hosts[i].host, host) == 0)
 			return &peers->hosts[i];
 	if (peers->nb_hosts == ONVM_MAX_PEERS) {
-		peers->ignored++;
+		if (!peers->full_reported)
+			fprintf(stderr,
+				"onvm-mgr: peers: more than %d hosts; %s and later ones are "
+				"not reachable from here\n",
+				ONVM_MAX_PEERS, host);
+		peers->full_reported = 1;
 		return NULL;
 	}
 	struct mgr_peer_view *view = &peers->hosts[peers->nb_hosts++];
@@ -125,9 +130,9 @@ static struct mgr_tunnel_endpoint endpoint_of(const struct bus_tunnel *tunnel)
 }
 
 /* Make the map's members of one peer those of wanted[]. */
-static unsigned reconcile(struct mgr_peers *peers, struct mgr_peer_installed *installed,
-			  const struct mgr_peer_view *view, const struct mgr_peer_member *wanted,
-			  unsigned nb_wanted, struct onvm_service_map *map)
+static unsigned reconcile(struct mgr_peer_installed *installed, const struct mgr_peer_view *view,
+			  const struct mgr_peer_member *wanted, unsigned nb_wanted,
+			  struct onvm_service_map *map)
 {
 	uint32_t host_hash = onvm_host_hash(view->host);
 	unsigned changes = 0, kept = 0;
@@ -140,7 +145,8 @@ static unsigned reconcile(struct mgr_peers *peers, struct mgr_peer_installed *in
 		}
 		onvm_service_map_remove_key(map, member->service,
 					    onvm_member_key(host_hash, member->instance));
-		peers->members_removed++;
+		printf("onvm-mgr: peers: %s's instance %u of service %u leaves\n", view->host,
+		       member->instance, member->service);
 		changes++;
 	}
 	installed->nb_members = kept;
@@ -159,7 +165,8 @@ static unsigned reconcile(struct mgr_peers *peers, struct mgr_peer_installed *in
 			continue;
 		}
 		installed->members[installed->nb_members++] = *member;
-		peers->members_added++;
+		printf("onvm-mgr: peers: %s's instance %u of service %u joins\n", view->host,
+		       member->instance, member->service);
 		changes++;
 	}
 	return changes;
@@ -196,8 +203,8 @@ unsigned mgr_peers_apply(struct mgr_peers *peers, struct onvm_service_map *map,
 		}
 		if (!usable && installed->nb_members == 0)
 			continue;
-		changes += reconcile(peers, installed, view, view->members,
-				     usable ? view->nb_members : 0, map);
+		changes +=
+		    reconcile(installed, view, view->members, usable ? view->nb_members : 0, map);
 	}
 	return changes;
 }

@@ -53,13 +53,12 @@ struct mgr_peers {
 	unsigned nb_hosts;			    /* guarded by lock */
 	struct mgr_peer_view hosts[ONVM_MAX_PEERS]; /* guarded by lock */
 	int changed;				    /* guarded by lock */
-	uint64_t ignored;			    /* hosts beyond ONVM_MAX_PEERS */
+	int full_reported;			    /* guarded by lock */
 
 	/* Control thread only. */
 	struct mgr_peer_view scratch;
 	struct mgr_peer_installed installed[ONVM_MAX_PEERS];
 	uint64_t next_check_ms;
-	uint64_t members_added, members_removed;
 };
 
 int mgr_peers_init(struct mgr_peers *peers, const char *self);
