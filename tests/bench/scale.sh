@@ -27,13 +27,8 @@ RUNS=${1:-5}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [RUNS]" >&2; exit 2; }
 CAPACITY=${CAPACITY:-10000}
 export ONVM_BUILD=${ONVM_BUILD:-$PWD/build}
-export ONVM_BENCH=1 # lib.sh: no PASS line after ours
-
-bash dp/setup-host.sh --no-packages >/dev/null
-cmake -S . -B "$ONVM_BUILD" >/dev/null && cmake --build "$ONVM_BUILD" -j"$(nproc)" >/dev/null ||
-	{ echo "scale.sh: build failed" >&2; exit 1; }
 source tests/integration/lib.sh
-onvm_test_init bench_scale
+onvm_bench_init bench_scale
 onvm_hosts 2
 onvm_start_broker h1 h2
 onvm_watch bus 'onvm/#'
@@ -67,8 +62,7 @@ start_cluster() {
 	rm -f "$ONVM_TMP"/h[12].stats
 	onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-4 -s 9,2 -p '0:2>0' -p '1:2>0' -t 100
 	onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 100
-	wait_for 20 "h1 runs the generator and slow_thing" \
-		eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+	onvm_wait_scale_start
 	# No scale-in while we measure: the runs stop their instances themselves.
 	onvm_spawn "policy-$1" "$ONVM_BUILD/onvm-policy" -i pe-bench -b "$BROKER_URI" \
 		-P "$BROKER_DIR/secrets/policy.pass" --scale-in-ms 3600000

@@ -19,32 +19,17 @@ SECONDS_RUN=${2:-5}
 [[ $RATE =~ ^[1-9][0-9]*$ && $SECONDS_RUN =~ ^[1-9][0-9]*$ ]] ||
 	{ echo "usage: $0 [RATE] [SECONDS]" >&2; exit 2; }
 export ONVM_BUILD=${ONVM_BUILD:-$PWD/build}
-export ONVM_BENCH=1 # lib.sh: no PASS line after ours
-
-bash dp/setup-host.sh --no-packages >/dev/null
-cmake -S . -B "$ONVM_BUILD" >/dev/null && cmake --build "$ONVM_BUILD" -j"$(nproc)" >/dev/null ||
-	{ echo "tunnel.sh: build failed" >&2; exit 1; }
 source tests/integration/lib.sh
-onvm_test_init bench_tunnel
+onvm_bench_init bench_tunnel
 onvm_hosts 2
 onvm_start_broker h1 h2
 onvm_scale_catalog "$ONVM_TMP/catalog.json" 0 # no cap: -R 0
 onvm_watch bus 'onvm/hosts/+/events'
 onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-3 -s 9,2 -p '0:2>0' -p '1:2>0' -t 200
 onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 200
-wait_for 20 "h1 runs the generator and slow_thing" \
-	eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+onvm_wait_scale_start
 
 now_ns() { date +%s%N; }
-# rate_of COMMAND...: the growth per second of the number COMMAND prints, over SECONDS_RUN.
-rate_of() {
-	local start before after
-	start=$(now_ns)
-	before=$("$@")
-	sleep "$SECONDS_RUN"
-	after=$("$@")
-	echo $(((after - before) * 1000000000 / ($(now_ns) - start)))
-}
 counters() { # generated, processed on h1, on h2, wrapped on h1, unwrapped on h2
 	echo "$(service_total "${HOST_STATS[1]}" 9 tx) $(service_total "${HOST_STATS[1]}" 2 rx)" \
 		"$(service_total "${HOST_STATS[2]}" 2 rx) $(tunnel_stat "${HOST_STATS[1]}" encapsulated)" \

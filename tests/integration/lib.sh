@@ -251,6 +251,12 @@ tunnel_stat() {
 	awk -v field="$2" '$1 == "tunnel" { for (i = 2; i < NF; i += 2) if ($i == field) print $(i + 1) }' "$1" 2>/dev/null
 }
 
+# Wait until h1 runs the scale-out catalog's load generator and one slow_thing.
+onvm_wait_scale_start() {
+	wait_for 20 "h1 runs the generator and slow_thing" \
+		eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+}
+
 # The scale-out catalog: slow_thing (service 2) carrying CAPACITY packets a
 # second, and a load generator (service 9) sending to it at the rate written
 # in $ONVM_TMP/rate (0 to start).  onvm_scale_catalog FILE CAPACITY [WARM]
@@ -264,4 +270,15 @@ onvm_scale_catalog() {
 ]}
 JSON
 	echo 0 >"$ONVM_TMP/rate"
+}
+
+# A benchmark's start: set the machine up, build, and start like a test
+# whose cleanup prints no PASS line (the benchmark's last line is its figure).
+# Run from the source tree: onvm_bench_init NAME
+onvm_bench_init() {
+	export ONVM_BENCH=1
+	bash "$ONVM_SRC/dp/setup-host.sh" --no-packages >/dev/null
+	{ cmake -S "$ONVM_SRC" -B "$ONVM_BUILD" && cmake --build "$ONVM_BUILD" -j"$(nproc)"; } \
+		>/dev/null || { echo "$1: build failed" >&2; exit 1; }
+	onvm_test_init "$1"
 }

@@ -26,8 +26,7 @@ onvm_watch bus 'onvm/#'
 onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-3 -s 9,2 -p '0:2>0' -p '1:2>0' -t 200
 onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 200
 onvm_start_host 3 -c "$ONVM_TMP/catalog.json" -k 2 -p '0:2>0' -p '1:2>0' -t 200
-wait_for 20 "h1 runs the generator and slow_thing" \
-	eval '[[ $(instances_of "${HOST_STATS[1]}" 2 | wc -l) -eq 1 && $(instances_of "${HOST_STATS[1]}" 9 | wc -l) -eq 1 ]]'
+onvm_wait_scale_start
 [[ $(stat_header "${HOST_STATS[1]}" free_cores) -eq 0 ]] || fail "h1 should have no free core"
 
 onvm_spawn policy "$ONVM_BUILD/onvm-policy" -i pe-t -b "$BROKER_URI" \
