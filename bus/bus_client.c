@@ -26,7 +26,8 @@ struct bus_client {
 	MQTTAsync handle;
 	struct bus_client_options options;
 	struct bus_client_callbacks callbacks;
-	char *uri, *client_id, *username, *password, *ca_file, *will_topic, *will_payload;
+	char *uri, *client_id, *username, *password, *ca_file, *cert_file, *key_file, *will_topic,
+	    *will_payload;
 
 	pthread_mutex_t lock; /* guards the fields below; never held while calling paho */
 	pthread_cond_t wake;
@@ -37,6 +38,7 @@ struct bus_client {
 	unsigned retry_ms;
 	struct subscription subscriptions[MAX_SUBSCRIPTIONS];
 	unsigned nb_subscriptions;
+	char last_failure[160]; /* paho's thread only */
 	unsigned seed;
 
 	/* Counters: written on paho's or the owner's thread, read anywhere. */
@@ -131,6 +133,7 @@ static void on_connect(void *context, MQTTAsync_successData *response)
 	client->retry_ms = client->options.retry_min_ms;
 	pthread_cond_broadcast(&client->wake);
 	pthread_mutex_unlock(&client->lock);
+	client->last_failure[0] = '\0';
 	count(&client->counters.connects);
 	no_delay_to_broker(client);
 	subscribe_all(client);
@@ -148,10 +151,25 @@ static void schedule_reconnect(struct bus_client *client)
 	pthread_mutex_unlock(&client->lock);
 }
 
+/* Say why a connection failed, once per new reason: a refused certificate
+ * or identity must not be silent, nor fill the log every two seconds. */
+static void report_connect_failure(struct bus_client *client, const MQTTAsync_failureData *response)
+{
+	char reason[sizeof(client->last_failure)];
+	snprintf(reason, sizeof(reason), "%s (code %d)",
+		 response && response->message ? response->message : "no answer",
+		 response ? response->code : 0);
+	if (strcmp(reason, client->last_failure) == 0)
+		return;
+	snprintf(client->last_failure, sizeof(client->last_failure), "%s", reason);
+	fprintf(stderr, "bus: cannot connect to %s as %s: %s; retrying\n", client->uri,
+		client->client_id, reason);
+}
+
 static void on_connect_failure(void *context, MQTTAsync_failureData *response)
 {
 	struct bus_client *client = context;
-	(void)response;
+	report_connect_failure(client, response);
 	schedule_reconnect(client);
 }
 
@@ -209,6 +227,8 @@ static void start_connect(struct bus_client *client)
 	}
 	if (strncmp(client->uri, "ssl://", 6) == 0 || strncmp(client->uri, "mqtts://", 8) == 0) {
 		ssl.trustStore = client->ca_file;
+		ssl.keyStore = client->cert_file;
+		ssl.privateKey = client->key_file;
 		ssl.enableServerCertAuth = 1;
 		ssl.verify = 1;
 		connect.ssl = &ssl;
@@ -274,6 +294,8 @@ static void free_client(struct bus_client *client)
 	free(client->username);
 	free(client->password);
 	free(client->ca_file);
+	free(client->cert_file);
+	free(client->key_file);
 	free(client->will_topic);
 	free(client->will_payload);
 	free(client);
@@ -307,6 +329,8 @@ struct bus_client *bus_client_start(const struct bus_client_options *options,
 	client->username = copy_or_null(options->username);
 	client->password = copy_or_null(options->password);
 	client->ca_file = copy_or_null(options->ca_file);
+	client->cert_file = copy_or_null(options->cert_file);
+	client->key_file = copy_or_null(options->key_file);
 	client->will_topic = copy_or_null(options->will_topic);
 	client->will_payload = copy_or_null(options->will_payload);
 	client->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)client;

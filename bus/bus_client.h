@@ -21,10 +21,12 @@ struct bus_client;
 
 struct bus_client_options {
 	const char *uri;       /* "tcp://127.0.0.1:1883", or "ssl://..." for TLS */
-	const char *client_id; /* stable per process role, e.g. "onvm-mgr-h1" */
+	const char *client_id; /* the identity, or "identity/suffix" (bus_options.h) */
 	const char *username;  /* NULL: anonymous */
 	const char *password;
-	const char *ca_file; /* TLS: the CA certificate to trust (NULL: system's) */
+	const char *ca_file;   /* TLS: the CA certificate to trust (NULL: system's) */
+	const char *cert_file; /* TLS: this client's certificate (NULL: none) */
+	const char *key_file;  /* TLS: its private key */
 
 	/* Last Will: published by the broker if the client vanishes. */
 	const char *will_topic; /* NULL: none */

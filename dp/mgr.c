@@ -186,7 +186,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return ret < 0 ? -EINVAL : 1;
 	if (load_catalog(mgr) < 0 || enter_host_netns(mgr) < 0)
 		return -EINVAL;
-	if (mgr->config.broker[0])
+	if (mgr->config.bus.uri[0])
 		mgr->host_hash = onvm_host_hash(mgr->config.host);
 
 	char *eal_argv[MGR_MAX_EAL_ARGS + 1];
@@ -226,7 +226,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
-	if (mgr->config.broker[0] && bus_start_at_home(mgr) < 0) {
+	if (mgr->config.bus.uri[0] && bus_start_at_home(mgr) < 0) {
 		mgr_shutdown(mgr);
 		return -EINVAL;
 	}

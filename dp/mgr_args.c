@@ -14,11 +14,7 @@ static char no_pci_flag[] = "--no-pci";
 
 /* Long options without a short form. */
 enum {
-	OPT_BUS_USER = 256,
-	OPT_BUS_PASSWORD_FILE,
-	OPT_BUS_CA,
-	OPT_BUS_ROOT,
-	OPT_NETNS,
+	OPT_NETNS = 256,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -45,14 +41,11 @@ void mgr_args_usage(const char *prgname)
 	    "                             (published on the bus; needs --broker)\n"
 	    "      --netns NAME           open the ports inside network namespace NAME (made\n"
 	    "                             by 'ip netns add'); the bus stays in this namespace\n"
-	    "  -H, --host NAME            host name on the bus (required with --broker)\n"
-	    "  -b, --broker URI           MQTT broker, e.g. tcp://127.0.0.1:18830\n"
-	    "      --bus-user NAME        broker user name (default: the host name)\n"
-	    "      --bus-password-file F  file whose first line is the broker password\n"
-	    "      --bus-ca FILE          CA certificate for an ssl:// broker\n"
-	    "      --bus-root PREFIX      topic root (default onvm)\n"
+	    "  -H, --host NAME            host name on the bus (required with --broker); also\n"
+	    "                             the bus identity and client id unless --bus-user\n"
+	    "%s"
 	    "  -h, --help                 this text\n",
-	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS);
+	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, bus_options_usage);
 }
 
 /* Host names go into topics: no '/', '+', '#', spaces or control characters. */
@@ -234,11 +227,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"mbufs", required_argument, NULL, 'm'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"host", required_argument, NULL, 'H'},
-	    {"broker", required_argument, NULL, 'b'},
-	    {"bus-user", required_argument, NULL, OPT_BUS_USER},
-	    {"bus-password-file", required_argument, NULL, OPT_BUS_PASSWORD_FILE},
-	    {"bus-ca", required_argument, NULL, OPT_BUS_CA},
-	    {"bus-root", required_argument, NULL, OPT_BUS_ROOT},
+	    BUS_LONG_OPTIONS,
 	    {"tunnel", required_argument, NULL, 'T'},
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"help", no_argument, NULL, 'h'},
@@ -267,8 +256,13 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	opt_argv[0] = (char *)(uintptr_t)prgname;
 	optind = 0; /* 0, not 1: glibc then forgets a half-read option cluster */
 	opterr = 0;
-	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qT:H:b:h", long_options,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(opt_argc, opt_argv, "c:k:s:d:p:t:f:m:qT:H:h" BUS_SHORT_OPTIONS,
+				  long_options, NULL)) != -1) {
+		int bus_option = bus_options_parse(&config->bus, opt, optarg, err, sizeof(err));
+		if (bus_option < 0)
+			goto usage;
+		if (bus_option > 0)
+			continue;
 		switch (opt) {
 		case 'c':
 			snprintf(config->catalog_path, sizeof(config->catalog_path), "%s", optarg);
@@ -318,19 +312,6 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		case 'H':
 			snprintf(config->host, sizeof(config->host), "%s", optarg);
 			break;
-		case 'b':
-			snprintf(config->broker, sizeof(config->broker), "%s", optarg);
-			break;
-		case OPT_BUS_USER:
-			snprintf(config->bus_user, sizeof(config->bus_user), "%s", optarg);
-			break;
-		case OPT_BUS_PASSWORD_FILE:
-			snprintf(config->bus_password_file, sizeof(config->bus_password_file), "%s",
-				 optarg);
-			break;
-		case OPT_BUS_CA:
-			snprintf(config->bus_ca, sizeof(config->bus_ca), "%s", optarg);
-			break;
 		case 'T':
 			if (mgr_args_parse_tunnel(optarg, config, err, sizeof(err)) < 0)
 				goto usage;
@@ -341,9 +322,6 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 				goto usage;
 			}
 			snprintf(config->netns, sizeof(config->netns), "%s", optarg);
-			break;
-		case OPT_BUS_ROOT:
-			snprintf(config->bus_root, sizeof(config->bus_root), "%s", optarg);
 			break;
 		case 'h':
 			mgr_args_usage(prgname);
@@ -358,12 +336,14 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		snprintf(err, sizeof(err), "unexpected argument: %s", opt_argv[optind]);
 		goto usage;
 	}
-	if (config->broker[0] && !host_name_valid(config->host)) {
+	if (bus_options_check(&config->bus, err, sizeof(err)) < 0)
+		goto usage;
+	if (config->bus.uri[0] && !host_name_valid(config->host)) {
 		snprintf(err, sizeof(err),
 			 "--broker needs --host NAME: 1..63 letters, digits, '.', '_' or '-'");
 		goto usage;
 	}
-	if (config->tunnel_set && !config->broker[0]) {
+	if (config->tunnel_set && !config->bus.uri[0]) {
 		snprintf(err, sizeof(err),
 			 "--tunnel needs --broker: peers are learnt from the bus");
 		goto usage;

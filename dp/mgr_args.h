@@ -14,6 +14,8 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "bus_options.h"
+
 #include "core_pool.h"
 #include "onvm_common.h"
 
@@ -56,13 +58,9 @@ struct mgr_config {
 	uint16_t tunnel_port;
 	uint8_t tunnel_ip[4];
 
-	/* Bus: on it when broker is set */
+	/* Bus: on it when bus.uri is set; the identity defaults to the host name */
 	char host[64];
-	char broker[256];
-	char bus_user[64]; /* default: the host name */
-	char bus_password_file[PATH_MAX];
-	char bus_ca[PATH_MAX]; /* TLS CA file, for ssl:// brokers */
-	char bus_root[128];    /* topic root, default "onvm" */
+	struct bus_options bus;
 };
 
 /*

@@ -489,37 +489,30 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	bus->stats.insts_cap = ONVM_MAX_INSTANCES;
 	snprintf(bus->stats.host, sizeof(bus->stats.host), "%s", config->host);
 
-	char password[256] = "";
 	char err[256];
-	if ((config->bus_root[0] && bus_topic_set_root(config->bus_root) != 0) ||
+	if ((config->bus.root[0] && bus_topic_set_root(config->bus.root) != 0) ||
 	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts) {
 		fprintf(stderr, "onvm-mgr: bus: bad host name or topic root\n");
 		mgr_bus_stop(bus);
 		return -1;
 	}
-	if (config->bus_password_file[0] &&
-	    bus_read_password(config->bus_password_file, password, sizeof(password), err,
-			      sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
-		mgr_bus_stop(bus);
-		return -1;
-	}
-
-	char will[160], client_id[96];
+	char will[160];
 	snprintf(will, sizeof(will), "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\"}", bus->host);
-	snprintf(client_id, sizeof(client_id), "onvm-mgr-%s", bus->host);
 	struct bus_client_options options = {
-	    .uri = config->broker,
-	    .client_id = client_id,
-	    .username = config->bus_user[0] ? config->bus_user : bus->host,
-	    .password = password[0] ? password : NULL,
-	    .ca_file = config->bus_ca[0] ? config->bus_ca : NULL,
 	    .will_topic = bus->topic_state,
 	    .will_payload = will,
 	    .will_qos = 1,
 	    .will_retained = 1,
 	    .persistent_session = 1,
 	};
+	/* A manager is its identity: one connection, client id = identity. */
+	struct bus_credentials credentials;
+	if (bus_options_client(&config->bus, bus->host, NULL, &options, &credentials, err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
+		mgr_bus_stop(bus);
+		return -1;
+	}
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .connected = on_connected,
@@ -527,6 +520,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	    .ctx = bus,
 	};
 	bus->client = bus_client_start(&options, &callbacks, err, sizeof(err));
+	explicit_bzero(credentials.password, sizeof(credentials.password));
 	if (bus->client == NULL) {
 		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
 		mgr_bus_stop(bus);
@@ -546,7 +540,8 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	mgr->stats_ctx = bus;
 	mgr->event_fn = on_event;
 	mgr->event_ctx = bus;
-	printf("onvm-mgr: bus: host %s, broker %s\n", bus->host, config->broker);
+	printf("onvm-mgr: bus: host %s, broker %s as %s\n", bus->host, config->bus.uri,
+	       credentials.client_id);
 	*bus_out = bus;
 	return 0;
 }

@@ -18,7 +18,6 @@
 #define WAIT_MS		 200	/* longest idle wait of the main loop */
 #define REJECT_LOG_FIRST 20	/* rejected payloads logged one by one ... */
 #define REJECT_LOG_EVERY 1000	/* ... then one in this many */
-#define PASSWORD_MAX	 256
 
 struct queued {
 	struct queued *next;
@@ -241,24 +240,20 @@ static void drain(struct live *live)
 static struct bus_client *connect_bus(const struct policy_options *options, struct live *live,
 				      const char *id, const char *offline_payload)
 {
-	char password[PASSWORD_MAX] = "", client_id[BUS_NAME_LEN + 16], err[256];
-	if (options->password_file && bus_read_password(options->password_file, password,
-							sizeof(password), err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-policy: %s\n", err);
-		return NULL;
-	}
-	snprintf(client_id, sizeof(client_id), "onvm-policy-%s", id);
+	char err[256];
 	struct bus_client_options client_options = {
-	    .uri = options->broker,
-	    .client_id = client_id,
-	    .username = options->username,
-	    .password = options->password_file ? password : NULL,
-	    .ca_file = options->ca_file,
 	    .will_topic = live->engine_topic,
 	    .will_payload = offline_payload,
 	    .will_qos = 1,
 	    .will_retained = 1,
 	};
+	/* Several engines may share the policy identity: each has its own id. */
+	struct bus_credentials credentials;
+	if (bus_options_client(&options->bus, POLICY_USER_DEFAULT, id, &client_options,
+			       &credentials, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-policy: %s\n", err);
+		return NULL;
+	}
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .connected = on_connected,
@@ -266,6 +261,7 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 	    .ctx = live,
 	};
 	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
+	explicit_bzero(credentials.password, sizeof(credentials.password));
 	live->client = client;
 	if (!client)
 		fprintf(stderr, "onvm-policy: cannot start the bus client: %s\n", err);
@@ -306,7 +302,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 		policy_core_destroy(core);
 		return 1;
 	}
-	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->broker);
+	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->bus.uri);
 	fflush(stdout);
 	run_loop(live, core, options->grace_ms);
 	say_goodbye(live, offline_payload);
@@ -330,8 +326,8 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 		fprintf(stderr, "onvm-policy: no --id and no host name\n");
 		return 1;
 	}
-	if (options->root && bus_topic_set_root(options->root) < 0) {
-		fprintf(stderr, "onvm-policy: bad topic root '%s'\n", options->root);
+	if (options->bus.root[0] && bus_topic_set_root(options->bus.root) < 0) {
+		fprintf(stderr, "onvm-policy: bad topic root '%s'\n", options->bus.root);
 		return 1;
 	}
 	struct live live = {0};

@@ -26,7 +26,6 @@ enum long_only {
 	OPT_SCALE_IN_FILL,
 	OPT_SCALE_IN_HEADROOM,
 	OPT_NO_SCALE_IN,
-	OPT_CA_FILE,
 	OPT_GRACE_MS,
 	OPT_STATS,
 };
@@ -52,11 +51,7 @@ static const struct option long_options[] = {
     {"scale-in-fill", required_argument, NULL, OPT_SCALE_IN_FILL},
     {"scale-in-headroom", required_argument, NULL, OPT_SCALE_IN_HEADROOM},
     {"no-scale-in", no_argument, NULL, OPT_NO_SCALE_IN},
-    {"broker", required_argument, NULL, 'b'},
-    {"username", required_argument, NULL, 'u'},
-    {"password-file", required_argument, NULL, 'P'},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"root", required_argument, NULL, 'r'},
+    BUS_LONG_OPTIONS,
     {"grace-ms", required_argument, NULL, OPT_GRACE_MS},
     {"stats", no_argument, NULL, OPT_STATS},
     {"verbose", no_argument, NULL, 'v'},
@@ -97,12 +92,9 @@ static const char usage_options[] =
     "replay:\n"
     "      --check EXPECT      check the output against an expect file (exit 1 if not met)\n"
     "      --stats             time, records per second and peak memory on stderr\n"
-    "live:\n"
-    "  -b, --broker URI        (default " POLICY_BROKER_DEFAULT ")\n"
-    "  -u, --username NAME     (default " POLICY_USER_DEFAULT ")\n"
-    "  -P, --password-file FILE\n"
-    "      --ca-file FILE      CA certificate for ssl:// brokers\n"
-    "  -r, --root ROOT         topic root (default onvm)\n"
+    "live (broker default " POLICY_BROKER_DEFAULT ", identity " POLICY_USER_DEFAULT
+    "; client id IDENTITY/ID):\n"
+    "%s"
     "      --grace-ms MS       never lead sooner after (re)connecting (default 1000)\n"
     "  -v, --verbose           log decisions (replay: on stderr)\n"
     "  -h, --help\n";
@@ -114,7 +106,7 @@ void policy_usage(FILE *f, const char *prog)
 	fprintf(f, "       %s --bench-parse TRACE       jansson parse-only rate of its stats\n",
 		prog);
 	fprintf(f, "       %s --list-engines\n\n", prog);
-	fputs(usage_options, f);
+	fprintf(f, usage_options, bus_options_usage);
 }
 
 static int parse_u64(const char *text, uint64_t max, uint64_t *out)
@@ -194,6 +186,9 @@ static void set_mode(struct policy_options *o, enum policy_mode mode, const char
 
 static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen)
 {
+	int bus_option = bus_options_parse(&o->bus, opt, optarg, err, errlen);
+	if (bus_option != 0)
+		return bus_option < 0 ? -1 : 0;
 	switch (opt) {
 	case OPT_REPLAY:
 		set_mode(o, POLICY_MODE_REPLAY, optarg);
@@ -222,21 +217,6 @@ static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen
 	case OPT_NO_SCALE_IN:
 		o->params.scale_in = false;
 		return 0;
-	case 'b':
-		o->broker = optarg;
-		return 0;
-	case 'u':
-		o->username = optarg;
-		return 0;
-	case 'P':
-		o->password_file = optarg;
-		return 0;
-	case OPT_CA_FILE:
-		o->ca_file = optarg;
-		return 0;
-	case 'r':
-		o->root = optarg;
-		return 0;
 	case OPT_STATS:
 		o->stats = true;
 		return 0;
@@ -256,21 +236,22 @@ int policy_options_parse(int argc, char **argv, struct policy_options *o, char *
 	*o = (struct policy_options){
 	    .mode = POLICY_MODE_LIVE,
 	    .engine = POLICY_DEFAULT_ENGINE,
-	    .broker = POLICY_BROKER_DEFAULT,
-	    .username = POLICY_USER_DEFAULT,
+	    .bus = {.uri = POLICY_BROKER_DEFAULT, .user = POLICY_USER_DEFAULT},
 	    .grace_ms = POLICY_GRACE_DEFAULT,
 	};
 	policy_params_default(&o->params);
 	optind = 1;
 	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:i:b:u:P:r:vh", long_options, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "e:i:vh" BUS_SHORT_OPTIONS, long_options, NULL)) != -1)
 		if (parse_one(opt, o, err, errlen) < 0)
 			return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if (bus_options_check(&o->bus, err, errlen) < 0)
+		return -1;
 	if (o->check && o->mode != POLICY_MODE_REPLAY) {
 		snprintf(err, errlen, "--check goes with --replay");
 		return -1;

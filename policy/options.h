@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bus_options.h"
 #include "params.h"
 
 enum policy_mode {
@@ -32,12 +33,9 @@ struct policy_options {
 	struct policy_params params;
 	bool verbose;
 	bool stats;
-	/* live */
-	const char *broker;
-	const char *username;
-	const char *password_file;
-	const char *ca_file;
-	const char *root;
+	/* live: the identity defaults to POLICY_USER_DEFAULT, the broker to
+	 * POLICY_BROKER_DEFAULT */
+	struct bus_options bus;
 	uint64_t grace_ms;
 };
 

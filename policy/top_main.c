@@ -15,18 +15,17 @@
 #include <unistd.h>
 
 #include "bus_client.h"
+#include "bus_options.h"
 #include "run_control.h"
 #include "top.h"
 
-#define PASSWORD_MAX	 256
+#define TOP_USER_DEFAULT "monitor"
 #define HEADER_EVERY	 15 /* table rows between two header lines */
 #define REJECT_LOG_FIRST 20 /* rejected payloads logged one by one, then only counted */
 #define CONNECT_WAIT_MS	 5000
 
 struct top_options {
-	const char *broker;
-	const char *username;
-	const char *password_file;
+	struct bus_options bus; /* identity default: TOP_USER_DEFAULT */
 	uint16_t service;
 	uint16_t gen_service;
 	uint64_t interval_ms;
@@ -46,10 +45,10 @@ struct top_run {
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"usage: %s -b URI -u USER -P PASSWORD_FILE [options]\n"
-		"  -b URI        MQTT broker, e.g. tcp://127.0.0.1:18830\n"
-		"  -u USER       broker user (one that may read onvm/#, e.g. monitor)\n"
-		"  -P FILE       file whose first line is the password\n"
+		"usage: %s -b URI (-P PASSWORD_FILE | --bus-cert F --bus-key F --bus-ca F) [options]\n"
+		"bus (an identity that may read onvm/#, default " TOP_USER_DEFAULT
+		"; client id IDENTITY/top-PID):\n"
+		"%s"
 		"  -s SERVICE    the service to watch (default 2)\n"
 		"  -g SERVICE    the load generator's service (default 9)\n"
 		"  -i MS         table interval, 100..60000 ms (default 1000)\n"
@@ -58,7 +57,7 @@ static void usage(FILE *out, const char *prog)
 		"  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
 		"  -q            no table and no event lines, only the final summary\n"
 		"  -h            this text\n",
-		prog);
+		prog, bus_options_usage);
 }
 
 static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *value)
@@ -75,20 +74,22 @@ static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *va
 /* 0, 1 for -h, -1 for a bad command line. */
 static int parse_options(int argc, char **argv, struct top_options *options)
 {
+	static const struct option long_options[] = {BUS_LONG_OPTIONS, {NULL, 0, NULL, 0}};
 	*options = (struct top_options){.service = 2, .gen_service = 9, .interval_ms = 1000};
 	uint64_t value;
+	char err[256];
 	int opt;
-	while ((opt = getopt(argc, argv, "b:u:P:s:g:i:T:d:qh")) != -1) {
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:g:i:T:d:qh" BUS_SHORT_OPTIONS, long_options,
+				  NULL)) != -1) {
+		int bus_option = bus_options_parse(&options->bus, opt, optarg, err, sizeof(err));
+		if (bus_option < 0) {
+			fprintf(stderr, "onvm-top: %s\n", err);
+			return -1;
+		}
+		if (bus_option > 0)
+			continue;
 		switch (opt) {
-		case 'b':
-			options->broker = optarg;
-			break;
-		case 'u':
-			options->username = optarg;
-			break;
-		case 'P':
-			options->password_file = optarg;
-			break;
 		case 's':
 		case 'g':
 			if (parse_uint(optarg, 1, UINT16_MAX, &value) < 0)
@@ -115,8 +116,12 @@ static int parse_options(int argc, char **argv, struct top_options *options)
 			return -1;
 		}
 	}
-	if (optind != argc || !options->broker || !options->username || !options->password_file)
+	if (optind != argc || !options->bus.uri[0])
 		return -1;
+	if (bus_options_check(&options->bus, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-top: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -152,25 +157,22 @@ static void on_disconnected(void *ctx, const char *cause)
 
 static struct bus_client *connect_bus(const struct top_options *options, struct top_run *run)
 {
-	char password[PASSWORD_MAX], client_id[64], filter[BUS_TOPIC_MAX], err[256];
-	if (bus_read_password(options->password_file, password, sizeof(password), err,
-			      sizeof(err)) < 0) {
+	char suffix[32], filter[BUS_TOPIC_MAX], err[256];
+	snprintf(suffix, sizeof(suffix), "top-%ld", (long)getpid());
+	struct bus_client_options client_options = {0};
+	struct bus_credentials credentials;
+	if (bus_options_client(&options->bus, TOP_USER_DEFAULT, suffix, &client_options,
+			       &credentials, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-top: %s\n", err);
 		return NULL;
 	}
-	snprintf(client_id, sizeof(client_id), "onvm-top-%ld", (long)getpid());
-	struct bus_client_options client_options = {
-	    .uri = options->broker,
-	    .client_id = client_id,
-	    .username = options->username,
-	    .password = password,
-	};
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .disconnected = on_disconnected,
 	    .ctx = run,
 	};
 	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
+	explicit_bzero(credentials.password, sizeof(credentials.password));
 	if (!client) {
 		fprintf(stderr, "onvm-top: cannot start the bus client: %s\n", err);
 		return NULL;
@@ -183,7 +185,7 @@ static struct bus_client *connect_bus(const struct top_options *options, struct 
 	}
 	if (bus_client_wait_connected(client, CONNECT_WAIT_MS) < 0)
 		fprintf(stderr, "onvm-top: not connected to %s yet; still trying\n",
-			options->broker);
+			options->bus.uri);
 	return client;
 }
 

@@ -70,9 +70,9 @@ printf 'bench: jansson parse-only: %.0f instance records/s (best of 3)\n' "$best
 
 live_latency() {
 	local port=$((30000 + RANDOM % 20000))
-	bash mosquitto/start-broker.sh --dir "$TMP/broker" --port "$port" h1 h2 >/dev/null 2>&1
+	bash mosquitto/start-broker.sh --dir "$TMP/broker" --port "$port" --no-tls h1 h2 >/dev/null 2>&1
 	local secrets=$TMP/broker/secrets
-	pub() { mosquitto_pub -h 127.0.0.1 -p "$port" -u "$1" -P "$(cat "$secrets/$1.pass")" "${@:2}"; }
+	pub() { XDG_CONFIG_HOME=$TMP/broker/clients/$1 mosquitto_pub "${@:2}"; }
 	local t first=10 last=$((10 + RUNS - 1)) s svc
 	t=$(($(date +%s%N) / 1000000))
 	svc=""
@@ -80,7 +80,7 @@ live_latency() {
 	pub h1 -r -q 1 -t onvm/hosts/h1/state -m "{\"v\":1,\"host\":\"h1\",\"status\":\"online\",\"epoch\":$t,\"ts_ms\":$t,\"cores\":{\"total\":64,\"free\":0}}"
 	pub h1 -r -q 1 -t onvm/hosts/h1/services -m "{\"v\":1,\"host\":\"h1\",\"ts_ms\":$t,\"services\":{$svc}}"
 	pub h2 -r -q 1 -t onvm/hosts/h2/state -m "{\"v\":1,\"host\":\"h2\",\"status\":\"online\",\"epoch\":$t,\"ts_ms\":$t,\"cores\":{\"total\":256,\"free\":250}}"
-	mosquitto_sub -h 127.0.0.1 -p "$port" -u monitor -P "$(cat "$secrets/monitor.pass")" -F '%U %t' \
+	XDG_CONFIG_HOME=$TMP/broker/clients/monitor mosquitto_sub -F '%U %t' \
 		-t onvm/hosts/h1/stats -t 'onvm/hosts/+/cmd' >"$TMP/watch.log" &
 	PIDS+=($!)
 	"$POLICY" -i bench -b "tcp://127.0.0.1:$port" -P "$secrets/policy.pass" --grace-ms 100 >"$TMP/policy.log" 2>&1 &

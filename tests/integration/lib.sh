@@ -165,12 +165,12 @@ onvm_nf_eal() {
 
 # ---- the broker ----
 
-# A free TCP port on loopback (and the one after it, for websockets).
+# A free TCP port on loopback (and the two after it, for websockets and TLS).
 onvm_free_port() {
 	local port
 	for _ in $(seq 50); do
 		port=$((20000 + RANDOM % 20000))
-		if ! ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$"; then
+		if ! ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1))|$((port + 2)))\$"; then
 			echo "$port"
 			return
 		fi
@@ -178,14 +178,18 @@ onvm_free_port() {
 	fail "no free port"
 }
 
-# Start a broker for this test: onvm_start_broker HOST...; sets BROKER_PORT,
-# BROKER_DIR, BROKER_URI; the cleanup stops it.
+# Start a broker for this test: onvm_start_broker IDENTITY...; sets
+# BROKER_PORT (passwords), BROKER_TLS_PORT (certificates, on 127.0.0.1),
+# BROKER_DIR, BROKER_URI and BROKER_TLS_URI; the cleanup stops it.
 onvm_start_broker() {
 	BROKER_DIR=$ONVM_TMP/broker
 	BROKER_PORT=$(onvm_free_port)
+	BROKER_TLS_PORT=$((BROKER_PORT + 2))
 	BROKER_URI=tcp://127.0.0.1:$BROKER_PORT
-	bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" "$@" \
-		>"$ONVM_TMP/broker-start.log" 2>&1 || fail "broker did not start"
+	BROKER_TLS_URI=ssl://127.0.0.1:$BROKER_TLS_PORT
+	bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" \
+		--tls "127.0.0.1:$BROKER_TLS_PORT" "$@" >"$ONVM_TMP/broker-start.log" 2>&1 ||
+		fail "broker did not start: $(tail -n 5 "$ONVM_TMP/broker-start.log")"
 	ONVM_BROKERS+=("$BROKER_DIR")
 }
 
@@ -193,23 +197,40 @@ onvm_stop_broker() {
 	bash "$ONVM_SRC/mosquitto/stop-broker.sh" --dir "$BROKER_DIR" >/dev/null 2>&1
 }
 
-secret() { cat "$BROKER_DIR/secrets/$1.pass"; }
+# Run a mosquitto client as an identity, with the option file start-broker.sh
+# wrote for it (broker, user, password, client id IDENTITY/PID): no secret on
+# the command line.  as_identity IDENTITY[.tls] mosquitto_sub|mosquitto_pub ARGS...
+as_identity() {
+	local identity=$1
+	shift
+	XDG_CONFIG_HOME=$BROKER_DIR/clients/$identity "$@"
+}
 
 # Watch topics as the monitor: onvm_watch NAME FILTER; lines "topic payload" in $ONVM_TMP/NAME.log.
 onvm_watch() {
-	onvm_spawn "$1" mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" \
-		-v -t "$2"
+	onvm_spawn "$1" as_identity monitor mosquitto_sub -v -t "$2"
 }
 
 # Publish as the policy engine: onvm_command HOST PAYLOAD.
 onvm_command() {
-	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u policy -P "$(secret policy)" -q 1 \
-		-t "onvm/hosts/$1/cmd" -m "$2" || fail "could not publish a command to $1"
+	as_identity policy mosquitto_pub -q 1 -t "onvm/hosts/$1/cmd" -m "$2" ||
+		fail "could not publish a command to $1"
 }
 
-# Manager arguments for the bus: onvm_bus_args HOST.
+# Bus arguments of a tool (onvm-mgr, onvm-policy, onvm-top) for an identity:
+# onvm_client_args IDENTITY (the password listener), onvm_client_tls_args
+# IDENTITY [URI] (TLS with its certificate).
+onvm_client_args() {
+	echo "-b $BROKER_URI -u $1 -P $BROKER_DIR/secrets/$1.pass"
+}
+onvm_client_tls_args() {
+	echo "-b ${2:-$BROKER_TLS_URI} -u $1 --bus-ca $BROKER_DIR/pki/ca.crt" \
+		"--bus-cert $BROKER_DIR/certs/$1.crt --bus-key $BROKER_DIR/certs/$1.key"
+}
+
+# A manager's bus arguments: onvm_bus_args HOST.
 onvm_bus_args() {
-	echo "-H $1 -b $BROKER_URI --bus-password-file $BROKER_DIR/secrets/$1.pass"
+	echo "-H $1 $(onvm_client_args "$1")"
 }
 
 # ---- several hosts (network namespaces, dp/netns-hosts.sh) ----

@@ -18,10 +18,10 @@ H2_LOG=$MGR_LOG
 trap 'ONVM_PREFIX=$ONVM_PREFIX_H1; onvm_remove_hugepage_files; ONVM_PREFIX=${ONVM_PREFIX_H1}_2; onvm_cleanup' EXIT
 wait_for 10 "both connected" eval 'grep -q "bus: connected" "$H1_LOG" && grep -q "bus: connected" "$H2_LOG"'
 onvm_watch cmds 'onvm/hosts/+/cmd'
-wait_for 5 "watcher subscribed" eval '[[ -s "$ONVM_TMP/cmds.log" ]] || mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -u policy -P "$(secret policy)" -t onvm/hosts/h1/cmd -m ping 2>/dev/null; grep -q ping "$ONVM_TMP/cmds.log"'
+wait_for 5 "watcher subscribed" eval '[[ -s "$ONVM_TMP/cmds.log" ]] || as_identity policy mosquitto_pub -t onvm/hosts/h1/cmd -m ping 2>/dev/null; grep -q ping "$ONVM_TMP/cmds.log"'
 
 # h1's own identity tries to command h2: the broker drops it silently (MQTT 3.1.1).
-mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u h1 -P "$(secret h1)" -q 1 -t onvm/hosts/h2/cmd \
+as_identity h1 mosquitto_pub -q 1 -t onvm/hosts/h2/cmd \
 	-m '{"v":1,"id":"evil-1","engine":"h1","op":"spawn","service":1,"count":1,"reason":"x"}'
 # Then a legitimate command to h2 from the policy identity, as a marker.
 onvm_command h2 '{"v":1,"id":"good-1","engine":"test","op":"spawn","service":1,"count":1,"reason":"x"}'

@@ -21,6 +21,6 @@ wait_for 10 "stats" grep -q 'onvm/hosts/h1/stats .*"period_ms":100,.*"instances"
 kill -9 "$MGR_PID"
 wait_for 10 "Last Will: offline" grep -q 'onvm/hosts/h1/state {"v":1,"host":"h1","status":"offline"' "$ONVM_TMP/late.log"
 # And it stays retained for newcomers.
-mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u monitor -P "$(secret monitor)" -t onvm/hosts/h1/state \
+as_identity monitor mosquitto_sub -t onvm/hosts/h1/state \
 	-C 1 -W 5 >"$ONVM_TMP/retained.txt" || fail "no retained state after the kill"
 grep -q '"status":"offline"' "$ONVM_TMP/retained.txt" || fail "retained state is not offline: $(cat "$ONVM_TMP/retained.txt")"

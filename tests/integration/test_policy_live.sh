@@ -18,8 +18,8 @@ LOG=$ONVM_TMP/bus.log
 publish_as() {
 	local host=$1 topic=$2 payload=$3
 	shift 3
-	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u "$host" -P "$(secret "$host")" -t "$topic" \
-		-m "$payload" "$@" || fail "could not publish on $topic"
+	as_identity "$host" mosquitto_pub -t "$topic" -m "$payload" "$@" ||
+		fail "could not publish on $topic"
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -29,7 +29,7 @@ publish_as h1 onvm/hosts/h1/services "{\"v\":1,\"host\":\"h1\",\"ts_ms\":$t,\"se
 publish_as h2 onvm/hosts/h2/state "{\"v\":1,\"host\":\"h2\",\"status\":\"online\",\"epoch\":$t,\"ts_ms\":$t,\"cores\":{\"total\":8,\"free\":6}}" -r -q 1
 publish_as h2 onvm/hosts/h2/services "{\"v\":1,\"host\":\"h2\",\"ts_ms\":$t,\"services\":{}}" -r -q 1
 
-policy_args=(-b "$BROKER_URI" -P "$BROKER_DIR/secrets/policy.pass" --grace-ms 300)
+read -ra policy_args <<<"$(onvm_client_args policy) --grace-ms 300"
 onvm_spawn pe-a "$POLICY" -i pe-a "${policy_args[@]}"
 PID_A=$LAST_PID
 onvm_spawn pe-b "$POLICY" -i pe-b --engine spread "${policy_args[@]}"

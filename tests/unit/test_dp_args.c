@@ -159,7 +159,7 @@ static void assert_defaults_after_eal(const struct mgr_config *config)
 	assert_int_equal(config->nb_mbufs, 65535);
 	assert_int_equal(config->quiet, 0);
 	assert_string_equal(config->host, "");
-	assert_string_equal(config->broker, "");
+	assert_string_equal(config->bus.uri, "");
 }
 
 /* ---- whole command lines ---- */
@@ -221,7 +221,7 @@ static void test_all_short_options(void **state)
 	assert_int_equal(config->nb_mbufs, 4095);
 	assert_int_equal(config->quiet, 1);
 	assert_string_equal(config->host, "host1");
-	assert_string_equal(config->broker, "tcp://127.0.0.1:1883");
+	assert_string_equal(config->bus.uri, "tcp://127.0.0.1:1883");
 }
 
 static void test_all_long_options(void **state)
@@ -251,7 +251,7 @@ static void test_all_long_options(void **state)
 	assert_int_equal(config->nb_mbufs, 1023);
 	assert_int_equal(config->quiet, 1);
 	assert_string_equal(config->host, "h");
-	assert_string_equal(config->broker, "b:1");
+	assert_string_equal(config->bus.uri, "b:1");
 }
 
 static void test_huge_dir_separate_value(void **state)
@@ -285,7 +285,7 @@ static void test_manager_b_is_broker_not_pci(void **state)
 	struct line *line = *state;
 	parse_ok(line, "onvm-mgr -l 0 -- -H h1 -b tcp://h:1883");
 	assert_true(has_eal_arg(&line->config, "--no-pci"));
-	assert_string_equal(line->config.broker, "tcp://h:1883");
+	assert_string_equal(line->config.bus.uri, "tcp://h:1883");
 	assert_string_equal(line->config.host, "h1");
 }
 
@@ -296,11 +296,17 @@ static void test_broker_needs_a_valid_host(void **state)
 	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H a/b", "--broker needs --host");
 	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H h#", "--broker needs --host");
 	parse_ok(line, "onvm-mgr -- -b tcp://h:1883 -H h-1.x_y --bus-root lab/onvm "
-		       "--bus-user u --bus-password-file /p --bus-ca /ca");
-	assert_string_equal(line->config.bus_root, "lab/onvm");
-	assert_string_equal(line->config.bus_user, "u");
-	assert_string_equal(line->config.bus_password_file, "/p");
-	assert_string_equal(line->config.bus_ca, "/ca");
+		       "--bus-user u --bus-password-file /p");
+	assert_string_equal(line->config.bus.root, "lab/onvm");
+	assert_string_equal(line->config.bus.user, "u");
+	assert_string_equal(line->config.bus.password_file, "/p");
+	parse_ok(line, "onvm-mgr -- -b ssl://h:8883 -H h1 --bus-ca /ca --bus-cert /c --bus-key /k");
+	assert_string_equal(line->config.bus.ca_file, "/ca");
+	assert_string_equal(line->config.bus.cert_file, "/c");
+	assert_string_equal(line->config.bus.key_file, "/k");
+	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H h1 --bus-ca /ca", "need an ssl:// broker");
+	parse_bad(line, "onvm-mgr -- -b ssl://h:8883 -H h1 --bus-cert /c", "go together");
+	parse_bad(line, "onvm-mgr -- -H h1 --bus-password-file /p", "need --broker");
 }
 
 static void test_tunnel_and_netns(void **state)

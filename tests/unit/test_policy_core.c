@@ -344,7 +344,17 @@ static void test_options(void **state)
 	assert_string_equal(o.id, "pe-a");
 	assert_string_equal(o.engine, "local-first");
 	assert_int_equal(o.params.periods, 5);
-	assert_string_equal(o.username, "policy");
+	assert_string_equal(o.bus.user, "policy");
+	assert_string_equal(o.bus.uri, "tcp://127.0.0.1:18830");
+	assert_string_equal(o.bus.password_file, "pass");
+
+	const char *tls[] = {"p", "-b", "ssl://b:8883", "--bus-ca", "ca", "--bus-cert", "c",
+			     "--bus-key", "k", "-u", "pe-b"};
+	assert_int_equal(parse(&o, tls, 11), 0);
+	assert_string_equal(o.bus.cert_file, "c");
+	assert_string_equal(o.bus.user, "pe-b");
+	const char *key_alone[] = {"p", "-b", "ssl://b:8883", "--bus-key", "k"};
+	assert_int_equal(parse(&o, key_alone, 5), -1);
 
 	const char *replay[] = {"p",	  "--replay",	   "t.jsonl", "--engine",
 				"spread", "--drop-pps",	   "10",      "--ring-fill",
