@@ -59,7 +59,9 @@ mkdir -p "$dir/data"
 dir=$(cd "$dir" && pwd)
 
 bash "$here/make-credentials.sh" "$dir" "$@" >/dev/null
-bash "$here/make-certs.sh" "$dir" "$@" >/dev/null
+# Every identity (policy and monitor too) gets a certificate.
+mapfile -t every_identity < <(awk '{ print $1 ":" $2 }' "$dir/identities")
+bash "$here/make-certs.sh" "$dir" "${every_identity[@]}" >/dev/null
 bash "$here/make-certs.sh" "$dir" --broker "$san" >/dev/null
 
 # Option files for mosquitto_sub/pub: nothing secret reaches a command line.

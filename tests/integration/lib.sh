@@ -3,6 +3,14 @@
 # Each test sources this file, calls onvm_test_init NAME, and registers what
 # it starts; onvm_cleanup (run on exit) stops processes, removes interfaces
 # and hugepage files of the test's own --file-prefix.
+#
+# ONVM_MACHINES=1 runs several hosts as separate machines would (see
+# onvm_hosts): the broker and the control plane (policy, onvm-top, watchers)
+# in namespace TAG-ctl, each manager wholly inside its host's namespace,
+# reaching the broker over the management network with TLS and its own
+# certificate.  Tests start control-plane programs with "${ONVM_CTL[@]}" in
+# front and take bus arguments from onvm_client_args, so the same scenario
+# runs either way.
 set -u
 
 ONVM_BUILD=${ONVM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
@@ -10,6 +18,10 @@ ONVM_SRC=${ONVM_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export LSAN_OPTIONS="suppressions=$ONVM_SRC/tests/sanitizer/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
+ONVM_MACHINES=${ONVM_MACHINES:-0}
+ONVM_CTL=()              # the prefix that runs a program on the control machine
+ONVM_CLIENT_SUFFIX=""    # mosquitto_* option files: "" (password) or ".tls"
+ONVM_CONTROL_IP=10.251.0.254
 ONVM_PIDS=()
 ONVM_LINKS=()
 ONVM_BROKERS=()
@@ -181,14 +193,28 @@ onvm_free_port() {
 # Start a broker for this test: onvm_start_broker IDENTITY...; sets
 # BROKER_PORT (passwords), BROKER_TLS_PORT (certificates, on 127.0.0.1),
 # BROKER_DIR, BROKER_URI and BROKER_TLS_URI; the cleanup stops it.
+# With ONVM_MACHINES=1 (after onvm_hosts) the broker runs on the control
+# machine, TLS on its management address, and clients use TLS.
 onvm_start_broker() {
 	BROKER_DIR=$ONVM_TMP/broker
-	BROKER_PORT=$(onvm_free_port)
-	BROKER_TLS_PORT=$((BROKER_PORT + 2))
+	local tls_address=127.0.0.1 san=()
+	if ((ONVM_MACHINES)); then
+		[[ -n $ONVM_NETNS_TAG ]] || fail "ONVM_MACHINES=1: onvm_hosts comes before the broker"
+		BROKER_PORT=18830
+		BROKER_TLS_PORT=8883
+		tls_address=$ONVM_CONTROL_IP
+		san=(--san "IP:$ONVM_CONTROL_IP,IP:127.0.0.1")
+		ONVM_CTL=(ip netns exec "$ONVM_NETNS_TAG-ctl")
+		ONVM_CLIENT_SUFFIX=.tls
+	else
+		BROKER_PORT=$(onvm_free_port)
+		BROKER_TLS_PORT=$((BROKER_PORT + 2))
+	fi
 	BROKER_URI=tcp://127.0.0.1:$BROKER_PORT
-	BROKER_TLS_URI=ssl://127.0.0.1:$BROKER_TLS_PORT
-	bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" \
-		--tls "127.0.0.1:$BROKER_TLS_PORT" "$@" >"$ONVM_TMP/broker-start.log" 2>&1 ||
+	BROKER_TLS_URI=ssl://$tls_address:$BROKER_TLS_PORT
+	"${ONVM_CTL[@]}" bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" \
+		--port "$BROKER_PORT" --tls "$tls_address:$BROKER_TLS_PORT" "${san[@]}" "$@" \
+		>"$ONVM_TMP/broker-start.log" 2>&1 ||
 		fail "broker did not start: $(tail -n 5 "$ONVM_TMP/broker-start.log")"
 	ONVM_BROKERS+=("$BROKER_DIR")
 }
@@ -197,18 +223,22 @@ onvm_stop_broker() {
 	bash "$ONVM_SRC/mosquitto/stop-broker.sh" --dir "$BROKER_DIR" >/dev/null 2>&1
 }
 
-# Run a mosquitto client as an identity, with the option file start-broker.sh
-# wrote for it (broker, user, password, client id IDENTITY/PID): no secret on
-# the command line.  as_identity IDENTITY[.tls] mosquitto_sub|mosquitto_pub ARGS...
+# A mosquitto client as an identity, with the option file start-broker.sh
+# wrote for it (broker, user, password or certificate, client id
+# IDENTITY/PID), on the control machine: no secret on the command line.
+# as_identity IDENTITY mosquitto_sub|mosquitto_pub ARGS...; for onvm_spawn,
+# "${ONVM_CTL[@]}" $(identity_env IDENTITY) mosquitto_sub ARGS...
+identity_env() { echo "env XDG_CONFIG_HOME=$BROKER_DIR/clients/$1$ONVM_CLIENT_SUFFIX"; }
 as_identity() {
 	local identity=$1
 	shift
-	XDG_CONFIG_HOME=$BROKER_DIR/clients/$identity "$@"
+	"${ONVM_CTL[@]}" $(identity_env "$identity") "$@"
 }
 
 # Watch topics as the monitor: onvm_watch NAME FILTER; lines "topic payload" in $ONVM_TMP/NAME.log.
 onvm_watch() {
-	onvm_spawn "$1" as_identity monitor mosquitto_sub -v -t "$2"
+	# shellcheck disable=SC2046
+	onvm_spawn "$1" "${ONVM_CTL[@]}" $(identity_env monitor) mosquitto_sub -v -t "$2"
 }
 
 # Publish as the policy engine: onvm_command HOST PAYLOAD.
@@ -218,10 +248,15 @@ onvm_command() {
 }
 
 # Bus arguments of a tool (onvm-mgr, onvm-policy, onvm-top) for an identity:
-# onvm_client_args IDENTITY (the password listener), onvm_client_tls_args
-# IDENTITY [URI] (TLS with its certificate).
+# onvm_client_args IDENTITY (the password listener, or TLS with
+# ONVM_MACHINES=1), onvm_client_tls_args IDENTITY [URI] (TLS with its
+# certificate).
 onvm_client_args() {
-	echo "-b $BROKER_URI -u $1 -P $BROKER_DIR/secrets/$1.pass"
+	if ((ONVM_MACHINES)); then
+		onvm_client_tls_args "$1"
+	else
+		echo "-b $BROKER_URI -u $1 -P $BROKER_DIR/secrets/$1.pass"
+	fi
 }
 onvm_client_tls_args() {
 	echo "-b ${2:-$BROKER_TLS_URI} -u $1 --bus-ca $BROKER_DIR/pki/ca.crt" \
@@ -245,19 +280,37 @@ onvm_hosts() {
 # Start host N's manager on the bus: port 0 a sink (net_null), port 1 the
 # tunnel on the host's veth.  onvm_start_host N MGR_ARGS...; sets HOST_PID[N],
 # HOST_STATS[N] (its counters file) and HOST_LOG[N].
+# With ONVM_MACHINES=1 the manager runs wholly inside the namespace (ports,
+# NFs and bus connection), with only the CA, its certificate and its key,
+# copied to $ONVM_TMP/hN-pki as an operator copies them to a server; the
+# broker's log must show it connected from its management address.
 declare -A HOST_PID HOST_STATS HOST_LOG
 onvm_start_host() {
 	local index=$1 name="h$1"
 	shift
 	HOST_STATS[$index]="$ONVM_TMP/$name.stats"
 	HOST_LOG[$index]="$ONVM_TMP/$name.log"
-	# shellcheck disable=SC2046
-	onvm_spawn "$name" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
+	local place=(--netns "$ONVM_NETNS_TAG-$name") run=() bus
+	bus=$(onvm_bus_args "$name")
+	if ((ONVM_MACHINES)); then
+		local pki=$ONVM_TMP/$name-pki
+		mkdir -p "$pki"
+		cp "$BROKER_DIR/pki/ca.crt" "$BROKER_DIR/certs/$name.crt" "$BROKER_DIR/certs/$name.key" "$pki/"
+		place=()
+		run=(ip netns exec "$ONVM_NETNS_TAG-$name")
+		bus="-H $name -b $BROKER_TLS_URI --bus-ca $pki/ca.crt --bus-cert $pki/$name.crt"
+		bus+=" --bus-key $pki/$name.key"
+	fi
+	# shellcheck disable=SC2086
+	onvm_spawn "$name" "${run[@]}" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
 		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 -- \
-		--netns "$ONVM_NETNS_TAG-$name" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q \
-		-m 16383 $(onvm_bus_args "$name") "$@"
+		"${place[@]}" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q -m 16383 $bus "$@"
 	HOST_PID[$index]=$LAST_PID
 	onvm_wait_up "manager of $name" "$LAST_PID" "${HOST_LOG[$index]}"
+	if ((ONVM_MACHINES)); then
+		wait_for 10 "$name connected to the broker from 10.251.0.$index over TLS" grep -qE \
+			"New client connected from 10\.251\.0\.$index:[0-9]+ as $name " "$BROKER_DIR/mosquitto.log"
+	fi
 }
 
 # Sum of a counter over the instances of a service in a stats file.

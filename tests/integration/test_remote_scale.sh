@@ -13,8 +13,10 @@
 #   - after kill -9 of h2's manager, nothing more is sent to h2, the policy
 #     places the service on h3, which gets traffic, and once h3 is full too
 #     it says there is no capacity left.
+# test_machines.sh runs this same scenario with ONVM_MACHINES=1: each
+# manager wholly inside its namespace, over TLS to a broker on another.
 source "$(dirname "$0")/lib.sh"
-onvm_test_init remote_scale
+if ((ONVM_MACHINES)); then onvm_test_init machines; else onvm_test_init remote_scale; fi
 onvm_hosts 3
 onvm_start_broker h1 h2 h3
 
@@ -29,8 +31,8 @@ onvm_start_host 3 -c "$ONVM_TMP/catalog.json" -k 2 -p '0:2>0' -p '1:2>0' -t 200
 onvm_wait_scale_start
 [[ $(stat_header "${HOST_STATS[1]}" free_cores) -eq 0 ]] || fail "h1 should have no free core"
 
-onvm_spawn policy "$ONVM_BUILD/onvm-policy" -i pe-t -b "$BROKER_URI" \
-	-P "$BROKER_DIR/secrets/policy.pass"
+# shellcheck disable=SC2046
+onvm_spawn policy "${ONVM_CTL[@]}" "$ONVM_BUILD/onvm-policy" -i pe-t $(onvm_client_args policy)
 wait_for 10 "policy daemon on the bus" grep -q 'onvm/policy/engines/pe-t {.*online' "$ONVM_TMP/bus.log"
 
 # Capture the inter-host link from the bridge side, as an operator would.
