@@ -2,6 +2,9 @@
 # netns-hosts.sh - several "hosts" on one machine, as network namespaces.
 #
 #   dp/netns-hosts.sh up TAG N     make hosts 1..N of TAG, joined by a bridge
+#   dp/netns-hosts.sh control TAG NAME IP
+#                                  another control machine TAG-NAME on the
+#                                  management network (mgmt0 IP/24)
 #   dp/netns-hosts.sh down TAG     remove every namespace of TAG
 #   dp/netns-hosts.sh list TAG     print "host namespace interface tunnel-ip mgmt-ip"
 #
@@ -27,7 +30,8 @@ MAX_HOSTS=200
 CONTROL_IP=10.251.0.254
 
 usage() {
-	echo "usage: $0 up TAG N | down TAG | list TAG   (TAG: [a-z0-9]{1,8}, N: 1..$MAX_HOSTS)" >&2
+	echo "usage: $0 up TAG N | control TAG NAME 10.251.0.X | down TAG | list TAG" \
+		"(TAG, NAME: [a-z0-9]{1,8}; N: 1..$MAX_HOSTS)" >&2
 	exit 2
 }
 
@@ -42,9 +46,10 @@ hosts_of() {
 
 down() {
 	local tag=$1 ns
-	for ns in $(hosts_of "$tag") "$tag-ctl" "$tag-fab"; do
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$tag-" | grep -vx "$tag-fab"); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	ip netns del "$tag-fab" 2>/dev/null || true
 }
 
 up() {
@@ -102,6 +107,12 @@ case $1 in
 up)
 	(($# == 3)) && [[ $3 =~ ^[0-9]+$ ]] && (($3 >= 1 && $3 <= MAX_HOSTS)) || usage
 	up "$2" "$3"
+	;;
+control)
+	(($# == 4)) && [[ $3 =~ ^[a-z0-9]{1,8}$ && $4 =~ ^10\.251\.0\.[0-9]+$ ]] || usage
+	ip netns list | grep -q "^$2-fab" || { echo "$0: no hosts of $2" >&2; exit 1; }
+	fabric=$2-fab
+	mgmt_link "$2-$3" "c$3" "$4"
 	;;
 down) down "$2" ;;
 list) list "$2" ;;

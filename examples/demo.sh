@@ -2,8 +2,12 @@
 # demo.sh - the main demo: event-driven scale-out, first on the host, then
 # across hosts, watched live with onvm-top.
 #
-# Three hosts (network namespaces on one bridge, dp/netns-hosts.sh), each with
-# a manager on the MQTT bus; the policy daemon; on h1 a load generator feeding
+# Three hosts (network namespaces on one bridge, dp/netns-hosts.sh) and a
+# control machine, deployed as on separate servers: the broker, the policy
+# daemon and onvm-top run on the control machine (namespace demo-ctl); each
+# manager runs wholly inside its host's namespace and reaches the broker's
+# TLS listener over the management network with its own certificate.  On h1
+# a load generator feeds
 # slow_thing (service 2, a fixed capacity per instance).  The offered load
 # rises step by step: slow_thing overloads, a second instance starts on h1,
 # h1 runs out of cores, and the next instances start on h2, which then
@@ -168,26 +172,28 @@ if [[ $ENGINE != */* ]] && ! "$BUILD/onvm-policy" --list-engines | awk '{print $
 	exit 2
 fi
 
-# A free broker port pair (MQTT, websockets) among the demo's own ports.
-pick_port() {
-	local port
-	for port in ${ONVM_DEMO_PORT:-18830 18832 18834 18836 18838}; do
-		ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$" || { echo "$port"; return; }
-	done
-	return 1
-}
-PORT=$(pick_port) || fail "no free broker port in 18830..18839"
-
 hosts=()
 for ((i = 1; i <= HOSTS; i++)); do hosts+=("h$i"); done
 bash dp/netns-hosts.sh up "$TAG" "$HOSTS" >"$RUN/hosts.log" 2>&1 || fail "namespaces" "$RUN/hosts.log"
-bash mosquitto/start-broker.sh --dir "$BROKER_DIR" --port "$PORT" "${hosts[@]}" \
-	>"$RUN/broker-start.log" 2>&1 || fail "broker" "$RUN/broker-start.log"
-URI=tcp://127.0.0.1:$PORT
-say "broker on 127.0.0.1:$PORT; hosts ${hosts[*]} (namespaces $TAG-h1..$TAG-h$HOSTS, tunnel 10.250.0.0/24)"
+CONTROL_IP=10.251.0.254
+ON_CONTROL=(ip netns exec "$TAG-ctl")
+# The control machine is a namespace of its own: the default ports are free there.
+"${ON_CONTROL[@]}" bash mosquitto/start-broker.sh --dir "$BROKER_DIR" --tls "0.0.0.0:8883" \
+	--san "IP:$CONTROL_IP,IP:127.0.0.1" "${hosts[@]}" >"$RUN/broker-start.log" 2>&1 ||
+	fail "broker" "$RUN/broker-start.log"
+URI=ssl://$CONTROL_IP:8883
+say "broker on the control machine ($TAG-ctl), TLS on $CONTROL_IP:8883; hosts ${hosts[*]}" \
+	"(namespaces $TAG-h1..$TAG-h$HOSTS; management 10.251.0.0/24, tunnel 10.250.0.0/24)"
 
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$(cat "$BROKER_DIR/secrets/monitor.pass")" \
-	-v -F '%j' -t 'onvm/#' >"$RUN/bus.trace" 2>"$RUN/recorder.log" &
+# tls_args IDENTITY: bus options with the identity's certificate.
+tls_args() {
+	echo "-b $URI -u $1 --bus-ca $BROKER_DIR/pki/ca.crt --bus-cert $BROKER_DIR/certs/$1.crt" \
+		"--bus-key $BROKER_DIR/certs/$1.key"
+}
+
+# The recorder is a local tool of the control machine: the loopback password listener.
+"${ON_CONTROL[@]}" env XDG_CONFIG_HOME="$BROKER_DIR/clients/monitor" mosquitto_sub -v -F '%j' \
+	-t 'onvm/#' >"$RUN/bus.trace" 2>"$RUN/recorder.log" &
 RECORDER_PID=$!
 
 cat >"$RUN/catalog.json" <<JSON
@@ -200,16 +206,19 @@ cat >"$RUN/catalog.json" <<JSON
 JSON
 echo 0 >"$RUN/rate"
 
-# Host i: port 0 a sink (net_null), port 1 the VXLAN tunnel on its veth;
-# slow_thing's packets leave by port 0 whichever port brought them.
+# Host i, wholly inside its namespace: port 0 a sink (net_null), port 1 the
+# VXLAN tunnel on its veth; slow_thing's packets leave by port 0 whichever
+# port brought them.  Its bus connection crosses the management network with
+# its own certificate.
 start_manager() {
 	local i=$1 extra=()
 	((i == 1)) && extra=(-s "2,9")
-	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}_h$i" --vdev=net_null0,no-rx=1 \
-		--vdev=net_af_packet0,iface=tun0,framecnt=4096 -- --netns "$TAG-h$i" -T "1:10.250.0.$i" \
-		-c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p '0:2>0' -p '1:2>0' -t "$STATS_MS" -q \
-		-f "$RUN/h$i.stats" -H "h$i" -b "$URI" \
-		--bus-password-file "$BROKER_DIR/secrets/h$i.pass" "${extra[@]}" >"$RUN/h$i.log" 2>&1 &
+	# shellcheck disable=SC2046
+	ip netns exec "$TAG-h$i" "$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}_h$i" \
+		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 -- \
+		-T "1:10.250.0.$i" -c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p '0:2>0' -p '1:2>0' \
+		-t "$STATS_MS" -q -f "$RUN/h$i.stats" -H "h$i" $(tls_args "h$i") "${extra[@]}" \
+		>"$RUN/h$i.log" 2>&1 &
 	MGR_PIDS+=($!)
 }
 
@@ -230,7 +239,8 @@ wait_for 20 "h1 runs slow_thing and the generator" \
 	eval '(( $(instances_of "$RUN/h1.stats" 2) == 1 && $(instances_of "$RUN/h1.stats" 9) == 1 ))' ||
 	fail "h1 did not start slow_thing and the load generator" "$RUN/h1.log"
 
-"$BUILD/onvm-policy" -i pe-a -b "$URI" -P "$BROKER_DIR/secrets/policy.pass" --engine "$ENGINE" \
+# shellcheck disable=SC2046
+"${ON_CONTROL[@]}" "$BUILD/onvm-policy" -i pe-a $(tls_args policy) --engine "$ENGINE" \
 	>"$RUN/policy.log" 2>&1 &
 POLICY_PID=$!
 wait_for 10 "policy connected" grep -q "connected" "$RUN/policy.log" ||
@@ -269,8 +279,9 @@ echo
 drive_load &
 DRIVER_PID=$!
 trap 'INTERRUPTED=1' INT TERM
-"$BUILD/onvm-top" -b "$URI" -u monitor -P "$BROKER_DIR/secrets/monitor.pass" -s 2 -g 9 \
-	-T "$RUN/timeline.tsv" -d "$DURATION" 2>"$RUN/top.log" | tee -i "$RUN/top.out" || true
+# shellcheck disable=SC2046
+"${ON_CONTROL[@]}" "$BUILD/onvm-top" $(tls_args monitor) -s 2 -g 9 -T "$RUN/timeline.tsv" \
+	-d "$DURATION" 2>"$RUN/top.log" | tee -i "$RUN/top.out" || true
 trap 'exit 130' INT TERM
 stop_tree "$DRIVER_PID"
 DRIVER_PID=

@@ -4,7 +4,9 @@
 # to a running one.
 #
 #   mosquitto/start-broker.sh [--dir DIR] [--port PORT] [--ws-port PORT]
-#                             [--tls ADDR[:PORT] | --no-tls] [--san LIST] [IDENTITY...]
+#                             [--tls ADDR[:PORT] | --no-tls] [--san LIST]
+#                             [--bridge ADDR:PORT --bridge-ca F --bridge-cert F --bridge-key F]
+#                             [IDENTITY...]
 #
 # DIR (default: run/broker in the project) holds the generated configuration,
 # the identities (IDENTITY is NAME or ROLE:NAME, see identities.sh; bare
@@ -20,6 +22,10 @@
 # For each identity, DIR/clients/NAME/ (password, loopback) and
 # DIR/clients/NAME.tls/ (certificate) hold option files for mosquitto_sub and
 # mosquitto_pub: XDG_CONFIG_HOME=DIR/clients/monitor mosquitto_sub -v -t 'onvm/#'.
+# --bridge joins this broker to another one over TLS (bridge.conf.in): with
+# the remote CA, and a certificate the remote broker issued to this site
+# with role bridge (start-broker.sh there with bridge:NAME; the CN names the
+# bridge).
 # If the broker of DIR is already running, the identities are made and it
 # reloads them (SIGHUP): nothing is restarted.  Waits until the broker answers.
 set -euo pipefail
@@ -29,6 +35,10 @@ port=18830
 ws_port=
 tls=0.0.0.0:8883
 san=
+bridge=
+bridge_ca=
+bridge_cert=
+bridge_key=
 
 usage() {
 	echo "usage: $0 [--dir DIR] [--port PORT] [--ws-port PORT] [--tls ADDR[:PORT] | --no-tls]" \
@@ -43,11 +53,21 @@ while (($#)); do
 	--tls) [[ ${2:-} =~ ^[0-9.]+(:[0-9]+)?$ ]] || usage; tls=$2; shift 2 ;;
 	--no-tls) tls=; shift ;;
 	--san) [[ -n ${2:-} ]] || usage; san=$2; shift 2 ;;
+	--bridge) [[ ${2:-} =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || usage; bridge=$2; shift 2 ;;
+	--bridge-ca) [[ -f ${2:-} ]] || usage; bridge_ca=$(realpath "$2"); shift 2 ;;
+	--bridge-cert) [[ -f ${2:-} ]] || usage; bridge_cert=$(realpath "$2"); shift 2 ;;
+	--bridge-key) [[ -f ${2:-} ]] || usage; bridge_key=$(realpath "$2"); shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
 done
 ws_port=${ws_port:-$((port + 1))}
+if [[ -n $bridge ]]; then
+	[[ -n $bridge_ca && -n $bridge_cert && -n $bridge_key ]] || usage
+	bridge_name=$(openssl x509 -in "$bridge_cert" -noout -subject -nameopt RFC2253 | sed -n 's/^subject=.*CN=\([^,]*\).*/\1/p')
+	[[ $bridge_name =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ ]] ||
+		{ echo "broker: the bridge certificate has no usable CN" >&2; exit 2; }
+fi
 tls_addr=${tls%%:*}
 tls_port=8883
 [[ $tls == *:* ]] && tls_port=${tls##*:}
@@ -96,6 +116,11 @@ tls_lines='/^#TLS /d'
 sed -e "$tls_lines" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" \
 	-e "s|@TLS_ADDR@|$tls_addr|g" -e "s|@TLS_PORT@|$tls_port|g" -e "s|@USER@|$(id -un)|g" \
 	"$here/mosquitto.conf.in" >"$dir/mosquitto.conf"
+if [[ -n $bridge ]]; then
+	sed -e "s|@NAME@|$bridge_name|g" -e "s|@REMOTE@|$bridge|g" -e "s|@CA@|$bridge_ca|g" \
+		-e "s|@CERT@|$bridge_cert|g" -e "s|@KEY@|$bridge_key|g" "$here/bridge.conf.in" \
+		>>"$dir/mosquitto.conf"
+fi
 rm -f "$dir/mosquitto.pid"
 mosquitto -c "$dir/mosquitto.conf" -d
 
@@ -110,5 +135,5 @@ until XDG_CONFIG_HOME=$dir/clients/monitor mosquitto_sub -t '$SYS/broker/version
 	fi
 	sleep 0.1
 done
-echo "broker: up on 127.0.0.1:$port (websockets $ws_port)${tls:+, TLS $tls_addr:$tls_port}," \
+echo "broker: up on 127.0.0.1:$port (websockets $ws_port)${tls:+, TLS $tls_addr:$tls_port}${bridge:+, bridge $bridge_name to $bridge}," \
 	"pid $(cat "$dir/mosquitto.pid"), dir $dir"
