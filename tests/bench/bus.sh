@@ -6,10 +6,17 @@
 #    on the bus at a 100 ms period, minus the same without the bus, in the
 #    same run; as a share of one core.
 # 2. Spawn latency: from mosquitto_pub of a spawn command to the manager's
-#    "spawned" event (a cold NF start), over RUNS runs: p50 and max.
+#    "spawned" event, over RUNS runs: p50 and max.  Cold (a new NF process)
+#    on plain loopback; and with a warm standby, where the bus is most of
+#    the time, three ways in the same run: plain loopback (passwords), TLS
+#    with client certificates, and through a bridge (the manager on broker
+#    B, the command and the event crossing the bridge to and from broker A).
+# 3. Connect time: a client's connect and subscribe (mosquitto_sub -E),
+#    plain against TLS; and the delay a bridge adds to one message (seen on
+#    A, then on B).
 #
 #   sudo tests/bench/bus.sh [RUNS] [SECONDS]      (defaults 7 and 15)
-# Last line: spawn_ms_p50: <ms>
+# Last line: spawn_ms_p50: <ms> (cold, plain loopback)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-7}
@@ -24,23 +31,99 @@ bash dp/setup-host.sh --no-packages >/dev/null
 [[ -x $BUILD/onvm-mgr ]] || { cmake -S . -B "$BUILD" >/dev/null && cmake --build "$BUILD" -j"$ncpu" >/dev/null; }
 
 PORT=$((30000 + RANDOM % 20000))
+PORT_B=$((PORT + 10))
 cleanup() {
-	pkill -f -- "-p $PORT -u monitor" 2>/dev/null || true
 	pkill -INT -f -- "--file-prefix=$PREFIX" 2>/dev/null || true
 	sleep 1
 	pkill -9 -f -- "--file-prefix=$PREFIX" 2>/dev/null || true
-	bash mosquitto/stop-broker.sh --dir "$TMP/broker" >/dev/null 2>&1 || true
+	for broker in "$TMP/broker-b" "$TMP/broker"; do
+		bash mosquitto/stop-broker.sh --dir "$broker" >/dev/null 2>&1 || true
+	done
 	rm -f /dev/hugepages/${PREFIX}*map_* 2>/dev/null
 	rm -rf /var/run/dpdk/${PREFIX}* "$TMP"
 }
 trap cleanup EXIT
-bash mosquitto/start-broker.sh --dir "$TMP/broker" --port "$PORT" h1 >/dev/null
-MON=$(cat "$TMP/broker/secrets/monitor.pass")
-POL=$(cat "$TMP/broker/secrets/policy.pass")
+A=$TMP/broker
+bash mosquitto/start-broker.sh --dir "$A" --port "$PORT" --tls "127.0.0.1:$((PORT + 2))" \
+	h1 bridge:site-b >/dev/null
+bash mosquitto/start-broker.sh --dir "$TMP/broker-b" --port "$PORT_B" --tls "127.0.0.1:$((PORT_B + 2))" \
+	--bridge "127.0.0.1:$((PORT + 2))" --bridge-ca "$A/pki/ca.crt" --bridge-cert "$A/certs/site-b.crt" \
+	--bridge-key "$A/certs/site-b.key" h2 >/dev/null
+until grep -q "New bridge connected .* as site-b" "$A/mosquitto.log"; do sleep 0.1; done
+# as BROKER_DIR IDENTITY COMMAND...: a mosquitto client with the identity's option file.
+as() { local dir=$1 identity=$2; shift 2; XDG_CONFIG_HOME=$dir/clients/$identity "$@"; }
+PLAIN=(-b "tcp://127.0.0.1:$PORT" --bus-password-file "$A/secrets/h1.pass")
+tls_args() { # tls_args BROKER_DIR TLS_PORT IDENTITY
+	echo "-b ssl://127.0.0.1:$2 --bus-ca $1/pki/ca.crt --bus-cert $1/certs/$3.crt --bus-key $1/certs/$3.key"
+}
 
 cat >"$TMP/catalog.json" <<JSON
-{"services": [{"id": 1, "name": "bounce", "exec": "$PWD/$BUILD/examples/bounce"}]}
+{"services": [{"id": 1, "name": "bounce", "exec": "$PWD/$BUILD/examples/bounce"},
+              {"id": 2, "name": "bounce_warm", "exec": "$PWD/$BUILD/examples/bounce", "warm": 1}]}
 JSON
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; } # microseconds to "12.3"
+
+# p50_max VALUES...: "p50 max" of integers.
+p50_max() {
+	local sorted
+	mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+	echo "${sorted[$(((${#sorted[@]} - 1) / 2))]} ${sorted[-1]}"
+}
+
+# spawn_runs LABEL SERVICE HOST MGR_BUS_ARGS...: RUNS spawns of SERVICE on a
+# fresh manager HOST, commands published on broker A and events seen there;
+# prints "LABEL: p50 P ms, max M ms" and sets P50.
+spawn_runs() {
+	local label=$1 service=$2 host=$3 log=$TMP/spawn-$1.log
+	shift 3
+	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}$label" --vdev=net_null0,no-rx=1 -- \
+		-c "$TMP/catalog.json" -k 2 -q -t 1000 -H "$host" "$@" >"$log" 2>&1 &
+	local manager=$!
+	until grep -q "bus: connected" "$log"; do sleep 0.1; done
+	env XDG_CONFIG_HOME="$A/clients/monitor" mosquitto_sub -t "onvm/hosts/$host/events" -F '%U %p' \
+		>"$TMP/events-$label.log" &
+	local watcher=$!
+	sleep 0.5
+	local latencies=() run
+	for run in $(seq 1 "$RUNS"); do
+		if [[ $service == 2 ]]; then # a standby is ready: this is the bus, not a cold start
+			until (($(grep -c "warm standby of service 2 ready" "$log") >= run)); do sleep 0.05; done
+		fi
+		local id="$label-$run" sent got line instance
+		sent=$(date +%s%N)
+		as "$A" policy mosquitto_pub -q 1 -t "onvm/hosts/$host/cmd" \
+			-m "{\"v\":1,\"id\":\"$id\",\"engine\":\"bench\",\"op\":\"spawn\",\"service\":$service,\"count\":1,\"reason\":\"bench\"}"
+		until grep -q "\"cmd_id\":\"$id\",\"event\":\"spawned\"" "$TMP/events-$label.log"; do sleep 0.002; done
+		line=$(grep "\"cmd_id\":\"$id\",\"event\":\"spawned\"" "$TMP/events-$label.log")
+		got=$(awk '{ split($1, t, "."); printf "%s%s", t[1], substr(t[2] "000000000", 1, 9) }' <<<"$line")
+		instance=$(grep -o '"instance":[0-9]*' <<<"$line" | cut -d: -f2)
+		latencies+=($(((got - sent) / 1000)))
+		as "$A" policy mosquitto_pub -q 1 -t "onvm/hosts/$host/cmd" \
+			-m "{\"v\":1,\"id\":\"$id-stop\",\"engine\":\"bench\",\"op\":\"stop\",\"service\":$service,\"instance\":$instance,\"reason\":\"bench\"}"
+		until grep -q "\"cmd_id\":\"$id-stop\",\"event\":\"stopped\"" "$TMP/events-$label.log"; do sleep 0.01; done
+	done
+	kill -INT "$manager" "$watcher" 2>/dev/null || true
+	wait "$manager" 2>/dev/null || true
+	local p50 max
+	read -r p50 max < <(p50_max "${latencies[@]}")
+	printf '  %-22s p50 %s ms, max %s ms\n' "$label:" "$(ms "$p50")" "$(ms "$max")"
+	P50=$p50
+}
+
+# connect_runs LABEL OPTION_DIR: RUNS connect-and-subscribe's; sets P50 (us).
+connect_runs() {
+	local label=$1 dir=$2 times=() run start
+	for run in $(seq 1 "$RUNS"); do
+		start=$(date +%s%N)
+		XDG_CONFIG_HOME=$dir mosquitto_sub -E -t onvm/bench/x >/dev/null
+		times+=($((($(date +%s%N) - start) / 1000)))
+	done
+	local p50 max
+	read -r p50 max < <(p50_max "${times[@]}")
+	printf '  %-22s p50 %s ms, max %s ms\n' "$label:" "$(ms "$p50")" "$(ms "$max")"
+	P50=$p50
+}
 
 # CPU seconds (user + system) of a process's threads other than its polling
 # data-plane lcores: the control thread, where stats are made and published,
@@ -87,43 +170,51 @@ measure_cpu() {
 	awk -v a="$before" -v b="$after" -v s="$MEASURE_S" 'BEGIN { printf "%.3f\n", (b - a) / s * 100 }'
 }
 
-echo "bus bench: spawn latency over $RUNS runs, then stats of $NFS instances every 100 ms (${MEASURE_S}s)"
-# Spawn latency: a fresh manager with one free core; spawn, wait, stop, repeat.
-"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}spawn" --vdev=net_null0,no-rx=1 -- \
-	-c "$TMP/catalog.json" -k 2 -q -t 1000 -H h1 -b "tcp://127.0.0.1:$PORT" \
-	--bus-password-file "$TMP/broker/secrets/h1.pass" >"$TMP/spawn.log" 2>&1 &
-SPAWN_MGR=$!
-until grep -q "bus: connected" "$TMP/spawn.log"; do sleep 0.1; done
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$MON" -t onvm/hosts/h1/events \
-	-F '%U %p' >"$TMP/events.log" &
-SUB=$!
+echo "bus bench: $RUNS runs each; then stats of $NFS instances every 100 ms (${MEASURE_S}s)"
+echo "connect and subscribe (mosquitto_sub -E, a process each):"
+connect_runs "plain loopback" "$A/clients/monitor"
+connect_plain=$P50
+connect_runs "TLS, certificate" "$A/clients/monitor.tls"
+connect_tls=$P50
+echo "spawn command -> spawned event:"
+spawn_runs cold-plain 1 h1 "${PLAIN[@]}"
+p50=$((P50 / 1000))
+spawn_runs warm-plain 2 h1 "${PLAIN[@]}"
+warm_plain=$P50
+# shellcheck disable=SC2046
+spawn_runs warm-tls 2 h1 $(tls_args "$A" $((PORT + 2)) h1)
+warm_tls=$P50
+# shellcheck disable=SC2046
+spawn_runs warm-bridge 2 h2 $(tls_args "$TMP/broker-b" $((PORT_B + 2)) h2)
+warm_bridge=$P50
+
+# One message, published on A, seen by a subscriber on A and one on B.
+env XDG_CONFIG_HOME="$A/clients/monitor" mosquitto_sub -t onvm/policy/bench -F '%U %p' >"$TMP/on-a.log" &
+sub_a=$!
+env XDG_CONFIG_HOME="$TMP/broker-b/clients/monitor" mosquitto_sub -t onvm/policy/bench -F '%U %p' \
+	>"$TMP/on-b.log" &
+sub_b=$!
 sleep 0.5
-latencies=()
-for run in $(seq 1 "$RUNS"); do
-	sent=$(date +%s%N)
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -u policy -P "$POL" -q 1 -t onvm/hosts/h1/cmd \
-		-m "{\"v\":1,\"id\":\"bench-$run\",\"engine\":\"bench\",\"op\":\"spawn\",\"service\":1,\"count\":1,\"reason\":\"bench\"}"
-	until grep -q "\"cmd_id\":\"bench-$run\",\"event\":\"spawned\"" "$TMP/events.log"; do sleep 0.005; done
-	line=$(grep "\"cmd_id\":\"bench-$run\",\"event\":\"spawned\"" "$TMP/events.log")
-	got=$(awk '{ split($1, t, "."); printf "%s%s", t[1], substr(t[2] "000000000", 1, 9) }' <<<"$line")
-	instance=$(grep -o '"instance":[0-9]*' <<<"$line" | cut -d: -f2)
-	latencies+=($(((got - sent) / 1000000)))
-	echo "  spawn $run: ${latencies[-1]} ms"
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -u policy -P "$POL" -q 1 -t onvm/hosts/h1/cmd \
-		-m "{\"v\":1,\"id\":\"bench-stop-$run\",\"engine\":\"bench\",\"op\":\"stop\",\"service\":1,\"instance\":$instance,\"reason\":\"bench\"}"
-	until grep -q "\"cmd_id\":\"bench-stop-$run\",\"event\":\"stopped\"" "$TMP/events.log"; do sleep 0.01; done
-	sleep 0.3
+for i in $(seq 1 50); do
+	as "$A" policy mosquitto_pub -q 1 -t onvm/policy/bench -m "m$i"
 done
-sorted=($(printf '%s\n' "${latencies[@]}" | sort -n))
-p50=${sorted[$(((${#sorted[@]} - 1) / 2))]}
-echo "spawn latency over $RUNS runs: p50 $p50 ms, max ${sorted[-1]} ms"
-kill -INT "$SPAWN_MGR" "$SUB" 2>/dev/null || true
-wait "$SPAWN_MGR" 2>/dev/null || true
+until (($(wc -l <"$TMP/on-b.log") >= 50)); do sleep 0.05; done
+kill "$sub_a" "$sub_b" 2>/dev/null || true
+mapfile -t bridge_delays < <(join -1 2 -2 2 <(sort -k2 "$TMP/on-a.log") <(sort -k2 "$TMP/on-b.log") |
+	awk '{ printf "%d\n", ($3 - $2) * 1000000 }')
+read -r bridge_p50 bridge_max < <(p50_max "${bridge_delays[@]}")
+echo "a message published on A, seen on B after it was seen on A: p50 $bridge_p50 us, max $bridge_max us (50 messages)"
+awk -v p="$connect_plain" -v t="$connect_tls" -v wp="$warm_plain" -v wt="$warm_tls" -v wb="$warm_bridge" 'BEGIN {
+	printf "tls_connect_ratio: %.2f (TLS %.1f ms against plain %.1f ms)\n", t / p, t / 1000, p / 1000
+	printf "tls_spawn_ratio: %.2f (warm spawn over TLS %.1f ms against plain %.1f ms)\n", wt / wp, wt / 1000, wp / 1000
+	printf "bridge_spawn_ratio: %.2f (warm spawn through a bridge %.1f ms against plain %.1f ms)\n", wb / wp, wb / 1000, wp / 1000
+}'
+MON_DIR=$A/clients/monitor
 
 start_manager base
 base=$(measure_cpu)
-start_manager bus -H h1 -b "tcp://127.0.0.1:$PORT" --bus-password-file "$TMP/broker/secrets/h1.pass"
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -u monitor -P "$MON" -t onvm/hosts/h1/stats -C 5 -W 30 \
+start_manager bus -H h1 "${PLAIN[@]}"
+XDG_CONFIG_HOME=$MON_DIR mosquitto_sub -t onvm/hosts/h1/stats -C 5 -W 30 \
 	>"$TMP/stats.sample" || { echo "no stats on the bus" >&2; exit 1; }
 bus=$(measure_cpu)
 size=$(tail -n 1 "$TMP/stats.sample" | wc -c)
