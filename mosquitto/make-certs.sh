@@ -114,8 +114,8 @@ case $1 in
 		identity_add "$dir" "$IDENTITY_ROLE" "$IDENTITY_NAME" || exit 2
 		name=$IDENTITY_NAME
 		if grep -qxF "$name" "$dir/revoked" 2>/dev/null; then
-			echo "$0: '$name' is revoked; pick another name" >&2
-			exit 2
+			echo "$0: '$name' is revoked: not issued again (a new host takes a new name)" >&2
+			continue
 		fi
 		[[ -s $dir/certs/$name.crt ]] || issue "$name" clientAuth "$dir/certs"
 	done

@@ -122,9 +122,14 @@ onvm_remove_hugepage_files() {
 	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" "/var/run/dpdk/${ONVM_PREFIX}"_h* 2>/dev/null
 }
 
+# Commands a test adds to the cleanup (before processes are stopped).
+ONVM_EXIT_HOOKS=()
+
 onvm_cleanup() {
 	local status=$?
-	local pid
+	((ONVM_FAILED)) && status=1
+	local pid hook
+	for hook in "${ONVM_EXIT_HOOKS[@]}"; do eval "$hook"; done
 	for pid in "${ONVM_PIDS[@]}"; do
 		kill -INT "$pid" 2>/dev/null
 	done

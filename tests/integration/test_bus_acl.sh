@@ -15,7 +15,8 @@ ONVM_PREFIX=${ONVM_PREFIX_H1}_2
 onvm_start_mgr h2 -l 0,1 --vdev=net_null0,no-rx=1 -- -c "$ONVM_TMP/catalog.json" -k 2-3 \
 	$(onvm_bus_args h2)
 H2_LOG=$MGR_LOG
-trap 'ONVM_PREFIX=$ONVM_PREFIX_H1; onvm_remove_hugepage_files; ONVM_PREFIX=${ONVM_PREFIX_H1}_2; onvm_cleanup' EXIT
+# shellcheck disable=SC2016 # run by the cleanup, which removes h2's files itself
+ONVM_EXIT_HOOKS+=('ONVM_PREFIX=$ONVM_PREFIX_H1 onvm_remove_hugepage_files')
 wait_for 10 "both connected" eval 'grep -q "bus: connected" "$H1_LOG" && grep -q "bus: connected" "$H2_LOG"'
 onvm_watch cmds 'onvm/hosts/+/cmd'
 wait_for 5 "watcher subscribed" eval '[[ -s "$ONVM_TMP/cmds.log" ]] || as_identity policy mosquitto_pub -t onvm/hosts/h1/cmd -m ping 2>/dev/null; grep -q ping "$ONVM_TMP/cmds.log"'

@@ -16,6 +16,9 @@
 #   5. a 300 KiB payload (over the broker's 256 KiB message_size_limit) is
 #      dropped, a 100 KiB one (under it, over the bus's 64 KiB) is rejected
 #      by the managers, who stay up.
+# And the way in for a new host, on the running broker, with no restart: a
+# certificate alone (h4 comes online over TLS), or start-broker.sh again
+# (h5's password works after its reload).
 # A publish that is dropped is acknowledged all the same (MQTT 3.1.1), so
 # each is followed by a marker from the policy: once the marker is seen,
 # the broker has handled the attack.
@@ -38,7 +41,6 @@ start_host() { # start_host NAME: a manager on TLS; sets its PID and LOG variabl
 start_host h1
 start_host h2
 start_host h3
-trap 'for h in h1 h2 h3; do ONVM_PREFIX=${ONVM_PREFIX%%_h*}_$h onvm_remove_hugepage_files; done; onvm_cleanup' EXIT
 for h in h1 h2 h3; do
 	wait_for 10 "$h online over TLS" grep -q "onvm/hosts/$h/state {.*\"status\":\"online\"" "$ONVM_TMP/bus.log"
 done
@@ -145,4 +147,19 @@ for h in h1 h2; do
 	kill -0 "${!pid}" || fail "manager $h died"
 done
 h2_offline && fail "h2 went offline"
+# ---- a new host needs a credential, nothing else ----
+broker_pid=$(cat "$BROKER_DIR/mosquitto.pid")
+bash "$ONVM_SRC/mosquitto/make-certs.sh" "$BROKER_DIR" h4 >/dev/null || fail "cannot issue h4's certificate"
+start_host h4
+wait_for 10 "h4, a certificate issued to the running broker, online" \
+	grep -q 'onvm/hosts/h4/state {.*"status":"online"' "$ONVM_TMP/bus.log"
+bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" \
+	--tls "127.0.0.1:$BROKER_TLS_PORT" h5 >"$ONVM_TMP/add-h5.log" 2>&1 || fail "adding h5 failed"
+grep -q "already running" "$ONVM_TMP/add-h5.log" || fail "start-broker.sh restarted the broker"
+wait_for 10 "h5's password accepted after the reload" \
+	as_identity h5 mosquitto_pub -q 1 -t onvm/hosts/h5/events -m '{"v":1,"host":"h5","event":"hello"}'
+[[ $(cat "$BROKER_DIR/mosquitto.pid") == "$broker_pid" ]] && kill -0 "$broker_pid" ||
+	fail "the broker was restarted"
+onvm_log "new hosts: h4 by its certificate alone, h5 by start-broker.sh; the broker (pid $broker_pid) kept running"
+
 onvm_log "5. 300 KiB: dropped by the broker; 100 KiB: $(grep -m1 "rejected message on onvm/hosts/h1/stats" "$LOG_h2" | cut -c1-120)"
