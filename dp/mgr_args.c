@@ -15,6 +15,7 @@ static char no_pci_flag[] = "--no-pci";
 /* Long options without a short form. */
 enum {
 	OPT_NETNS = 256,
+	OPT_FABRIC,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -39,6 +40,9 @@ void mgr_args_usage(const char *prgname)
 	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
 	    "                             instances leaves by it as VXLAN from IPv4 address IP\n"
 	    "                             (published on the bus; needs --broker)\n"
+	    "      --fabric IP/LEN        the network of every host's tunnel address (default:\n"
+	    "                             the -T address's /24); other hosts' endpoints outside\n"
+	    "                             it are ignored\n"
 	    "      --netns NAME           open the ports inside network namespace NAME (made\n"
 	    "                             by 'ip netns add'); the bus stays in this namespace\n"
 	    "  -H, --host NAME            host name on the bus (required with --broker); also\n"
@@ -181,6 +185,31 @@ int mgr_args_parse_tunnel(const char *text, struct mgr_config *config, char *err
 	return 0;
 }
 
+int mgr_args_parse_fabric(const char *text, struct mgr_config *config, char *err, size_t errlen)
+{
+	char address_text[INET_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	unsigned long prefix_len;
+	struct in_addr address;
+	size_t length = slash ? (size_t)(slash - text) : 0;
+	if (slash == NULL || length == 0 || length >= sizeof(address_text) ||
+	    parse_uint(slash + 1, 1, 31, &prefix_len) < 0) {
+		snprintf(err, errlen, "bad fabric '%s': want IPv4/LEN, LEN 1..31, e.g. 10.250.0.0/16",
+			 text);
+		return -1;
+	}
+	memcpy(address_text, text, length);
+	address_text[length] = '\0';
+	if (inet_pton(AF_INET, address_text, &address) != 1) {
+		snprintf(err, errlen, "bad fabric '%s': '%s' is not an IPv4 address", text,
+			 address_text);
+		return -1;
+	}
+	memcpy(config->fabric_ip, &address, 4);
+	config->fabric_prefix = (uint8_t)prefix_len;
+	return 0;
+}
+
 /* Copy EAL args up to "--", note the file prefix and huge dir, add --no-pci. */
 static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
 {
@@ -230,6 +259,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    BUS_LONG_OPTIONS,
 	    {"tunnel", required_argument, NULL, 'T'},
 	    {"netns", required_argument, NULL, OPT_NETNS},
+	    {"fabric", required_argument, NULL, OPT_FABRIC},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -316,6 +346,10 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 			if (mgr_args_parse_tunnel(optarg, config, err, sizeof(err)) < 0)
 				goto usage;
 			break;
+		case OPT_FABRIC:
+			if (mgr_args_parse_fabric(optarg, config, err, sizeof(err)) < 0)
+				goto usage;
+			break;
 		case OPT_NETNS:
 			if (!host_name_valid(optarg)) {
 				snprintf(err, sizeof(err), "bad namespace name '%s'", optarg);
@@ -342,6 +376,24 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		snprintf(err, sizeof(err),
 			 "--broker needs --host NAME: 1..63 letters, digits, '.', '_' or '-'");
 		goto usage;
+	}
+	if (config->fabric_prefix && !config->tunnel_set) {
+		snprintf(err, sizeof(err), "--fabric goes with --tunnel");
+		goto usage;
+	}
+	if (config->tunnel_set && !config->fabric_prefix) {
+		memcpy(config->fabric_ip, config->tunnel_ip, 4);
+		config->fabric_prefix = 24;
+	}
+	if (config->tunnel_set) {
+		unsigned shift = 32u - config->fabric_prefix;
+		uint32_t own, net;
+		memcpy(&own, config->tunnel_ip, 4);
+		memcpy(&net, config->fabric_ip, 4);
+		if ((ntohl(own) >> shift) != (ntohl(net) >> shift)) {
+			snprintf(err, sizeof(err), "the -T address is outside --fabric");
+			goto usage;
+		}
 	}
 	if (config->tunnel_set && !config->bus.uri[0]) {
 		snprintf(err, sizeof(err),

@@ -57,6 +57,10 @@ struct mgr_config {
 	int tunnel_set;
 	uint16_t tunnel_port;
 	uint8_t tunnel_ip[4];
+	/* The fabric every host's tunnel address is in (--fabric; default the
+	 * -T address's /24): peers' endpoints outside it are refused. */
+	uint8_t fabric_ip[4];
+	uint8_t fabric_prefix; /* 0: not given */
 
 	/* Bus: on it when bus.uri is set; the identity defaults to the host name */
 	char host[64];
@@ -75,6 +79,9 @@ void mgr_args_usage(const char *prgname);
 int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen);
 
 /* Parse "PORT:IPv4" into config->tunnel_*. 0 or -1 with err set. */
+/* --fabric IP/LEN.  0, or -1 with the reason. */
+int mgr_args_parse_fabric(const char *text, struct mgr_config *config, char *err, size_t errlen);
+
 int mgr_args_parse_tunnel(const char *text, struct mgr_config *config, char *err, size_t errlen);
 
 /* Parse "2,3,3" (service ids) into config->start_services. 0 or -1 with err set. */

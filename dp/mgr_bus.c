@@ -482,6 +482,9 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 		free(bus);
 		return -1;
 	}
+	if (mgr->tunnel.enabled)
+		mgr_peer_rules_init(&bus->peers.rules, config->fabric_ip, config->fabric_prefix,
+				    mgr->tunnel.local.ip, mgr->tunnel.local.mac.addr_bytes);
 	snprintf(bus->host, sizeof(bus->host), "%s", config->host);
 	bus->stats.ports = calloc(ONVM_MAX_PORTS, sizeof(*bus->stats.ports));
 	bus->stats.insts = calloc(ONVM_MAX_INSTANCES, sizeof(*bus->stats.insts));

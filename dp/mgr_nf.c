@@ -97,7 +97,9 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 	onvm_service_map_remove(&mgr->shm->map, instance->service_id, (uint16_t)slot);
 	release_cores(mgr, slot);
 	set_state(mgr, slot, ONVM_INST_DRAINING, now_ms);
-	if (mgr->slots[slot].standby) {
+	if (mgr->slots[slot].unannounced) {
+		mgr->slots[slot].unannounced = 0; /* its spawn was rejected: nothing to say */
+	} else if (mgr->slots[slot].standby) {
 		/* Never seen on the bus: no event; try again a little later. */
 		printf("onvm-mgr: warm standby of service %u ended%s%s\n", instance->service_id,
 		       error ? ": " : "", error ? error : "");
@@ -119,18 +121,45 @@ static void clear_instance(struct onvm_instance *instance)
 	instance->stop_requested = 0;
 }
 
+#define MAP_FULL_ERROR "service map full"
+
 /* The instance in slot goes into service: running, in the map, announced.
- * One without an instance id yet (started by hand, or a standby) gets one. */
-static void activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
+ * One without an instance id yet (started by hand, or a standby) gets one.
+ * When the service's map entry is full (remote members count too), the
+ * instance could never get a packet: it is refused, told to stop, and its
+ * end is not announced.  0, or -1 then. */
+static int activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
 {
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	if (instance->instance_id == 0)
 		instance->instance_id = ++mgr->next_instance_id;
+	if (onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
+				 onvm_member_key(mgr->host_hash, instance->instance_id)) < 0) {
+		fprintf(stderr, "onvm-mgr: instance %u of service %u refused: %s\n",
+			instance->instance_id, instance->service_id, MAP_FULL_ERROR);
+		emit(mgr, MGR_EVENT_REJECTED, instance, mgr->slots[slot].cmd_id, MAP_FULL_ERROR);
+		mgr->slots[slot].unannounced = 1;
+		__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
+		set_state(mgr, slot, ONVM_INST_STOPPING, now_ms);
+		return -1;
+	}
 	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
 	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
-	onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
-			     onvm_member_key(mgr->host_hash, instance->instance_id));
 	emit(mgr, MGR_EVENT_SPAWNED, instance, mgr->slots[slot].cmd_id, NULL);
+	return 0;
+}
+
+/* Members the service has or is about to have here: its map entry (local
+ * and remote) and the instances of it still starting. */
+static unsigned members_planned(const struct onvm_mgr *mgr, uint16_t service_id)
+{
+	unsigned planned = onvm_service_map_count(&mgr->shm->map, service_id);
+	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
+		const struct onvm_instance *instance = &mgr->shm->instances[i];
+		planned += instance->state == ONVM_INST_STARTING && !mgr->slots[i].standby &&
+			   instance->service_id == service_id;
+	}
+	return planned;
 }
 
 /* A standby registered: it waits, out of the map, for a spawn to switch it on. */
@@ -190,7 +219,7 @@ static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t
 		park(mgr, (unsigned)slot, msg, now_ms);
 		return;
 	}
-	activate(mgr, (unsigned)slot, now_ms);
+	activate(mgr, (unsigned)slot, now_ms); /* refused: it registers, then is told to stop */
 	const struct onvm_instance *instance = &mgr->shm->instances[slot];
 	msg->slot = (uint16_t)slot;
 	msg->instance_id = instance->instance_id;
@@ -429,7 +458,9 @@ static int switch_on(struct onvm_mgr *mgr, unsigned slot, const struct catalog_s
 	bookkeeping->standby = 0;
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
 	instance->core = bookkeeping->cores_held[0];
-	activate(mgr, slot, mgr_now_ms()); /* gives it its instance id */
+	/* Gives it its instance id.  mgr_nf_spawn checked that the map has room;
+	 * a refusal here would be said by activate itself. */
+	activate(mgr, slot, mgr_now_ms());
 	printf("onvm-mgr: switched on the warm standby of %s (service %u) as instance %u on "
 	       "lcore %d, pid %d\n",
 	       service->name, service->id, instance->instance_id, instance->core,
@@ -519,6 +550,14 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 	if (core_pool_free_count(&mgr->config.nf_cores) < service->cores) {
 		snprintf(err, errlen, "no free core for service %u (needs %u, %u free)", service_id,
 			 service->cores, core_pool_free_count(&mgr->config.nf_cores));
+		return -1;
+	}
+	unsigned planned = members_planned(mgr, service_id);
+	if (planned >= ONVM_MAX_MEMBERS) {
+		snprintf(err, errlen,
+			 MAP_FULL_ERROR ": service %u has %u members here, remote ones included "
+					"(at most %d)",
+			 service_id, planned, ONVM_MAX_MEMBERS);
 		return -1;
 	}
 	int standby = find_standby(mgr, service_id);

@@ -15,6 +15,11 @@ int mgr_peers_init(struct mgr_peers *peers, const char *self)
 	return pthread_mutex_init(&peers->lock, NULL) == 0 ? 0 : -1;
 }
 
+static uint32_t ip_of(const uint8_t ip[4])
+{
+	return (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
+}
+
 void mgr_peers_destroy(struct mgr_peers *peers)
 {
 	pthread_mutex_destroy(&peers->lock);
@@ -45,6 +50,92 @@ static struct mgr_peer_view *view_of(struct mgr_peers *peers, const char *host)
 	return view;
 }
 
+void mgr_peer_rules_init(struct mgr_peer_rules *rules, const uint8_t fabric_ip[4],
+			 unsigned prefix_len, const uint8_t own_ip[4], const uint8_t own_mac[6])
+{
+	memset(rules, 0, sizeof(*rules));
+	rules->set = 1;
+	rules->fabric_mask = prefix_len == 0 ? 0 : UINT32_MAX << (32 - (prefix_len > 32 ? 32 : prefix_len));
+	rules->fabric = ip_of(fabric_ip) & rules->fabric_mask;
+	memcpy(rules->own_ip, own_ip, sizeof(rules->own_ip));
+	memcpy(rules->own_mac, own_mac, sizeof(rules->own_mac));
+	rules->udp_port = MGR_TUNNEL_UDP_PORT;
+}
+
+int mgr_peer_endpoint_check(const struct mgr_peer_rules *rules, const struct bus_tunnel *endpoint,
+			    char *why, size_t whylen)
+{
+	uint32_t ip = ip_of(endpoint->ip);
+	uint32_t host_bits = ~rules->fabric_mask;
+	static const uint8_t no_mac[6];
+	const char *reason = NULL;
+	if ((ip & rules->fabric_mask) != rules->fabric)
+		reason = "outside the fabric";
+	else if (ip == 0 || (ip >> 24) == 127 || (ip >> 28) == 0xe || ip == UINT32_MAX)
+		reason = "not a unicast address";
+	else if (host_bits > 1 && ((ip & host_bits) == 0 || (ip & host_bits) == host_bits))
+		reason = "the fabric's network or broadcast address";
+	else if (memcmp(endpoint->ip, rules->own_ip, sizeof(endpoint->ip)) == 0)
+		reason = "this host's own address";
+	else if ((endpoint->mac[0] & 1) != 0 || memcmp(endpoint->mac, no_mac, sizeof(no_mac)) == 0)
+		reason = "not a unicast MAC";
+	else if (memcmp(endpoint->mac, rules->own_mac, sizeof(rules->own_mac)) == 0)
+		reason = "this host's own MAC";
+	else if (endpoint->udp_port != rules->udp_port)
+		reason = "not the VXLAN port";
+	if (reason == NULL)
+		return 0;
+	snprintf(why, whylen, "%u.%u.%u.%u port %u: %s", endpoint->ip[0], endpoint->ip[1],
+		 endpoint->ip[2], endpoint->ip[3], endpoint->udp_port, reason);
+	return -1;
+}
+
+/* Another known host already claims this endpoint's IP or MAC. */
+static const struct mgr_peer_view *claimed_by(const struct mgr_peers *peers,
+					      const struct mgr_peer_view *view,
+					      const struct bus_tunnel *endpoint)
+{
+	for (unsigned i = 0; i < peers->nb_hosts; i++) {
+		const struct mgr_peer_view *other = &peers->hosts[i];
+		if (other != view && other->has_tunnel &&
+		    (memcmp(other->tunnel.ip, endpoint->ip, sizeof(endpoint->ip)) == 0 ||
+		     memcmp(other->tunnel.mac, endpoint->mac, sizeof(endpoint->mac)) == 0))
+			return other;
+	}
+	return NULL;
+}
+
+/* Log a refused claim once per new reason. Called with the lock held. */
+static void refuse(struct mgr_peer_view *view, uint64_t *counter, const char *what,
+		   const char *why)
+{
+	(*counter)++;
+	if (strcmp(view->refused, why) == 0)
+		return;
+	snprintf(view->refused, sizeof(view->refused), "%s", why);
+	fprintf(stderr, "onvm-mgr: peers: ignoring %s's %s: %s\n", view->host, what, why);
+}
+
+/* Whether the endpoint a state message claims may be used. Lock held. */
+static int endpoint_acceptable(struct mgr_peers *peers, struct mgr_peer_view *view,
+			       const struct bus_tunnel *endpoint)
+{
+	char why[96];
+	if (!peers->rules.set)
+		return 1;
+	if (mgr_peer_endpoint_check(&peers->rules, endpoint, why, sizeof(why)) == 0) {
+		const struct mgr_peer_view *other = claimed_by(peers, view, endpoint);
+		if (other == NULL) {
+			view->refused[0] = '\0';
+			return 1;
+		}
+		snprintf(why, sizeof(why), "%u.%u.%u.%u is already %s's", endpoint->ip[0],
+			 endpoint->ip[1], endpoint->ip[2], endpoint->ip[3], other->host);
+	}
+	refuse(view, &peers->counters.endpoint_rejects, "tunnel endpoint", why);
+	return 0;
+}
+
 static void heard(struct mgr_peer_view *view, int retained, uint64_t now_ms)
 {
 	if (!retained)
@@ -58,9 +149,12 @@ void mgr_peers_note_state(struct mgr_peers *peers, const struct bus_state *state
 	struct mgr_peer_view *view = view_of(peers, state->host);
 	if (view) {
 		view->online = state->status == BUS_STATUS_ONLINE;
-		view->has_tunnel = view->online && state->has_tunnel;
+		view->has_tunnel = view->online && state->has_tunnel &&
+				   endpoint_acceptable(peers, view, &state->tunnel);
 		if (view->has_tunnel)
 			view->tunnel = state->tunnel;
+		if (state->has_cores)
+			view->cores_total = state->cores.total;
 		heard(view, retained, now_ms);
 		peers->changed = 1;
 	}
@@ -74,7 +168,18 @@ void mgr_peers_note_services(struct mgr_peers *peers, const struct bus_services 
 	struct mgr_peer_view *view = view_of(peers, services->host);
 	if (view) {
 		view->nb_members = 0;
-		for (uint32_t i = 0; i < services->n_insts; i++) {
+		uint32_t running = 0;
+		for (uint32_t i = 0; i < services->n_insts; i++)
+			running += services->insts[i].state == BUS_INST_RUNNING;
+		uint32_t limit = view->cores_total ? view->cores_total : ONVM_MAX_INSTANCES;
+		if (running > limit || running > ONVM_MAX_INSTANCES) {
+			char why[96];
+			snprintf(why, sizeof(why), "%u running instances on %u cores", running,
+				 view->cores_total);
+			refuse(view, &peers->counters.services_rejects, "services", why);
+			running = 0; /* believe none of them */
+		}
+		for (uint32_t i = 0; i < services->n_insts && running; i++) {
 			const struct bus_service_inst *inst = &services->insts[i];
 			if (inst->state != BUS_INST_RUNNING || inst->service >= ONVM_MAX_SERVICES ||
 			    view->nb_members == ONVM_MAX_INSTANCES)

@@ -309,6 +309,26 @@ static void test_broker_needs_a_valid_host(void **state)
 	parse_bad(line, "onvm-mgr -- -H h1 --bus-password-file /p", "need --broker");
 }
 
+static void test_fabric(void **state)
+{
+	struct line *line = *state;
+	/* Without --fabric, the -T address's /24. */
+	parse_ok(line, "onvm-mgr -- -T 1:10.250.7.9 -H h1 -b tcp://h:1");
+	assert_int_equal(line->config.fabric_prefix, 24);
+	assert_memory_equal(line->config.fabric_ip, ((const uint8_t[]){10, 250, 7, 9}), 4);
+	parse_ok(line, "onvm-mgr -- -T 1:10.250.7.9 --fabric 10.250.0.0/16 -H h1 -b tcp://h:1");
+	assert_int_equal(line->config.fabric_prefix, 16);
+	parse_bad(line, "onvm-mgr -- -T 1:10.251.0.1 --fabric 10.250.0.0/16 -H h1 -b tcp://h:1",
+		  "outside --fabric");
+	parse_bad(line, "onvm-mgr -- --fabric 10.250.0.0/16 -H h1 -b tcp://h:1", "goes with --tunnel");
+	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.1 --fabric 10.250.0.0 -H h1 -b tcp://h:1",
+		  "bad fabric");
+	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.1 --fabric 10.250.0.0/32 -H h1 -b tcp://h:1",
+		  "bad fabric");
+	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.1 --fabric ten/8 -H h1 -b tcp://h:1",
+		  "not an IPv4 address");
+}
+
 static void test_tunnel_and_netns(void **state)
 {
 	struct line *line = *state;
@@ -584,6 +604,7 @@ int main(void)
 	    LINE_TEST(test_manager_b_is_broker_not_pci),
 	    LINE_TEST(test_broker_needs_a_valid_host),
 	    LINE_TEST(test_tunnel_and_netns),
+	    LINE_TEST(test_fabric),
 	    LINE_TEST(test_eal_attached_allow_value_skips_no_pci),
 	    LINE_TEST(test_help),
 	    LINE_TEST(test_bad_options),

@@ -205,6 +205,7 @@ static int setup_peers(void **state)
 		return -1;
 	onvm_service_map_init(&fixture->map);
 	mgr_tunnel_init(&fixture->tunnel, 1, h1_ip, &h1_mac);
+	mgr_peer_rules_init(&fixture->peers.rules, h1_ip, 24, h1_ip, h1_mac.addr_bytes);
 	*state = fixture;
 	return 0;
 }
@@ -215,6 +216,18 @@ static int teardown_peers(void **state)
 	mgr_peers_destroy(&fixture->peers);
 	free(fixture);
 	return 0;
+}
+
+static void note_endpoint(struct peers_fixture *fixture, const char *host,
+			  const struct bus_tunnel *endpoint, uint64_t now)
+{
+	struct bus_state state = {.status = BUS_STATUS_ONLINE,
+				  .has_tunnel = true,
+				  .has_cores = true,
+				  .cores = {.total = 4, .free = 2},
+				  .tunnel = *endpoint};
+	snprintf(state.host, sizeof(state.host), "%s", host);
+	mgr_peers_note_state(&fixture->peers, &state, 0, now);
 }
 
 static void note_state(struct peers_fixture *fixture, const char *host, int online, int retained,
@@ -340,6 +353,93 @@ static void test_self_and_no_tunnel_are_ignored(void **state)
 	assert_int_equal(onvm_service_map_count(&fixture->map, SVC), 0);
 }
 
+/* A host describes only itself: endpoints that would aim traffic elsewhere
+ * are refused, each for its reason. */
+static void test_peer_endpoint_rules(void **state)
+{
+	(void)state;
+	struct mgr_peer_rules rules;
+	mgr_peer_rules_init(&rules, (const uint8_t[]){10, 250, 0, 0}, 24, h1_ip, h1_mac.addr_bytes);
+	static const struct {
+		struct bus_tunnel endpoint;
+		const char *reason; /* NULL: accepted */
+	} cases[] = {
+	    {{{10, 250, 0, 2}, {2, 0, 0, 0, 0, 2}, 4789}, NULL},
+	    {{{10, 250, 1, 2}, {2, 0, 0, 0, 0, 2}, 4789}, "outside the fabric"},
+	    {{{127, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, 4789}, "outside the fabric"},
+	    {{{10, 250, 0, 0}, {2, 0, 0, 0, 0, 2}, 4789}, "network or broadcast"},
+	    {{{10, 250, 0, 255}, {2, 0, 0, 0, 0, 2}, 4789}, "network or broadcast"},
+	    {{{10, 250, 0, 1}, {2, 0, 0, 0, 0, 2}, 4789}, "own address"},
+	    {{{10, 250, 0, 2}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 4789}, "unicast MAC"},
+	    {{{10, 250, 0, 2}, {1, 0, 0x5e, 0, 0, 1}, 4789}, "unicast MAC"},
+	    {{{10, 250, 0, 2}, {0, 0, 0, 0, 0, 0}, 4789}, "unicast MAC"},
+	    {{{10, 250, 0, 2}, {2, 0, 0, 0, 0, 1}, 4789}, "own MAC"},
+	    {{{10, 250, 0, 2}, {2, 0, 0, 0, 0, 2}, 53}, "VXLAN port"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[96] = "";
+		int ret = mgr_peer_endpoint_check(&rules, &cases[i].endpoint, why, sizeof(why));
+		if (cases[i].reason == NULL) {
+			assert_int_equal(ret, 0);
+		} else {
+			assert_int_equal(ret, -1);
+			if (strstr(why, cases[i].reason) == NULL)
+				fail_msg("case %zu: '%s' does not say '%s'", i, why, cases[i].reason);
+		}
+	}
+	/* Wider fabrics, and the addresses no fabric may hold. */
+	mgr_peer_rules_init(&rules, (const uint8_t[]){0, 0, 0, 0}, 0, h1_ip, h1_mac.addr_bytes);
+	const struct bus_tunnel multicast = {{224, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, 4789};
+	const struct bus_tunnel loopback = {{127, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, 4789};
+	char why[96];
+	assert_int_equal(mgr_peer_endpoint_check(&rules, &multicast, why, sizeof(why)), -1);
+	assert_int_equal(mgr_peer_endpoint_check(&rules, &loopback, why, sizeof(why)), -1);
+}
+
+/* The first host to claim an endpoint keeps it; a second claim of the same
+ * IP or MAC is ignored, and so are its instances' traffic. */
+static void test_endpoint_claimed_twice_is_refused(void **state)
+{
+	struct peers_fixture *fixture = *state;
+	const struct bus_tunnel h2 = {{10, 250, 0, 2}, {2, 0, 0, 0, 0, 2}, 4789};
+	const struct bus_tunnel h3_same_ip = {{10, 250, 0, 2}, {2, 0, 0, 0, 0, 3}, 4789};
+	const struct bus_tunnel h3_same_mac = {{10, 250, 0, 3}, {2, 0, 0, 0, 0, 2}, 4789};
+	const struct bus_tunnel h3_own = {{10, 250, 0, 3}, {2, 0, 0, 0, 0, 3}, 4789};
+	const uint32_t instances[] = {1};
+	note_endpoint(fixture, "h2", &h2, 1000);
+	note_endpoint(fixture, "h3", &h3_same_ip, 1000);
+	note_services(fixture, "h3", instances, 1, 1000);
+	note_stats(fixture, "h3", 1000);
+	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1000);
+	assert_false(member_key_present(fixture, "h3", 1));
+	note_endpoint(fixture, "h3", &h3_same_mac, 1001);
+	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1001);
+	assert_false(member_key_present(fixture, "h3", 1));
+	assert_int_equal(fixture->peers.counters.endpoint_rejects, 2);
+
+	/* Its own endpoint is accepted, and its instance joins. */
+	note_endpoint(fixture, "h3", &h3_own, 1002);
+	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1002);
+	assert_true(member_key_present(fixture, "h3", 1));
+}
+
+/* A host cannot run more instances than it has cores: such a map is ignored. */
+static void test_more_instances_than_cores_are_refused(void **state)
+{
+	struct peers_fixture *fixture = *state;
+	const struct bus_tunnel h2 = {{10, 250, 0, 2}, {2, 0, 0, 0, 0, 2}, 4789};
+	const uint32_t five[] = {1, 2, 3, 4, 5}, four[] = {1, 2, 3, 4};
+	note_endpoint(fixture, "h2", &h2, 1000); /* 4 cores */
+	note_stats(fixture, "h2", 1000);
+	note_services(fixture, "h2", five, 5, 1000);
+	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1000);
+	assert_int_equal(onvm_service_map_count(&fixture->map, SVC), 0);
+	assert_int_equal(fixture->peers.counters.services_rejects, 1);
+	note_services(fixture, "h2", four, 4, 1001);
+	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1001);
+	assert_int_equal(onvm_service_map_count(&fixture->map, SVC), 4);
+}
+
 /* The receiving host, choosing among its own instances, picks the instance
  * the sender chose among all of them: keys are the same everywhere. */
 static void test_receiver_agrees_with_sender(void **state)
@@ -398,6 +498,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_self_and_no_tunnel_are_ignored, setup_peers,
 					    teardown_peers),
 	    cmocka_unit_test(test_receiver_agrees_with_sender),
+	    cmocka_unit_test(test_peer_endpoint_rules),
+	    cmocka_unit_test_setup_teardown(test_endpoint_claimed_twice_is_refused, setup_peers,
+					    teardown_peers),
+	    cmocka_unit_test_setup_teardown(test_more_instances_than_cores_are_refused,
+					    setup_peers, teardown_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
