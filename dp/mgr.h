@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "mgr_args.h"
 #include "mgr_tunnel.h"
+#include "nf_process.h"
 #include "onvm_common.h"
 
 #define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
@@ -33,6 +34,7 @@ struct mgr_slot {
 	uint16_t standby_lcore; /* its lcore id, outside the NF core pool */
 	uint8_t term_sent;
 	uint8_t unannounced; /* never announced as spawned: its end says nothing */
+	struct nf_process process; /* the NF's process: never the pid in shared memory */
 	char cmd_id[64]; /* the command that spawned it, for its event */
 };
 

@@ -109,6 +109,7 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 		emit(mgr, kind, instance, mgr->slots[slot].cmd_id, error);
 	}
 	instance->pid = 0;
+	mgr->slots[slot].process = (struct nf_process){0};
 }
 
 /* Nothing of a slot's previous instance may show through to the next: a
@@ -190,11 +191,17 @@ static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t
 	int slot = -1;
 	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
 		const struct onvm_instance *instance = &mgr->shm->instances[i];
-		if (instance->state == ONVM_INST_STARTING && instance->pid == msg->pid)
+		if (instance->state == ONVM_INST_STARTING && mgr->slots[i].process.pid == msg->pid)
 			slot = (int)i;
 	}
 	if (slot < 0) {
-		/* Started by hand: it brings its own core. */
+		/* Started by hand: it brings its own core, and must be a live process
+		 * (the pid is the NF's word: it is what the manager will signal). */
+		struct nf_process process;
+		if (nf_process_record(&process, msg->pid, 0) < 0) {
+			refuse(msg, "pid is not a live process");
+			return;
+		}
 		slot = find_free_slot(mgr);
 		if (slot < 0) {
 			refuse(msg, "no free instance slot");
@@ -207,6 +214,7 @@ static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t
 		instance->instance_id = 0;
 		instance->service_id = msg->service_id;
 		instance->pid = msg->pid;
+		bookkeeping->process = process;
 		instance->core = msg->core;
 		if (core_pool_hold(&mgr->config.nf_cores, msg->core) == 0)
 			bookkeeping->cores_held[bookkeeping->nb_cores_held++] = (uint16_t)msg->core;
@@ -234,7 +242,8 @@ static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64
 		return;
 	}
 	struct onvm_instance *instance = &mgr->shm->instances[msg->slot];
-	if (instance->pid != msg->pid || instance->instance_id != msg->instance_id ||
+	if (mgr->slots[msg->slot].process.pid != msg->pid ||
+	    instance->instance_id != msg->instance_id ||
 	    (instance->state != ONVM_INST_RUNNING && instance->state != ONVM_INST_STOPPING &&
 	     instance->state != ONVM_INST_STANDBY)) {
 		refuse(msg, "not a registered instance");
@@ -264,7 +273,7 @@ static int slot_of_pid(const struct onvm_mgr *mgr, pid_t pid)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->pid == pid && instance->state != ONVM_INST_FREE &&
+		if (mgr->slots[slot].process.pid == pid && instance->state != ONVM_INST_FREE &&
 		    instance->state != ONVM_INST_DRAINING)
 			return (int)slot;
 	}
@@ -315,7 +324,7 @@ static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
 		    mgr->slots[slot].spawned)
 			continue;
-		if (kill(instance->pid, 0) < 0 && errno == ESRCH)
+		if (!nf_process_alive(&mgr->slots[slot].process))
 			process_gone(mgr, slot, "is gone", now_ms);
 	}
 }
@@ -337,10 +346,12 @@ static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 		uint64_t age_ms = now_ms - bookkeeping->state_since_ms;
 
 		if (instance->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
-			kill(instance->pid, SIGKILL); /* reaped as "exited before registering" */
+			/* reaped as "exited before registering" */
+			nf_process_signal(&bookkeeping->process, SIGKILL);
 			bookkeeping->state_since_ms = now_ms;
 		} else if (instance->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
-			kill(instance->pid, bookkeeping->term_sent ? SIGKILL : SIGTERM);
+			nf_process_signal(&bookkeeping->process,
+					  bookkeeping->term_sent ? SIGKILL : SIGTERM);
 			bookkeeping->term_sent = 1;
 			bookkeeping->state_since_ms = now_ms;
 		} else if (instance->state == ONVM_INST_DRAINING && age_ms > MGR_DRAIN_GRACE_MS) {
@@ -425,6 +436,8 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 		exec_nf(mgr, service, lcores_arg);
 
 	instance->pid = pid;
+	if (nf_process_record(&mgr->slots[slot].process, pid, 1) < 0) /* our child all the same */
+		mgr->slots[slot].process = (struct nf_process){.pid = pid, .child = 1};
 	instance->service_id = service->id;
 	instance->core = lcores[0];
 	instance->instance_id = 0;
@@ -608,16 +621,20 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 {
 	unsigned live = 0;
 	int status;
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int slot = slot_of_pid(mgr, pid);
+		if (slot >= 0) /* reaped: its pid may be anyone's now */
+			mgr->slots[slot].process = (struct nf_process){0};
+	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state == ONVM_INST_FREE || instance->pid <= 0)
+		struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (mgr->shm->instances[slot].state == ONVM_INST_FREE || bookkeeping->process.pid == 0)
 			continue;
-		if (kill(instance->pid, 0) == 0)
+		if (nf_process_alive(&bookkeeping->process))
 			live++;
 		else
-			instance->pid = 0;
+			bookkeeping->process = (struct nf_process){0};
 	}
 	return live;
 }
@@ -632,11 +649,11 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline)
 		usleep(10000);
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state != ONVM_INST_FREE && instance->pid > 0) {
+		const struct nf_process *process = &mgr->slots[slot].process;
+		if (mgr->shm->instances[slot].state != ONVM_INST_FREE && process->pid != 0) {
 			fprintf(stderr, "onvm-mgr: NF pid %d did not stop; killing it\n",
-				(int)instance->pid);
-			kill(instance->pid, SIGKILL);
+				(int)process->pid);
+			nf_process_signal(process, SIGKILL);
 		}
 	}
 	deadline = mgr_now_ms() + 1000;

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nf_process.h - the process behind an NF, as the manager knows it.
+ *
+ * An NF's pid also sits in shared memory, where the NF (or any bug in it)
+ * can write 0, -1 or another process's pid; as root, kill(0) signals the
+ * manager's own process group and kill(-1) every process on the machine.
+ * So the manager keeps its own record of each NF's process, in its private
+ * memory: the pid it forked, or the pid a hand-started NF registered with
+ * together with that process's start time (/proc/PID/stat), and signals
+ * only a process that is still that one.
+ */
+#ifndef NF_PROCESS_H
+#define NF_PROCESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct nf_process {
+	pid_t pid;	     /* 0: none */
+	uint64_t start_time; /* clock ticks after boot, /proc/PID/stat field 22 */
+	int child;	     /* forked by the manager: the pid stays ours until reaped */
+};
+
+/* The start time of process pid: 0, or -1 when there is no such process. */
+int nf_process_start_time(pid_t pid, uint64_t *start_time);
+
+/* Record a process the manager forked (child) or one that registered by
+ * itself.  0, or -1 when pid is not a live process other than init and the
+ * manager (then nothing is recorded). */
+int nf_process_record(struct nf_process *process, pid_t pid, int child);
+
+/* Whether process is still the one recorded: alive, and (not a child) the
+ * same start time, so a reused pid is never taken for it. */
+int nf_process_alive(const struct nf_process *process);
+
+/* Send sig to the recorded process if it is still that one: 0, or -1. */
+int nf_process_signal(const struct nf_process *process, int sig);
+
+#endif /* NF_PROCESS_H */
