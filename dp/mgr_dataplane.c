@@ -77,13 +77,15 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 }
 
 /* Where in the tunnel port's chain a packet for service continues: at the
- * service if the chain names it, else at the chain's end (then its egress). */
-static uint8_t tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service)
+ * service, or -1 when the chain does not name it.  A peer may only send
+ * what this host's tunnel chain serves: another VNI would be handed to an
+ * NF and sent out with no chain to follow. */
+static int tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service)
 {
 	for (unsigned pos = 0; pos < info->chain_len; pos++)
 		if (info->chain[pos] == service)
-			return (uint8_t)pos;
-	return (uint8_t)(info->chain_len ? info->chain_len - 1 : 0);
+			return (int)pos;
+	return -1;
 }
 
 /* A burst from the tunnel port: decapsulate, then to a local instance. */
@@ -103,7 +105,8 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 	for (unsigned i = 0; i < received; i++) {
 		struct rte_mbuf *pkt = pkts[i];
 		int service = mgr_tunnel_decap(&mgr->tunnel, pkt);
-		if (unlikely(service < 0)) {
+		int chain_pos = service < 0 ? -1 : tunnel_chain_pos(info, (uint16_t)service);
+		if (unlikely(chain_pos < 0)) {
 			rte_pktmbuf_free(pkt);
 			rejected++;
 			continue;
@@ -113,7 +116,7 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 		    .action = ONVM_ACTION_TO_SERVICE,
 		    .destination = (uint16_t)service,
 		    .chain_port = (uint8_t)port,
-		    .chain_pos = tunnel_chain_pos(info, (uint16_t)service),
+		    .chain_pos = (uint8_t)chain_pos,
 		};
 		int slot = onvm_service_map_pick_local_pkt(&shm->map, (uint16_t)service, pkt, meta);
 		if (unlikely(slot < 0)) {

@@ -306,6 +306,8 @@ unsigned mgr_peers_apply(struct mgr_peers *peers, struct onvm_service_map *map,
 			/* The index of a host never changes, so members keep their slot. */
 			installed->tunnel_index = usable ? index : installed->tunnel_index;
 		}
+		if (reachable)
+			mgr_tunnel_peer_accept(tunnel, installed->tunnel_index, usable);
 		if (!usable && installed->nb_members == 0)
 			continue;
 		changes +=

@@ -89,6 +89,26 @@ int mgr_tunnel_peer_set(struct mgr_tunnel *tunnel, const char *host,
 	return index;
 }
 
+void mgr_tunnel_peer_accept(struct mgr_tunnel *tunnel, int index, int accept)
+{
+	if (index >= 0 && (unsigned)index < tunnel->nb_peers)
+		__atomic_store_n(&tunnel->peers[index].accepted, accept ? 1u : 0u, __ATOMIC_RELEASE);
+}
+
+/* Whether an accepted peer has this (network order) address.  A scan: there
+ * are at most ONVM_MAX_PEERS, and the tunnel carries hundreds of kpps. */
+static int accepted_source(const struct mgr_tunnel *tunnel, rte_be32_t address)
+{
+	unsigned count = __atomic_load_n(&tunnel->nb_peers, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < count; i++) {
+		const struct mgr_tunnel_peer *peer = &tunnel->peers[i];
+		if (__atomic_load_n(&peer->accepted, __ATOMIC_ACQUIRE) &&
+		    ip_of(peer->endpoint.ip) == address)
+			return 1;
+	}
+	return 0;
+}
+
 /* Copy the peer's header consistently; 0, or -1 when the peer is unknown. */
 static int read_header(const struct mgr_tunnel *tunnel, unsigned index, uint8_t *out)
 {
@@ -139,7 +159,8 @@ int mgr_tunnel_decap(const struct mgr_tunnel *tunnel, struct rte_mbuf *pkt)
 		return -1;
 	/* Options would move the UDP header; no tunnel endpoint sends them. */
 	if (outer->ip.version_ihl != RTE_IPV4_VHL_DEF || outer->ip.next_proto_id != IPPROTO_UDP ||
-	    outer->ip.dst_addr != ip_of(tunnel->local.ip))
+	    outer->ip.dst_addr != ip_of(tunnel->local.ip) ||
+	    !accepted_source(tunnel, outer->ip.src_addr))
 		return -1;
 	if (outer->ip.fragment_offset &
 	    rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))

@@ -36,6 +36,7 @@ struct mgr_tunnel_endpoint {
 struct mgr_tunnel_peer {
 	volatile uint32_t seq; /* odd while the header is being rewritten */
 	uint32_t in_use;
+	uint32_t accepted; /* control thread writes: frames from it are taken in */
 	char host[64];
 	struct mgr_tunnel_endpoint endpoint;
 	uint8_t header[MGR_VXLAN_OVERHEAD]; /* lengths and checksum filled per packet */
@@ -72,14 +73,19 @@ void mgr_tunnel_init(struct mgr_tunnel *tunnel, uint16_t port, const uint8_t ip[
 int mgr_tunnel_peer_set(struct mgr_tunnel *tunnel, const char *host,
 			const struct mgr_tunnel_endpoint *endpoint);
 
+/* Control thread: take frames from peer index in (accept), or not.  Only
+ * a usable peer's outer source address gets through decapsulation. */
+void mgr_tunnel_peer_accept(struct mgr_tunnel *tunnel, int index, int accept);
+
 /* TX thread: wrap pkt for the peer in meta->peer with meta->destination as
  * VNI.  0, or -1 when the peer is unknown or the mbuf has no headroom (the
  * caller frees it). */
 int mgr_tunnel_encap(struct mgr_tunnel *tunnel, struct rte_mbuf *pkt,
 		     const struct onvm_pkt_meta *meta);
 
-/* RX thread: strip the VXLAN headers of a frame addressed to this host.
- * Returns the service (the VNI), or -1 when the frame is not VXLAN for us. */
+/* RX thread: strip the VXLAN headers of a frame addressed to this host by
+ * a peer it accepts.  Returns the service (the VNI), or -1 when the frame is
+ * not VXLAN for us from an accepted peer. */
 int mgr_tunnel_decap(const struct mgr_tunnel *tunnel, struct rte_mbuf *pkt);
 
 #endif

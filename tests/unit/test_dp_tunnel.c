@@ -50,6 +50,11 @@ static void two_ends(struct mgr_tunnel *sender, struct mgr_tunnel *receiver)
 	struct mgr_tunnel_endpoint h2 = {.mac = h2_mac, .udp_port = MGR_TUNNEL_UDP_PORT};
 	memcpy(h2.ip, h2_ip, 4);
 	assert_int_equal(mgr_tunnel_peer_set(sender, "h2", &h2), 0);
+	/* The receiver knows the sender as a usable peer. */
+	struct mgr_tunnel_endpoint h1 = {.mac = h1_mac, .udp_port = MGR_TUNNEL_UDP_PORT};
+	memcpy(h1.ip, h1_ip, 4);
+	assert_int_equal(mgr_tunnel_peer_set(receiver, "h1", &h1), 0);
+	mgr_tunnel_peer_accept(receiver, 0, 1);
 }
 
 static void test_encap_decap_round_trip(void **state)
@@ -177,6 +182,39 @@ static void test_decap_refuses_what_is_not_ours(void **state)
 	refused_after(fragment);
 	refused_after(ip_options);
 	refused_after(not_ipv4);
+}
+
+/* Frames are taken in only from a peer the receiver accepts (a usable one):
+ * not from an unknown address, nor from a peer that went offline or stale. */
+static void test_decap_takes_only_accepted_peers(void **state)
+{
+	(void)state;
+	static struct mgr_tunnel sender, receiver, stranger;
+	static struct test_mbuf a, b, c;
+	two_ends(&sender, &receiver);
+	struct onvm_pkt_meta meta = {.destination = SVC, .peer = 0};
+	struct rte_mbuf *pkt = frame(&a, 3);
+	assert_int_equal(mgr_tunnel_encap(&sender, pkt, &meta), 0);
+	mgr_tunnel_peer_accept(&receiver, 0, 0); /* h1 went offline */
+	assert_int_equal(mgr_tunnel_decap(&receiver, pkt), -1);
+	mgr_tunnel_peer_accept(&receiver, 0, 1);
+	assert_int_equal(mgr_tunnel_decap(&receiver, pkt), SVC);
+
+	/* A host the receiver never accepted, sending from its own address. */
+	const uint8_t h3_ip[4] = {10, 250, 0, 3};
+	const struct rte_ether_addr h3_mac = {{0x02, 0, 0, 0, 0, 3}};
+	mgr_tunnel_init(&stranger, 1, h3_ip, &h3_mac);
+	struct mgr_tunnel_endpoint h2 = {.mac = h2_mac, .udp_port = MGR_TUNNEL_UDP_PORT};
+	memcpy(h2.ip, h2_ip, 4);
+	assert_int_equal(mgr_tunnel_peer_set(&stranger, "h2", &h2), 0);
+	struct rte_mbuf *strange = frame(&b, 3);
+	assert_int_equal(mgr_tunnel_encap(&stranger, strange, &meta), 0);
+	assert_int_equal(mgr_tunnel_decap(&receiver, strange), -1);
+	/* Nor with a spoofed source that is not an accepted peer's. */
+	struct rte_mbuf *spoofed = frame(&c, 3);
+	assert_int_equal(mgr_tunnel_encap(&stranger, spoofed, &meta), 0);
+	mgr_tunnel_peer_accept(&receiver, 7, 1); /* no such peer: ignored */
+	assert_int_equal(mgr_tunnel_decap(&receiver, spoofed), -1);
 }
 
 static void test_decap_refuses_a_runt(void **state)
@@ -310,6 +348,7 @@ static void test_offline_stale_and_unlisted_leave(void **state)
 	note_stats(fixture, "h2", 1000);
 	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel, 1000);
 	assert_int_equal(onvm_service_map_count(&fixture->map, SVC), 2);
+	assert_int_equal(fixture->tunnel.peers[0].accepted, 1); /* its frames are taken in */
 
 	/* Instance 1 is no longer listed: it leaves, 4 stays. */
 	note_services(fixture, "h2", one, 1, 1100);
@@ -325,6 +364,7 @@ static void test_offline_stale_and_unlisted_leave(void **state)
 	mgr_peers_apply(&fixture->peers, &fixture->map, &fixture->tunnel,
 			1100 + 1500 + MGR_PEER_CHECK_PERIOD_MS);
 	assert_int_equal(onvm_service_map_count(&fixture->map, SVC), 0);
+	assert_int_equal(fixture->tunnel.peers[0].accepted, 0); /* stale: nothing taken in */
 
 	/* Heard again: back, in the same remote slot. */
 	note_stats(fixture, "h2", 3000);
@@ -489,6 +529,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_peer_is_refused),
 	    cmocka_unit_test(test_decap_refuses_what_is_not_ours),
 	    cmocka_unit_test(test_decap_refuses_a_runt),
+	    cmocka_unit_test(test_decap_takes_only_accepted_peers),
 	    cmocka_unit_test_setup_teardown(test_live_peer_becomes_members, setup_peers,
 					    teardown_peers),
 	    cmocka_unit_test_setup_teardown(test_retained_messages_alone_are_not_life, setup_peers,
