@@ -66,10 +66,11 @@ uint32_t onvm_flow_hash_frame(const uint8_t *frame, uint32_t len)
 	return crc_bytes(frame, sizeof(struct rte_ether_hdr), hash);
 }
 
+/* Never the NIC's RSS hash: it is another function on every NIC (or none),
+ * and after decapsulation it is still the outer host pair's, so hosts would
+ * disagree on a flow's instance and every tunnelled flow would share one. */
 uint32_t onvm_flow_hash(struct rte_mbuf *pkt)
 {
-	if (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-		return pkt->hash.rss;
 	return onvm_flow_hash_frame(rte_pktmbuf_mtod(pkt, const uint8_t *),
 				    rte_pktmbuf_data_len(pkt));
 }

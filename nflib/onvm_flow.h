@@ -1,7 +1,9 @@
 /*
  * onvm_flow.h - flow hashing and instance choice.
  *
- * A packet's flow hash comes from its 5-tuple (or the NIC's RSS hash), and
+ * A packet's flow hash comes from its 5-tuple, hashed in software the same
+ * way on every host (never the NIC's RSS hash, which differs between NICs
+ * and survives decapsulation as the outer header's), and
  * the instance of a service that serves it is chosen by rendezvous hashing:
  * each member scores hash(flow, member key) and the highest score wins, so
  * adding or removing one of n members moves only about 1/n of the flows.
@@ -16,7 +18,7 @@ struct rte_mbuf;
 /* Flow hash of an Ethernet frame held in one buffer (pure). */
 uint32_t onvm_flow_hash_frame(const uint8_t *frame, uint32_t len);
 
-/* Flow hash of a packet: the RSS hash when the port gave one, else the frame's. */
+/* Flow hash of a packet: its frame's, whatever hash the NIC put in the mbuf. */
 uint32_t onvm_flow_hash(struct rte_mbuf *pkt);
 
 /* Rendezvous score of one member key for a flow. */

@@ -619,9 +619,41 @@ static void test_hash_frame_at_mbuf_data_alignment(void **state)
 	}
 }
 
+/* An RSS hash in the mbuf (a NIC's, or the outer one kept after
+ * decapsulation) changes nothing: the hash is the frame's, as on a host
+ * whose NIC gives none. */
+static void test_nic_rss_hash_is_ignored(void **state)
+{
+	(void)state;
+	static uint8_t storage[RTE_PKTMBUF_HEADROOM + 256] __attribute__((aligned(64)));
+	struct flow a = udp4(0x0a000001, 0x0a000002, 40000, 53);
+	struct flow b = udp4(0x0a000003, 0x0a000004, 40001, 53);
+	struct frame frame_a, frame_b;
+	build_at(&frame_a, &a, 0);
+	build_at(&frame_b, &b, 0);
+	struct rte_mbuf pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.buf_addr = storage;
+	pkt.data_off = RTE_PKTMBUF_HEADROOM;
+	pkt.ol_flags = RTE_MBUF_F_RX_RSS_HASH;
+	pkt.hash.rss = 0x12345678; /* the same outer hash for both flows */
+
+	memcpy(storage + RTE_PKTMBUF_HEADROOM, frame_a.data, frame_a.len);
+	pkt.data_len = (uint16_t)frame_a.len;
+	uint32_t hash_a = onvm_flow_hash(&pkt);
+	assert_int_equal(hash_a, onvm_flow_hash_frame(frame_a.data, frame_a.len));
+	memcpy(storage + RTE_PKTMBUF_HEADROOM, frame_b.data, frame_b.len);
+	pkt.data_len = (uint16_t)frame_b.len;
+	uint32_t hash_b = onvm_flow_hash(&pkt);
+	assert_int_equal(hash_b, onvm_flow_hash_frame(frame_b.data, frame_b.len));
+	assert_int_not_equal(hash_a, hash_b);
+	assert_int_not_equal(hash_a, 0x12345678);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nic_rss_hash_is_ignored),
 	    cmocka_unit_test(test_ipv4_udp),
 	    cmocka_unit_test(test_ipv4_tcp),
 	    cmocka_unit_test(test_ipv6_udp),
