@@ -156,8 +156,8 @@ static const char *const event_words[] = {"spawned", "rejected", "stopped", "exi
 
 /* state */
 static const struct field cores_fields[] = {
-    F_UINT(struct bus_cores, "total", total, 0, U16, FL_REQ, NO_FLAG),
-    F_UINT(struct bus_cores, "free", free, 0, U16, FL_REQ, NO_FLAG),
+    F_UINT(struct bus_cores, "total", total, 0, BUS_CORES_MAX, FL_REQ, NO_FLAG),
+    F_UINT(struct bus_cores, "free", free, 0, BUS_CORES_MAX, FL_REQ, NO_FLAG),
 };
 static const struct object_spec cores_spec = SPEC(cores_fields);
 
@@ -264,7 +264,7 @@ static const struct field stats_fields[] = {
     F_STR(S, "host", host, STR_NAME, FL_REQ, NO_FLAG),
     F_UINT(S, "ts_ms", ts_ms, 0, I64, FL_REQ, NO_FLAG),
     F_UINT(S, "seq", seq, 0, I64, FL_REQ, NO_FLAG),
-    F_UINT(S, "period_ms", period_ms, 1, U32, FL_REQ, NO_FLAG),
+    F_UINT(S, "period_ms", period_ms, BUS_PERIOD_MIN_MS, BUS_PERIOD_MAX_MS, FL_REQ, NO_FLAG),
     F_ARRAY("ports", port_spec, port_array, FL_REQ),
     F_ARRAY("instances", inst_stats_spec, inst_stats_array, FL_REQ),
 };

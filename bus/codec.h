@@ -35,6 +35,13 @@
 #define BUS_MAX_INSTANCES 1024	      /* per services or stats message */
 #define BUS_MAX_PORTS	  64
 #define BUS_MAX_SPAWN	  64 /* largest "count" of a spawn command */
+/* Bounds of what a host may claim: a stats period a decade beyond the
+ * managers' 100..60000 ms either way, and cores no machine has past 4096.
+ * A claim outside them is refused, so one host's numbers cannot make a
+ * streak out of nothing or capacity out of thin air. */
+#define BUS_PERIOD_MIN_MS 10
+#define BUS_PERIOD_MAX_MS 600000
+#define BUS_CORES_MAX	  4096
 
 /* Positive, not an error: a zero-length (cleared retained) services payload. */
 #define BUS_DECODE_CLEARED 1

@@ -1,5 +1,6 @@
 /* mgr_bus.c - the manager on the MQTT bus (see mgr_bus.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <numa.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -115,13 +116,21 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 
 	pthread_mutex_lock(&bus->queue_lock);
 	unsigned next = (bus->queue_tail + 1) % CMD_QUEUE_SIZE;
+	uint64_t dropped = 0;
 	if (next == bus->queue_head) {
-		bus->queue_overflows++;
+		dropped = ++bus->queue_overflows;
 	} else {
 		bus->queue[bus->queue_tail] = item;
 		bus->queue_tail = next;
 	}
 	pthread_mutex_unlock(&bus->queue_lock);
+	/* Never silent, but not a line per command of a flood: the first
+	 * drops, then every 1024th. */
+	if (dropped && (dropped <= 8 || dropped % 1024 == 0))
+		fprintf(stderr,
+			"onvm-mgr: bus: command queue full (%d waiting): dropped %s "
+			"(%" PRIu64 " dropped so far)\n",
+			CMD_QUEUE_SIZE, item.valid ? item.cmd.id : "a bad command", dropped);
 	mgr_wake(bus->mgr);
 }
 

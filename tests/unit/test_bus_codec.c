@@ -296,7 +296,7 @@ static void test_lenient_parts(void **state)
 	    "\"rx_pps\":2E+2,\"core\":0,\"service\":65535,\"instance\":4294967295,\"x\":{\"y\":[]}}"
 	    "],"
 	    "\"ports\":[],\"future\":{\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\"},"
-	    "\"period_ms\":1,\"seq\":0,\"ts_ms\":0,\"host\":\"h1\",\"v\":1,\"w\":-1.5e-3}\n";
+	    "\"period_ms\":10,\"seq\":0,\"ts_ms\":0,\"host\":\"h1\",\"v\":1,\"w\":-1.5e-3}\n";
 	struct bus_stats st = {0};
 	char err[ERRLEN];
 
@@ -428,6 +428,16 @@ static const struct bad_case bad_cases[] = {
     /* out of range */
     {STATE, ST_HEAD "\"cores\":{\"total\":4,\"free\":5}}", BUS_ERR_RANGE},
     {STATE, ST_HEAD "\"cores\":{\"total\":-1,\"free\":0}}", BUS_ERR_RANGE},
+    /* a host's claims past any machine: cores, and stats periods */
+    {STATE, ST_HEAD "\"cores\":{\"total\":4097,\"free\":0}}", BUS_ERR_RANGE},
+    {STATE, ST_HEAD "\"cores\":{\"total\":65535,\"free\":65535}}", BUS_ERR_RANGE},
+    {STATS,
+     "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":1,\"period_ms\":9," PORT0 ",\"instances\":[]}",
+     BUS_ERR_RANGE},
+    {STATS,
+     "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":1,\"period_ms\":600001," PORT0
+     ",\"instances\":[]}",
+     BUS_ERR_RANGE},
     {STATE, ST_HEAD CORES ",\"numa\":{\"nodes\":0}}", BUS_ERR_RANGE},
     {STATE, ST_HEAD CORES TUN("1.2.3.4", "02:00:0a:fa:00:01", "0"), BUS_ERR_RANGE},
     {STATE, ST_HEAD CORES TUN("1.2.3.4", "02:00:0a:fa:00:01", "65536"), BUS_ERR_RANGE},
@@ -483,7 +493,7 @@ static const struct bad_case bad_cases[] = {
     /* host differs from the topic */
     {STATE, "{\"v\":1,\"host\":\"h2\",\"status\":\"offline\"}", BUS_ERR_HOST},
     {STATS,
-     "{\"v\":1,\"host\":\"H1\",\"ts_ms\":1,\"seq\":1,\"period_ms\":5,\"ports\":[],"
+     "{\"v\":1,\"host\":\"H1\",\"ts_ms\":1,\"seq\":1,\"period_ms\":500,\"ports\":[],"
      "\"instances\":[]}",
      BUS_ERR_HOST},
     {EVENTS, "{\"v\":1,\"host\":\"h10\",\"ts_ms\":1,\"service\":2,\"event\":\"exited\"}",
