@@ -115,8 +115,8 @@ static void no_delay_to_broker(const struct bus_client *client)
 	for (int fd = 0; fd < max_fd; fd++) {
 		int type;
 		socklen_t length = sizeof(type);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM ||
-		    peer_port(fd) != port)
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 ||
+		    type != SOCK_STREAM || peer_port(fd) != port)
 			continue;
 		int on = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));

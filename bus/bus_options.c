@@ -77,9 +77,9 @@ int bus_options_check(const struct bus_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-int bus_options_client(const struct bus_options *o, const char *default_user,
-		       const char *id_suffix, struct bus_client_options *client,
-		       struct bus_credentials *credentials, char *err, size_t errlen)
+int bus_options_client(const struct bus_options *o, const char *default_user, const char *id_suffix,
+		       struct bus_client_options *client, struct bus_credentials *credentials,
+		       char *err, size_t errlen)
 {
 	const char *user = o->user[0] ? o->user : default_user;
 	if (bus_options_check(o, err, errlen) < 0)
@@ -97,9 +97,9 @@ int bus_options_client(const struct bus_options *o, const char *default_user,
 		return -1;
 	}
 	credentials->password[0] = '\0';
-	if (o->password_file[0] && bus_read_password(o->password_file, credentials->password,
-						     sizeof(credentials->password), err,
-						     errlen) < 0)
+	if (o->password_file[0] &&
+	    bus_read_password(o->password_file, credentials->password,
+			      sizeof(credentials->password), err, errlen) < 0)
 		return -1;
 	client->uri = o->uri;
 	client->client_id = credentials->client_id;

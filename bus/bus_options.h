@@ -51,14 +51,16 @@ enum bus_option_code {
 
 /* For a tool's getopt_long: its short options string and its long table. */
 #define BUS_SHORT_OPTIONS "b:u:P:"
-#define BUS_LONG_OPTIONS                                                                   \
-	{"broker", required_argument, NULL, BUS_OPT_BROKER},                               \
-	    {"bus-user", required_argument, NULL, BUS_OPT_USER},                           \
-	    {"bus-password-file", required_argument, NULL, BUS_OPT_PASSWORD_FILE},         \
-	    {"bus-ca", required_argument, NULL, BUS_OPT_CA},                               \
-	    {"bus-cert", required_argument, NULL, BUS_OPT_CERT},                           \
-	    {"bus-key", required_argument, NULL, BUS_OPT_KEY},                             \
-	    {"bus-root", required_argument, NULL, BUS_OPT_ROOT}
+/* clang-format off */
+#define BUS_LONG_OPTIONS                                                               \
+	{"broker", required_argument, NULL, BUS_OPT_BROKER},                           \
+	{"bus-user", required_argument, NULL, BUS_OPT_USER},                           \
+	{"bus-password-file", required_argument, NULL, BUS_OPT_PASSWORD_FILE},         \
+	{"bus-ca", required_argument, NULL, BUS_OPT_CA},                               \
+	{"bus-cert", required_argument, NULL, BUS_OPT_CERT},                           \
+	{"bus-key", required_argument, NULL, BUS_OPT_KEY},                             \
+	{"bus-root", required_argument, NULL, BUS_OPT_ROOT}
+/* clang-format on */
 
 /* The lines of a usage text that describe them. */
 extern const char bus_options_usage[];

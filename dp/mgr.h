@@ -33,9 +33,9 @@ struct mgr_slot {
 	uint8_t standby;	/* started as a warm standby, not yet switched on */
 	uint16_t standby_lcore; /* its lcore id, outside the NF core pool */
 	uint8_t term_sent;
-	uint8_t unannounced; /* never announced as spawned: its end says nothing */
+	uint8_t unannounced;	   /* never announced as spawned: its end says nothing */
 	struct nf_process process; /* the NF's process: never the pid in shared memory */
-	char cmd_id[64]; /* the command that spawned it, for its event */
+	char cmd_id[64];	   /* the command that spawned it, for its event */
 };
 
 enum mgr_event_kind {

@@ -194,8 +194,8 @@ int mgr_args_parse_fabric(const char *text, struct mgr_config *config, char *err
 	size_t length = slash ? (size_t)(slash - text) : 0;
 	if (slash == NULL || length == 0 || length >= sizeof(address_text) ||
 	    parse_uint(slash + 1, 1, 31, &prefix_len) < 0) {
-		snprintf(err, errlen, "bad fabric '%s': want IPv4/LEN, LEN 1..31, e.g. 10.250.0.0/16",
-			 text);
+		snprintf(err, errlen,
+			 "bad fabric '%s': want IPv4/LEN, LEN 1..31, e.g. 10.250.0.0/16", text);
 		return -1;
 	}
 	memcpy(address_text, text, length);

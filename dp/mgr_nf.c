@@ -629,7 +629,8 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE || bookkeeping->process.pid == 0)
+		if (mgr->shm->instances[slot].state == ONVM_INST_FREE ||
+		    bookkeeping->process.pid == 0)
 			continue;
 		if (nf_process_alive(&bookkeeping->process))
 			live++;

@@ -55,7 +55,8 @@ void mgr_peer_rules_init(struct mgr_peer_rules *rules, const uint8_t fabric_ip[4
 {
 	memset(rules, 0, sizeof(*rules));
 	rules->set = 1;
-	rules->fabric_mask = prefix_len == 0 ? 0 : UINT32_MAX << (32 - (prefix_len > 32 ? 32 : prefix_len));
+	rules->fabric_mask =
+	    prefix_len == 0 ? 0 : UINT32_MAX << (32 - (prefix_len > 32 ? 32 : prefix_len));
 	rules->fabric = ip_of(fabric_ip) & rules->fabric_mask;
 	memcpy(rules->own_ip, own_ip, sizeof(rules->own_ip));
 	memcpy(rules->own_mac, own_mac, sizeof(rules->own_mac));
@@ -106,8 +107,7 @@ static const struct mgr_peer_view *claimed_by(const struct mgr_peers *peers,
 }
 
 /* Log a refused claim once per new reason. Called with the lock held. */
-static void refuse(struct mgr_peer_view *view, uint64_t *counter, const char *what,
-		   const char *why)
+static void refuse(struct mgr_peer_view *view, uint64_t *counter, const char *what, const char *why)
 {
 	(*counter)++;
 	if (strcmp(view->refused, why) == 0)

@@ -39,8 +39,8 @@ struct mgr_peer_member {
 
 /* What a peer's claims must satisfy (set from -T and --fabric). */
 struct mgr_peer_rules {
-	int set;	     /* 0: no tunnel here, endpoints are never used */
-	uint32_t fabric;     /* the fabric's network address, host byte order */
+	int set;	      /* 0: no tunnel here, endpoints are never used */
+	uint32_t fabric;      /* the fabric's network address, host byte order */
 	uint32_t fabric_mask; /* its netmask, host byte order */
 	uint8_t own_ip[4];
 	uint8_t own_mac[6];
@@ -57,8 +57,8 @@ struct mgr_peer_view {
 	int online;
 	int has_tunnel;
 	struct bus_tunnel tunnel;
-	uint32_t cores_total;	  /* from its state; 0: not said */
-	char refused[96];	  /* the last reason a claim of it was refused */
+	uint32_t cores_total;	/* from its state; 0: not said */
+	char refused[96];	/* the last reason a claim of it was refused */
 	uint64_t last_heard_ms; /* last live (not retained) message; 0: never */
 	uint32_t period_ms;	/* its stats period */
 	unsigned nb_members;
@@ -75,8 +75,8 @@ struct mgr_peer_installed {
 struct mgr_peers {
 	pthread_mutex_t lock;
 	char self[BUS_NAME_LEN];
-	struct mgr_peer_rules rules;	 /* set before the bus starts */
-	struct mgr_peer_counters counters; /* guarded by lock */
+	struct mgr_peer_rules rules;		    /* set before the bus starts */
+	struct mgr_peer_counters counters;	    /* guarded by lock */
 	unsigned nb_hosts;			    /* guarded by lock */
 	struct mgr_peer_view hosts[ONVM_MAX_PEERS]; /* guarded by lock */
 	int changed;				    /* guarded by lock */

@@ -92,7 +92,8 @@ int mgr_tunnel_peer_set(struct mgr_tunnel *tunnel, const char *host,
 void mgr_tunnel_peer_accept(struct mgr_tunnel *tunnel, int index, int accept)
 {
 	if (index >= 0 && (unsigned)index < tunnel->nb_peers)
-		__atomic_store_n(&tunnel->peers[index].accepted, accept ? 1u : 0u, __ATOMIC_RELEASE);
+		__atomic_store_n(&tunnel->peers[index].accepted, accept ? 1u : 0u,
+				 __ATOMIC_RELEASE);
 }
 
 /* Whether an accepted peer has this (network order) address.  A scan: there

@@ -24,8 +24,9 @@ int nf_process_start_time(pid_t pid, uint64_t *start_time)
 	unsigned long long value;
 	/* After ")": state (3), then fields 4..21, then starttime (22). */
 	if (rest == NULL ||
-	    sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			     "%*d %*d %llu",
+	    sscanf(rest + 1,
+		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &value) != 1)
 		return -1;
 	*start_time = value;

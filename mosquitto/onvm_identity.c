@@ -47,7 +47,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
-#define MAX_REVOKED 1024
+#define MAX_REVOKED  1024
 #define NAME_MAX_LEN 64
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -120,7 +120,8 @@ static int on_tick(int event, void *event_data, void *userdata)
 	(void)event_data;
 	(void)userdata;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	long elapsed_ms = (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
+	long elapsed_ms =
+	    (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
 	if (elapsed_ms >= 250) {
 		last = now;
 		no_delay_everywhere();
@@ -161,7 +162,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	if (auth->username == NULL)
 		return MOSQ_ERR_PLUGIN_DEFER; /* anonymous: the broker refuses it */
 	if (is_revoked(auth->username)) {
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "onvm_identity: refused revoked identity '%s'",
+		mosquitto_log_printf(MOSQ_LOG_NOTICE,
+				     "onvm_identity: refused revoked identity '%s'",
 				     auth->username);
 		return MOSQ_ERR_AUTH;
 	}
@@ -198,10 +200,11 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		strcpy(revoked_file, options[i].value);
 	}
 	load_revoked();
-	int ret = mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL,
-					      NULL);
+	int ret =
+	    mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL);
 	if (ret == MOSQ_ERR_SUCCESS)
-		ret = mosquitto_callback_register(plugin_id, MOSQ_EVT_RELOAD, on_reload, NULL, NULL);
+		ret =
+		    mosquitto_callback_register(plugin_id, MOSQ_EVT_RELOAD, on_reload, NULL, NULL);
 	if (ret == MOSQ_ERR_SUCCESS)
 		ret = mosquitto_callback_register(plugin_id, MOSQ_EVT_TICK, on_tick, NULL, NULL);
 	return ret;

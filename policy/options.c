@@ -243,7 +243,8 @@ int policy_options_parse(int argc, char **argv, struct policy_options *o, char *
 	optind = 1;
 	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:i:vh" BUS_SHORT_OPTIONS, long_options, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "e:i:vh" BUS_SHORT_OPTIONS, long_options, NULL)) !=
+	       -1)
 		if (parse_one(opt, o, err, errlen) < 0)
 			return -1;
 	if (optind < argc) {

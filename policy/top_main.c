@@ -44,20 +44,21 @@ struct top_run {
 
 static void usage(FILE *out, const char *prog)
 {
-	fprintf(out,
-		"usage: %s -b URI (-P PASSWORD_FILE | --bus-cert F --bus-key F --bus-ca F) [options]\n"
-		"bus (an identity that may read onvm/#, default " TOP_USER_DEFAULT
-		"; client id IDENTITY/top-PID):\n"
-		"%s"
-		"  -s SERVICE    the service to watch (default 2)\n"
-		"  -g SERVICE    the load generator's service (default 9)\n"
-		"  -i MS         table interval, 100..60000 ms (default 1000)\n"
-		"  -T FILE       append one line per interval: t_s offered_pps delivered_pps\n"
-		"                drop_pps instances (tab separated, for gnuplot)\n"
-		"  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
-		"  -q            no table and no event lines, only the final summary\n"
-		"  -h            this text\n",
-		prog, bus_options_usage);
+	fprintf(
+	    out,
+	    "usage: %s -b URI (-P PASSWORD_FILE | --bus-cert F --bus-key F --bus-ca F) [options]\n"
+	    "bus (an identity that may read onvm/#, default " TOP_USER_DEFAULT
+	    "; client id IDENTITY/top-PID):\n"
+	    "%s"
+	    "  -s SERVICE    the service to watch (default 2)\n"
+	    "  -g SERVICE    the load generator's service (default 9)\n"
+	    "  -i MS         table interval, 100..60000 ms (default 1000)\n"
+	    "  -T FILE       append one line per interval: t_s offered_pps delivered_pps\n"
+	    "                drop_pps instances (tab separated, for gnuplot)\n"
+	    "  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
+	    "  -q            no table and no event lines, only the final summary\n"
+	    "  -h            this text\n",
+	    prog, bus_options_usage);
 }
 
 static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *value)

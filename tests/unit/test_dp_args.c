@@ -320,7 +320,8 @@ static void test_fabric(void **state)
 	assert_int_equal(line->config.fabric_prefix, 16);
 	parse_bad(line, "onvm-mgr -- -T 1:10.251.0.1 --fabric 10.250.0.0/16 -H h1 -b tcp://h:1",
 		  "outside --fabric");
-	parse_bad(line, "onvm-mgr -- --fabric 10.250.0.0/16 -H h1 -b tcp://h:1", "goes with --tunnel");
+	parse_bad(line, "onvm-mgr -- --fabric 10.250.0.0/16 -H h1 -b tcp://h:1",
+		  "goes with --tunnel");
 	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.1 --fabric 10.250.0.0 -H h1 -b tcp://h:1",
 		  "bad fabric");
 	parse_bad(line, "onvm-mgr -- -T 1:10.250.0.1 --fabric 10.250.0.0/32 -H h1 -b tcp://h:1",

@@ -424,7 +424,8 @@ static void test_peer_endpoint_rules(void **state)
 		} else {
 			assert_int_equal(ret, -1);
 			if (strstr(why, cases[i].reason) == NULL)
-				fail_msg("case %zu: '%s' does not say '%s'", i, why, cases[i].reason);
+				fail_msg("case %zu: '%s' does not say '%s'", i, why,
+					 cases[i].reason);
 		}
 	}
 	/* Wider fabrics, and the addresses no fabric may hold. */
@@ -542,8 +543,8 @@ int main(void)
 	    cmocka_unit_test(test_peer_endpoint_rules),
 	    cmocka_unit_test_setup_teardown(test_endpoint_claimed_twice_is_refused, setup_peers,
 					    teardown_peers),
-	    cmocka_unit_test_setup_teardown(test_more_instances_than_cores_are_refused,
-					    setup_peers, teardown_peers),
+	    cmocka_unit_test_setup_teardown(test_more_instances_than_cores_are_refused, setup_peers,
+					    teardown_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -348,8 +348,8 @@ static void test_options(void **state)
 	assert_string_equal(o.bus.uri, "tcp://127.0.0.1:18830");
 	assert_string_equal(o.bus.password_file, "pass");
 
-	const char *tls[] = {"p", "-b", "ssl://b:8883", "--bus-ca", "ca", "--bus-cert", "c",
-			     "--bus-key", "k", "-u", "pe-b"};
+	const char *tls[] = {"p",	  "-b", "ssl://b:8883", "--bus-ca", "ca", "--bus-cert", "c",
+			     "--bus-key", "k",	"-u",		"pe-b"};
 	assert_int_equal(parse(&o, tls, 11), 0);
 	assert_string_equal(o.bus.cert_file, "c");
 	assert_string_equal(o.bus.user, "pe-b");
