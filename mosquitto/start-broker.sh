@@ -122,13 +122,16 @@ if [[ -n $bridge ]]; then
 		>>"$dir/mosquitto.conf"
 fi
 rm -f "$dir/mosquitto.pid"
+log_start=$(($(stat -c %s "$dir/mosquitto.log" 2>/dev/null || echo 0) + 1))
 mosquitto -c "$dir/mosquitto.conf" -d
+# An error in this start's log (a port in use, a bad file) ends the wait at once.
+start_failed() { tail -c +"$log_start" "$dir/mosquitto.log" 2>/dev/null | grep -q '^[0-9]*: Error: '; }
 
 # Ready when the monitor identity can read $SYS.
 deadline=$((SECONDS + 10))
 until XDG_CONFIG_HOME=$dir/clients/monitor mosquitto_sub -t '$SYS/broker/version' -C 1 -W 1 \
 	>/dev/null 2>&1; do
-	if ((SECONDS >= deadline)); then
+	if ((SECONDS >= deadline)) || start_failed; then
 		echo "broker: did not come up; see $dir/mosquitto.log" >&2
 		tail -n 20 "$dir/mosquitto.log" >&2 || true
 		exit 1

@@ -182,12 +182,14 @@ onvm_nf_eal() {
 
 # ---- the broker ----
 
-# A free TCP port on loopback (and the two after it, for websockets and TLS).
+# A free TCP port on loopback (and the two after it, for websockets and TLS):
+# below the kernel's ephemeral range (32768..), where a client's own end of
+# a connection could hold it, and used by no socket in any state.
 onvm_free_port() {
 	local port
 	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 20000))
-		if ! ss -ltn | awk '{print $4}' | grep -qE ":($port|$((port + 1))|$((port + 2)))\$"; then
+		port=$((20000 + RANDOM % 12000))
+		if ! ss -tan | awk '{print $4}' | grep -qE ":($port|$((port + 1))|$((port + 2)))\$"; then
 			echo "$port"
 			return
 		fi
@@ -219,9 +221,18 @@ onvm_start_broker() {
 	BROKER_TLS_URI=ssl://$tls_address:$BROKER_TLS_PORT
 	"${ONVM_CTL[@]}" bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" \
 		--port "$BROKER_PORT" --tls "$tls_address:$BROKER_TLS_PORT" "${san[@]}" "$@" \
-		>"$ONVM_TMP/broker-start.log" 2>&1 ||
-		fail "broker did not start: $(tail -n 5 "$ONVM_TMP/broker-start.log")"
+		>"$ONVM_TMP/broker-start.log" 2>&1
+	local started=$?
 	ONVM_BROKERS+=("$BROKER_DIR")
+	if ((started != 0)) && ((!ONVM_MACHINES && ${ONVM_BROKER_TRIES:-0} < 3)) &&
+		grep -q "Address already in use" "$BROKER_DIR/mosquitto.log" 2>/dev/null; then
+		# Taken between the look and the bind: again, elsewhere.
+		onvm_log "broker port $BROKER_PORT was taken meanwhile; trying another"
+		rm -f "$BROKER_DIR/mosquitto.conf" "$BROKER_DIR/mosquitto.log"
+		ONVM_BROKER_TRIES=$((${ONVM_BROKER_TRIES:-0} + 1)) onvm_start_broker "$@"
+		return
+	fi
+	((started == 0)) || fail "broker did not start: $(tail -n 5 "$ONVM_TMP/broker-start.log")"
 }
 
 onvm_stop_broker() {
