@@ -59,6 +59,9 @@ wait_for 5 "instance 2 stopped" grep -q '"cmd_id":"t-warm-2","event":"stopped"' 
 # the stopped instance left, and nothing of that instance (its stop request)
 # may reach it.
 kill -9 "$second_standby"
+# A zombie until the manager reaps it: only its state tells it is dead.
+proc_state() { awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+wait_for 10 "the standby process died" eval '[[ $(proc_state "$second_standby") =~ ^(Z|)$ ]]'
 wait_for 10 "the dead standby noticed" grep -q "warm standby of service 2 ended" "$MGR_LOG"
 wait_for 20 "replaced" eval '[[ $(grep -c "warm standby of service 2 ready" "$MGR_LOG") -eq 3 ]]'
 sleep 1 # a standby that inherited the stop request would end within milliseconds
