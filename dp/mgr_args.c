@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include "mgr_args.h"
+#include "mgr_peers.h"
 
 static char no_pci_flag[] = "--no-pci";
 
@@ -385,15 +386,10 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 		memcpy(config->fabric_ip, config->tunnel_ip, 4);
 		config->fabric_prefix = 24;
 	}
-	if (config->tunnel_set) {
-		unsigned shift = 32u - config->fabric_prefix;
-		uint32_t own, net;
-		memcpy(&own, config->tunnel_ip, 4);
-		memcpy(&net, config->fabric_ip, 4);
-		if ((ntohl(own) >> shift) != (ntohl(net) >> shift)) {
-			snprintf(err, sizeof(err), "the -T address is outside --fabric");
-			goto usage;
-		}
+	if (config->tunnel_set &&
+	    !mgr_peer_in_fabric(config->tunnel_ip, config->fabric_ip, config->fabric_prefix)) {
+		snprintf(err, sizeof(err), "the -T address is outside --fabric");
+		goto usage;
 	}
 	if (config->tunnel_set && !config->bus.uri[0]) {
 		snprintf(err, sizeof(err),
