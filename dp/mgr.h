@@ -29,7 +29,6 @@ struct mgr_slot {
 	uint64_t state_since_ms; /* when the slot entered its current state */
 	uint16_t cores_held[8];
 	uint8_t nb_cores_held;
-	uint8_t spawned;	/* our child: reap it with waitpid */
 	uint8_t standby;	/* started as a warm standby, not yet switched on */
 	uint16_t standby_lcore; /* its lcore id, outside the NF core pool */
 	uint8_t term_sent;

@@ -322,7 +322,7 @@ static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
-		    mgr->slots[slot].spawned)
+		    mgr->slots[slot].process.child) /* reaped by waitpid above */
 			continue;
 		if (!nf_process_alive(&mgr->slots[slot].process))
 			process_gone(mgr, slot, "is gone", now_ms);
@@ -442,7 +442,6 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 	instance->core = lcores[0];
 	instance->instance_id = 0;
 	snprintf(instance->name, sizeof(instance->name), "%s", service->name);
-	mgr->slots[slot].spawned = 1;
 	set_state(mgr, slot, ONVM_INST_STARTING, mgr_now_ms());
 	return 0;
 }
