@@ -131,7 +131,7 @@ static void refuse(struct mgr_peer_view *view, uint64_t *counter, const char *wh
 static int endpoint_acceptable(struct mgr_peers *peers, struct mgr_peer_view *view,
 			       const struct bus_tunnel *endpoint)
 {
-	char why[96];
+	char why[sizeof(view->refused)];
 	if (!peers->rules.set)
 		return 1;
 	if (mgr_peer_endpoint_check(&peers->rules, endpoint, why, sizeof(why)) == 0) {
@@ -140,8 +140,14 @@ static int endpoint_acceptable(struct mgr_peers *peers, struct mgr_peer_view *vi
 			view->refused[0] = '\0';
 			return 1;
 		}
-		snprintf(why, sizeof(why), "%u.%u.%u.%u is already %s's", endpoint->ip[0],
-			 endpoint->ip[1], endpoint->ip[2], endpoint->ip[3], other->host);
+		if (memcmp(other->tunnel.ip, endpoint->ip, sizeof(endpoint->ip)) == 0)
+			snprintf(why, sizeof(why), "%u.%u.%u.%u is already %s's", endpoint->ip[0],
+				 endpoint->ip[1], endpoint->ip[2], endpoint->ip[3], other->host);
+		else
+			snprintf(why, sizeof(why),
+				 "MAC %02x:%02x:%02x:%02x:%02x:%02x is already %s's",
+				 endpoint->mac[0], endpoint->mac[1], endpoint->mac[2],
+				 endpoint->mac[3], endpoint->mac[4], endpoint->mac[5], other->host);
 	}
 	refuse(view, &peers->counters.endpoint_rejects, "tunnel endpoint", why);
 	return 0;

@@ -58,7 +58,7 @@ struct mgr_peer_view {
 	int has_tunnel;
 	struct bus_tunnel tunnel;
 	uint32_t cores_total;	/* from its state; 0: not said */
-	char refused[96];	/* the last reason a claim of it was refused */
+	char refused[160];	/* the last reason a claim of it was refused */
 	uint64_t last_heard_ms; /* last live (not retained) message; 0: never */
 	uint32_t period_ms;	/* its stats period */
 	unsigned nb_members;

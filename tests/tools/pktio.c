@@ -2,6 +2,9 @@
  * pktio - test traffic on a Linux interface, through an AF_PACKET socket.
  *
  *   pktio send  IFACE COUNT [FLOWS [BYTES [PPS]]]  send COUNT marked UDP frames
+ *   pktio vxlan IFACE COUNT DST_MAC SRC_IP DST_IP VNI
+ *                                             send COUNT marked frames inside
+ *                                             VXLAN, as a peer (or a forger) would
  *   pktio count IFACE SECONDS [EXPECT]        count marked frames arriving
  *
  * "count" prints "ready" once listening, then "received N" when EXPECT frames
@@ -30,6 +33,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: pktio send IFACE COUNT [FLOWS [BYTES [PPS]]]\n"
+			"       pktio vxlan IFACE COUNT DST_MAC SRC_IP DST_IP VNI\n"
 			"       pktio count IFACE SECONDS [EXPECT]\n");
 	exit(2);
 }
@@ -80,24 +84,17 @@ static uint16_t ip_checksum(const uint8_t *header, size_t length)
 	return (uint16_t)~sum;
 }
 
-static size_t build_frame(uint8_t *frame, long flow, size_t length)
+/* An IPv4 + UDP header at ip, for payload_length bytes after the UDP header. */
+static void write_ipv4_udp(uint8_t *ip, const uint8_t src_ip[4], const uint8_t dst_ip[4],
+			   uint16_t src_port, uint16_t dst_port, size_t payload_length)
 {
-	static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
-	static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
-	memset(frame, 0, length);
-	memcpy(frame, dst_mac, 6);
-	memcpy(frame + 6, src_mac, 6);
-	frame[12] = 0x08; /* IPv4 */
-
-	uint8_t *ip = frame + 14;
-	size_t ip_length = length - 14;
+	size_t ip_length = 20 + 8 + payload_length;
+	memset(ip, 0, 28);
 	ip[0] = 0x45;
 	ip[2] = (uint8_t)(ip_length >> 8);
 	ip[3] = (uint8_t)ip_length;
 	ip[8] = 64;
 	ip[9] = 17; /* UDP */
-	uint8_t src_ip[4] = {10, 0, (uint8_t)(flow >> 8), (uint8_t)flow};
-	uint8_t dst_ip[4] = {10, 1, 0, 1};
 	memcpy(ip + 12, src_ip, 4);
 	memcpy(ip + 16, dst_ip, 4);
 	uint16_t checksum = ip_checksum(ip, 20);
@@ -105,14 +102,57 @@ static size_t build_frame(uint8_t *frame, long flow, size_t length)
 	ip[11] = (uint8_t)checksum;
 
 	uint8_t *udp = ip + 20;
-	uint16_t src_port = (uint16_t)(1024 + flow % 60000);
 	udp[0] = (uint8_t)(src_port >> 8);
 	udp[1] = (uint8_t)src_port;
-	udp[3] = 9;
-	udp[4] = (uint8_t)((ip_length - 20) >> 8);
-	udp[5] = (uint8_t)(ip_length - 20);
+	udp[2] = (uint8_t)(dst_port >> 8);
+	udp[3] = (uint8_t)dst_port;
+	udp[4] = (uint8_t)((payload_length + 8) >> 8);
+	udp[5] = (uint8_t)(payload_length + 8);
+}
+
+static size_t build_frame(uint8_t *frame, long flow, size_t length)
+{
+	static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+	static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	static const uint8_t dst_ip[4] = {10, 1, 0, 1};
+	memset(frame, 0, length);
+	memcpy(frame, dst_mac, 6);
+	memcpy(frame + 6, src_mac, 6);
+	frame[12] = 0x08; /* IPv4 */
+	uint8_t src_ip[4] = {10, 0, (uint8_t)(flow >> 8), (uint8_t)flow};
+	write_ipv4_udp(frame + 14, src_ip, dst_ip, (uint16_t)(1024 + flow % 60000), 9,
+		       length - TAG_OFFSET);
 	memcpy(frame + TAG_OFFSET, TAG, strlen(TAG));
 	return length;
+}
+
+/* What a VXLAN frame from a (maybe forged) peer is made of. */
+struct vxlan_spec {
+	uint8_t dst_mac[6];
+	uint8_t src_ip[4], dst_ip[4];
+	uint32_t vni;
+};
+
+#define VXLAN_OUTER 50 /* Ethernet + IPv4 + UDP + VXLAN */
+
+/* A marked 64-byte frame inside VXLAN, from spec's source to its destination. */
+static size_t build_vxlan_frame(uint8_t *frame, const struct vxlan_spec *spec, long flow)
+{
+	static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0xee};
+	size_t inner = build_frame(frame + VXLAN_OUTER, flow, 64);
+	memcpy(frame, spec->dst_mac, 6);
+	memcpy(frame + 6, src_mac, 6);
+	frame[12] = 0x08;
+	frame[13] = 0;
+	write_ipv4_udp(frame + 14, spec->src_ip, spec->dst_ip, (uint16_t)(49152 + flow % 16384),
+		       4789, 8 + inner);
+	uint8_t *vxlan = frame + 42;
+	memset(vxlan, 0, 8);
+	vxlan[0] = 0x08; /* the VNI is valid */
+	vxlan[4] = (uint8_t)(spec->vni >> 16);
+	vxlan[5] = (uint8_t)(spec->vni >> 8);
+	vxlan[6] = (uint8_t)spec->vni;
+	return VXLAN_OUTER + inner;
 }
 
 static void pace(uint64_t start_us, long sent, long rate_pps)
@@ -125,7 +165,9 @@ static void pace(uint64_t start_us, long sent, long rate_pps)
 		usleep((useconds_t)(due_us - now));
 }
 
-static int send_frames(const char *iface, long count, long flows, long length, long rate_pps)
+/* COUNT frames over FLOWS flows: plain ones of length bytes, or inside VXLAN. */
+static int send_frames(const char *iface, long count, long flows, long length, long rate_pps,
+		       const struct vxlan_spec *vxlan)
 {
 	struct sockaddr_ll address;
 	int fd = open_socket(iface, &address);
@@ -133,7 +175,8 @@ static int send_frames(const char *iface, long count, long flows, long length, l
 	uint64_t start_us = now_ms() * 1000u;
 	for (long i = 0; i < count; i++) {
 		pace(start_us, i, rate_pps);
-		size_t size = build_frame(frame, i % flows, (size_t)length);
+		size_t size = vxlan ? build_vxlan_frame(frame, vxlan, i % flows)
+				    : build_frame(frame, i % flows, (size_t)length);
 		while (sendto(fd, frame, size, 0, (struct sockaddr *)&address, sizeof(address)) <
 		       0) {
 			if (errno != ENOBUFS && errno != EAGAIN) {
@@ -186,6 +229,36 @@ static int count_frames(const char *iface, long seconds, long expect)
 	return 0;
 }
 
+static void parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned bytes[6];
+	char extra;
+	if (sscanf(text, "%x:%x:%x:%x:%x:%x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
+		   &bytes[4], &bytes[5], &extra) != 6)
+		usage();
+	for (int i = 0; i < 6; i++) {
+		if (bytes[i] > 0xff)
+			usage();
+		mac[i] = (uint8_t)bytes[i];
+	}
+}
+
+static void parse_ip(const char *text, uint8_t ip[4])
+{
+	if (inet_pton(AF_INET, text, ip) != 1)
+		usage();
+}
+
+static int send_vxlan(char *argv[])
+{
+	struct vxlan_spec spec;
+	parse_mac(argv[4], spec.dst_mac);
+	parse_ip(argv[5], spec.src_ip);
+	parse_ip(argv[6], spec.dst_ip);
+	spec.vni = (uint32_t)parse_number(argv[7], 0, 0xffffff);
+	return send_frames(argv[2], parse_number(argv[3], 0, 100000000), 16, 0, 0, &spec);
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc < 4)
@@ -194,7 +267,9 @@ int main(int argc, char *argv[])
 		return send_frames(argv[2], parse_number(argv[3], 0, 100000000),
 				   argc > 4 ? parse_number(argv[4], 1, 65536) : 16,
 				   argc > 5 ? parse_number(argv[5], 60, 1514) : 64,
-				   argc > 6 ? parse_number(argv[6], 0, 100000000) : 0);
+				   argc > 6 ? parse_number(argv[6], 0, 100000000) : 0, NULL);
+	if (strcmp(argv[1], "vxlan") == 0 && argc == 8)
+		return send_vxlan(argv);
 	if (strcmp(argv[1], "count") == 0 && argc <= 5)
 		return count_frames(argv[2], parse_number(argv[3], 1, 3600),
 				    argc > 4 ? parse_number(argv[4], 0, 100000000) : 0);
