@@ -221,6 +221,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
+	int rc = nf_reaper_start(&mgr->reaper);
+	if (rc < 0) {
+		fprintf(stderr, "onvm-mgr: reaper thread: %s\n", strerror(-rc));
+		mgr_shutdown(mgr);
+		return -EIO;
+	}
 	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
 	    mgr_dataplane_launch(mgr) < 0) {
 		mgr_shutdown(mgr);
@@ -358,6 +364,7 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	fflush(stdout);
 	if (mgr->shm)
 		mgr_nf_stop_all(mgr);
+	nf_reaper_stop(&mgr->reaper);
 	mgr_bus_stop(mgr->bus);
 	mgr->bus = NULL;
 	mgr_dataplane_wait(mgr);

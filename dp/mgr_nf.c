@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
@@ -109,6 +108,8 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 		emit(mgr, kind, instance, mgr->slots[slot].cmd_id, error);
 	}
 	instance->pid = 0;
+	if (mgr->slots[slot].process.child) /* dead or on its way out: reaped elsewhere */
+		nf_reaper_hand_over(&mgr->reaper, mgr->slots[slot].process.pid);
 	mgr->slots[slot].process = (struct nf_process){0};
 }
 
@@ -269,24 +270,12 @@ static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
 	}
 }
 
-static int slot_of_pid(const struct onvm_mgr *mgr, pid_t pid)
+static void describe_exit(const struct nf_exit *how, char *text, size_t size)
 {
-	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (mgr->slots[slot].process.pid == pid && instance->state != ONVM_INST_FREE &&
-		    instance->state != ONVM_INST_DRAINING)
-			return (int)slot;
-	}
-	return -1;
-}
-
-static void describe_exit(int status, char *text, size_t size)
-{
-	if (WIFSIGNALED(status))
-		snprintf(text, size, "killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
+	if (how->signaled)
+		snprintf(text, size, "killed by signal %d (%s)", how->code, strsignal(how->code));
 	else
-		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+		snprintf(text, size, "exited with status %d", how->code);
 }
 
 static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, uint64_t now_ms)
@@ -306,26 +295,35 @@ static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, u
 	retire(mgr, slot, kind, kind == MGR_EVENT_STOPPED ? NULL : error, now_ms);
 }
 
-/* Reap our children and notice hand-started NFs that are gone. */
+/* Whether the process of a slot has ended, and how: 1, or 0 while it runs.
+ * A child is only looked at, not reaped (nf_reaper.h says why). */
+static int process_ended(const struct nf_process *process, char *how, size_t size)
+{
+	if (!process->child) {
+		snprintf(how, size, "is gone");
+		return !nf_process_alive(process);
+	}
+	struct nf_exit exit_status;
+	int ended = nf_reaper_exited(process->pid, &exit_status);
+	if (ended > 0)
+		describe_exit(&exit_status, how, size);
+	else if (ended < 0) /* not our child any more: nothing to wait for */
+		snprintf(how, size, "is gone");
+	return ended != 0;
+}
+
+/* Notice NFs that ended, children of ours or started by hand. */
 static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 {
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		int slot = slot_of_pid(mgr, pid);
-		if (slot >= 0) {
-			char how[96];
-			describe_exit(status, how, sizeof(how));
-			process_gone(mgr, (unsigned)slot, how, now_ms);
-		}
-	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
+		const struct onvm_instance *instance = &mgr->shm->instances[slot];
+		const struct nf_process *process = &mgr->slots[slot].process;
+		char how[96];
 		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
-		    mgr->slots[slot].process.child) /* reaped by waitpid above */
+		    process->pid == 0)
 			continue;
-		if (!nf_process_alive(&mgr->slots[slot].process))
-			process_gone(mgr, slot, "is gone", now_ms);
+		if (process_ended(process, how, sizeof(how)))
+			process_gone(mgr, slot, how, now_ms);
 	}
 }
 
@@ -616,25 +614,22 @@ int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, 
 	return 0;
 }
 
+/* NFs still running; those that ended are handed to the reaper. */
 static unsigned live_processes(struct onvm_mgr *mgr)
 {
 	unsigned live = 0;
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		int slot = slot_of_pid(mgr, pid);
-		if (slot >= 0) /* reaped: its pid may be anyone's now */
-			mgr->slots[slot].process = (struct nf_process){0};
-	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct mgr_slot *bookkeeping = &mgr->slots[slot];
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE ||
-		    bookkeeping->process.pid == 0)
+		struct nf_process *process = &mgr->slots[slot].process;
+		char how[96];
+		if (mgr->shm->instances[slot].state == ONVM_INST_FREE || process->pid == 0)
 			continue;
-		if (nf_process_alive(&bookkeeping->process))
+		if (!process_ended(process, how, sizeof(how))) {
 			live++;
-		else
-			bookkeeping->process = (struct nf_process){0};
+			continue;
+		}
+		if (process->child)
+			nf_reaper_hand_over(&mgr->reaper, process->pid);
+		*process = (struct nf_process){0};
 	}
 	return live;
 }
