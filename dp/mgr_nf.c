@@ -634,15 +634,33 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 	return live;
 }
 
+/* Once stopping, nothing registers any more: an NF that asks is told so. */
+static void refuse_messages(struct onvm_mgr *mgr)
+{
+	void *messages[16];
+	unsigned count;
+	while ((count = rte_ring_dequeue_burst(mgr->msgq, messages, 16, NULL)) > 0)
+		for (unsigned i = 0; i < count; i++)
+			refuse(messages[i], "the manager is stopping");
+}
+
 void mgr_nf_stop_all(struct onvm_mgr *mgr)
 {
 	mgr->shm->manager_stopping = 1;
-	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		mgr->shm->instances[slot].stop_requested = 1;
+		/* One still starting (in EAL init, or waiting for an answer) looks at
+		 * no flag yet, has served nothing and has nothing to save. */
+		if (mgr->shm->instances[slot].state == ONVM_INST_STARTING &&
+		    mgr->slots[slot].process.child)
+			nf_process_signal(&mgr->slots[slot].process, SIGTERM);
+	}
 
 	uint64_t deadline = mgr_now_ms() + MGR_STOP_GRACE_MS;
-	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline)
+	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline) {
+		refuse_messages(mgr);
 		usleep(10000);
+	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct nf_process *process = &mgr->slots[slot].process;
 		if (mgr->shm->instances[slot].state != ONVM_INST_FREE && process->pid != 0) {
