@@ -184,13 +184,12 @@ static void test_capacity_and_calm(void **state)
 	const struct view_host_svc *svc = view_host_svc_find(view_host_find(view, "alpha"), 2);
 	assert_true(svc->calm);
 	assert_int_equal(svc->calm_since_ms, 500);
-	const struct view_service *learnt = view_service_find(view, 2);
-	assert_true(!learnt || !learnt->has_capacity);
+	assert_true(view_capacity(view, 2) == 0);
 	put_stats(view, "alpha", 2, 50000, 0.99, 1000);
 	svc = view_host_svc_find(view_host_find(view, "alpha"), 2);
 	assert_false(svc->calm);
-	assert_true(view_service_find(view, 2)->has_capacity);
-	assert_true(view_service_find(view, 2)->capacity_pps == 100000);
+	assert_true(svc->has_capacity);
+	assert_true(view_capacity(view, 2) == 100000);
 	view_destroy(view);
 }
 
@@ -403,10 +402,11 @@ static void test_scale_in(void **state)
 	assert_string_equal(choice.host->name, "alpha");
 
 	/* A learnt capacity: 60 kpps offered does not fit 0.7 * 1 * 80 kpps. */
-	svc->has_capacity = true;
-	svc->capacity_pps = 80000;
+	struct view_host_svc *learnt = view_host_svc_find(view_host_find(view, "alpha"), 2);
+	learnt->has_capacity = true;
+	learnt->capacity_pps = 80000;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
-	svc->capacity_pps = 100000;
+	learnt->capacity_pps = 100000;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
 
 	/* Pending work, a stale host, or scale-in off: nothing. */
@@ -436,6 +436,103 @@ static void test_scale_in_never_last(void **state)
 	view_destroy(view);
 }
 
+/* One instance's report on host: service 2, this instance, rx and drops. */
+static void put_inst(struct view *view, const char *host, uint32_t instance, uint64_t seq,
+		     double rx, double drop, uint64_t now)
+{
+	struct bus_inst_stats inst = {.instance = instance,
+				      .service = 2,
+				      .rx_pps = rx,
+				      .drop_pps = drop,
+				      .ring_fill = drop > 0 ? 0.99 : 0.01};
+	struct bus_stats stats = {.seq = seq, .period_ms = 500, .n_insts = 1, .insts = &inst};
+	snprintf(stats.host, sizeof(stats.host), "%s", host);
+	view_apply_stats(view, &stats, false, now);
+}
+
+/*
+ * Two instances of service 2, calm at 60 kpps each after a saturated
+ * instance showed 100 kpps: 120 kpps do not fit 0.7 * 1 * 100 kpps, so no
+ * scale-in, whatever one wild report (rx_pps 1e308) said meanwhile.
+ */
+static void test_capacity_bounded(void **state)
+{
+	(void)state;
+	struct policy_params p = params();
+	p.scale_in_ms = 1000;
+	struct pending_set set;
+	pending_init(&set, &p, NULL);
+	struct scale_in_choice choice;
+
+	/* Another host's wild number. */
+	struct view *view = view_create(&p);
+	const uint32_t a[] = {2, 1};
+	const uint32_t b[] = {2, 5};
+	put_state(view, "alpha", 4, 2, 0);
+	put_state(view, "beta", 4, 2, 0);
+	put_services(view, "alpha", a, 1, 0);
+	put_services(view, "beta", b, 1, 0);
+	put_inst(view, "alpha", 1, 1, 100000, 50000, 500);
+	put_inst(view, "beta", 5, 1, 1e308, 50000, 500);
+	for (uint64_t seq = 2; seq <= 20; seq++) {
+		put_inst(view, "alpha", 1, seq, 60000, 0, seq * 500);
+		put_inst(view, "beta", 5, seq, 60000, 0, seq * 500);
+	}
+	assert_true(view_capacity(view, 2) == 100000);
+	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	view_destroy(view);
+
+	/* The same host's: one report moves the capacity by 30 % at most. */
+	view = view_create(&p);
+	const uint32_t both[] = {2, 1, 2, 3};
+	put_state(view, "alpha", 4, 2, 0);
+	put_services(view, "alpha", both, 2, 0);
+	put_inst(view, "alpha", 1, 1, 100000, 50000, 500);
+	put_inst(view, "alpha", 3, 2, 1e308, 50000, 1000);
+	assert_true(view_capacity(view, 2) == 130000);
+	for (uint64_t seq = 3; seq <= 20; seq++) {
+		struct bus_inst_stats insts[2] = {
+		    {.instance = 1, .service = 2, .rx_pps = 60000, .ring_fill = 0.01},
+		    {.instance = 3, .service = 2, .rx_pps = 60000, .ring_fill = 0.01}};
+		struct bus_stats stats = {
+		    .seq = seq, .period_ms = 500, .n_insts = 2, .insts = insts};
+		snprintf(stats.host, sizeof(stats.host), "alpha");
+		view_apply_stats(view, &stats, false, seq * 500);
+	}
+	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+
+	/* Never above the ceiling, however long a host insists. */
+	for (uint64_t seq = 21; seq <= 200; seq++)
+		put_inst(view, "alpha", 3, seq, 1e308, 50000, seq * 500);
+	assert_true(view_capacity(view, 2) <= VIEW_CAPACITY_MAX_PPS);
+	assert_true(view_capacity(view, 2) > 0);
+	view_destroy(view);
+	pending_free(&set);
+}
+
+/* Three periods of overload need three periods of time: seq jumping ahead
+ * does not make the streak longer than the time its reports took. */
+static void test_streak_bounded_by_time(void **state)
+{
+	(void)state;
+	struct policy_params p = params();
+	struct view *view = view_create(&p);
+	put_state(view, "alpha", 4, 2, 0);
+	put_stats(view, "alpha", 1, 5000, 0.99, 500);
+	put_stats(view, "alpha", 101, 5000, 0.99, 1000); /* 100 seq in one period */
+	assert_int_equal(streak(view, "alpha"), 2);
+	put_stats(view, "alpha", 201, 5000, 0.99, 1000); /* and again at once */
+	assert_int_equal(streak(view, "alpha"), 2);
+	put_stats(view, "alpha", 202, 5000, 0.99, 1500);
+	assert_int_equal(streak(view, "alpha"), 3);
+	/* A little jitter costs nothing: 3 reports 990 ms apart are 3 periods. */
+	put_stats(view, "alpha", 203, 0, 0, 2000);
+	put_stats(view, "alpha", 204, 5000, 0.99, 2500);
+	put_stats(view, "alpha", 206, 5000, 0.99, 3490);
+	assert_int_equal(streak(view, "alpha"), 3);
+	view_destroy(view);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +540,8 @@ int main(void)
 	    cmocka_unit_test(test_liveness),
 	    cmocka_unit_test(test_streaks),
 	    cmocka_unit_test(test_capacity_and_calm),
+	    cmocka_unit_test(test_capacity_bounded),
+	    cmocka_unit_test(test_streak_bounded_by_time),
 	    cmocka_unit_test(test_services_changes),
 	    cmocka_unit_test(test_avoid),
 	    cmocka_unit_test(test_pending_spawn_life),
