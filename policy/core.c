@@ -532,7 +532,12 @@ struct policy_core *policy_core_create(const struct policy_config *config,
 	core->cmd_no = config->first_cmd_no;
 	core->leading = config->always_lead;
 	struct pending_hooks hooks = {.ended = pending_ended, .ctx = core};
-	pending_init(&core->pending, &config->params, &hooks);
+	if (pending_init(&core->pending, &config->params, &hooks) < 0) {
+		view_destroy(core->view);
+		free(core);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	return core;
 }
 

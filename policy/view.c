@@ -555,24 +555,40 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 
 /* ---- rejection memory ---- */
 
+/* Index of the service in the host's avoid list (sorted by service), or where it belongs. */
+static uint32_t avoid_position(const struct view_host *host, uint16_t service)
+{
+	uint32_t low = 0, high = host->n_avoid;
+	while (low < high) {
+		uint32_t mid = low + (high - low) / 2;
+		if (host->avoid[mid].service < service)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return low;
+}
+
 int view_avoid(struct view_host *host, uint16_t service, uint64_t until_ms)
 {
-	for (uint32_t i = 0; i < host->n_avoid; i++)
-		if (host->avoid[i].service == service) {
-			host->avoid[i].until_ms = until_ms;
-			return 0;
-		}
+	uint32_t at = avoid_position(host, service);
+	if (at < host->n_avoid && host->avoid[at].service == service) {
+		host->avoid[at].until_ms = until_ms;
+		return 0;
+	}
 	if (grow((void **)&host->avoid, &host->avoid_cap, host->n_avoid + 1, sizeof(*host->avoid)) <
 	    0)
 		return -1;
-	host->avoid[host->n_avoid++] = (struct view_avoid){service, until_ms};
+	memmove(&host->avoid[at + 1], &host->avoid[at],
+		(host->n_avoid - at) * sizeof(*host->avoid));
+	host->avoid[at] = (struct view_avoid){service, until_ms};
+	host->n_avoid++;
 	return 0;
 }
 
 bool view_avoided(const struct view_host *host, uint16_t service, uint64_t now_ms)
 {
-	for (uint32_t i = 0; i < host->n_avoid; i++)
-		if (host->avoid[i].service == service)
-			return now_ms < host->avoid[i].until_ms;
-	return false;
+	uint32_t at = avoid_position(host, service);
+	return at < host->n_avoid && host->avoid[at].service == service &&
+	       now_ms < host->avoid[at].until_ms;
 }

@@ -82,7 +82,7 @@ struct view_host {
 	uint32_t n_svcs, svcs_cap;
 	struct view_host_svc *svcs;
 	uint32_t n_avoid, avoid_cap;
-	struct view_avoid *avoid;
+	struct view_avoid *avoid; /* sorted by service */
 };
 
 /* What the cluster knows of one service. */

@@ -207,7 +207,7 @@ static void test_shadow_then_takeover(void **state)
 	policy_core_handle(core, &msg, false, 2010);
 	const struct pending_set *pending = policy_core_pending(core);
 	assert_int_equal(pending->n, 1);
-	assert_string_equal(pending->items[0].cmd_id, "pe-a-9");
+	assert_string_equal(pending->first->cmd_id, "pe-a-9");
 
 	/* The leader goes: this one leads, and its next decision sends a command. */
 	engine_msg(core, "pe-a", false, 2100);
