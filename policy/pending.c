@@ -486,6 +486,17 @@ static uint32_t new_instance(const struct pending *pending, const struct view_ho
 	return 0;
 }
 
+/* The spawn's instance is in the host's map: its promise may settle now. */
+static void seen_in_map(struct pending_set *set, struct pending *pending, uint64_t now_ms)
+{
+	pending->carried_out_ms = now_ms;
+	queue_remove(set, pending);
+	queue_push(set, pending, pending->state_after ? QUEUE_READY : QUEUE_SETTLING);
+}
+
+/* The spawn happened: it no longer blocks its service. Until its instance
+ * is seen in the host's map (a "spawned" event alone is only the host's
+ * word), it keeps waiting for the pending bound like one not answered. */
 static void carried_out(struct pending_set *set, struct pending *pending, uint32_t instance,
 			uint64_t now_ms)
 {
@@ -493,8 +504,6 @@ static void carried_out(struct pending_set *set, struct pending *pending, uint32
 	pending->carried_out_ms = now_ms;
 	pending->instance = instance;
 	set->svcs[pending->service].spawns_blocking--;
-	queue_remove(set, pending);
-	queue_push(set, pending, pending->state_after ? QUEUE_READY : QUEUE_SETTLING);
 	if (set->hooks.ended)
 		set->hooks.ended(set->hooks.ctx, pending, PENDING_CARRIED_OUT, now_ms);
 }
@@ -504,10 +513,16 @@ void pending_on_services(struct pending_set *set, const struct view_host *host, 
 	struct pending_host *at = host_find(set, host->name);
 	for (struct pending *p = at ? at->head : NULL, *next; p; p = next) {
 		next = p->host_next;
-		if (p->op == PENDING_SPAWN && !p->carried_out) {
+		if (p->op == PENDING_SPAWN && p->queue == QUEUE_WAITING) {
 			uint32_t instance = new_instance(p, host);
-			if (instance)
+			if (p->carried_out && !instance && p->instance &&
+			    view_host_has_instance(host, p->service, p->instance))
+				instance = p->instance;
+			if (!instance)
+				continue;
+			if (!p->carried_out)
 				carried_out(set, p, instance, now_ms);
+			seen_in_map(set, p, now_ms);
 		} else if (p->op == PENDING_STOP &&
 			   !view_host_has_instance(host, p->service, p->instance)) {
 			end(set, p, PENDING_CARRIED_OUT, now_ms);

@@ -6,9 +6,13 @@
  *    services map (or a "spawned" event names the command), T rejects the
  *    command, T goes offline, or pending_ms pass;
  *  - promises `count` cores of T, which are not offered again until the
- *    instance has shown up AND T has published a state since the command
- *    (so its free count includes the new instance), or settle_ms after it
- *    showed up, or the pending ends otherwise.
+ *    instance has shown up in T's map AND T has published a state since
+ *    the command (so its free count includes the new instance), or
+ *    settle_ms after it showed up, or the pending ends otherwise;
+ *  - times out (PENDING_TIMED_OUT, which the core counts as T's rejection)
+ *    when its instance is not in T's map after pending_ms, even if a
+ *    "spawned" event said it was carried out: a host that answers yes and
+ *    does nothing must not keep getting the placements.
  * A pending stop blocks further stops of S until the instance leaves the
  * map (or a "stopped"/"exited" event names it), a rejection, or a timeout.
  * Shadow entries are decisions a shadow engine made but did not send:
@@ -55,7 +59,7 @@ struct pending {
 	uint32_t count;	   /* spawn: cores promised */
 	uint32_t instance; /* stop: the instance; spawn: the new one once seen (0 before) */
 	uint64_t created_ms;
-	bool carried_out; /* spawn: showed up, no longer blocks */
+	bool carried_out; /* spawn: showed up or said so, no longer blocks */
 	uint64_t carried_out_ms;
 	bool state_after; /* the host published a state after the decision */
 	uint32_t n_known; /* spawn: instances of the service on the host at decision time */
