@@ -246,6 +246,30 @@ static void test_seq_jump_no_early_spawn(void **state)
 	teardown(&f);
 }
 
+/* A shadow's own decision was never sent: its timing out is nobody's
+ * rejection, and the host it named is not avoided. */
+static void test_shadow_timeout_not_a_rejection(void **state)
+{
+	(void)state;
+	struct fixture f = {0};
+	struct policy_core *core = make_core(&f, "pe-b", false);
+	engine_msg(core, "pe-a", true, 0);
+	two_hosts(core);
+	state_msg(core, "gamma", 2, 0);
+	overload(core, 1, 1000);
+	assert_int_equal(f.out.n, 1);
+	state_msg(core, "beta", 3, 14000);
+	state_msg(core, "gamma", 2, 14000);
+	f.out.n = 0;
+	overload(core, 4, 15000);
+	assert_int_equal(f.out.n, 1);
+	struct bus_decision decision;
+	decode_decision(&f.out, 0, &decision);
+	assert_true(decision.shadow);
+	assert_string_equal(decision.target, "beta");
+	teardown(&f);
+}
+
 static void test_takeover_drops_shadow_decisions(void **state)
 {
 	(void)state;
@@ -414,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_leader_spawn),
 	    cmocka_unit_test(test_shadow_then_takeover),
 	    cmocka_unit_test(test_seq_jump_no_early_spawn),
+	    cmocka_unit_test(test_shadow_timeout_not_a_rejection),
 	    cmocka_unit_test(test_takeover_drops_shadow_decisions),
 	    cmocka_unit_test(test_grace),
 	    cmocka_unit_test(test_no_capacity),
