@@ -364,8 +364,14 @@ static void pending_ended(void *ctx, const struct pending *pending, enum pending
 			view_reset_streaks(core->view, pending->service);
 		if (svc)
 			svc->changed_ms = now_ms;
-	} else if (outcome == PENDING_REJECTED && pending->op == PENDING_SPAWN && host) {
-		view_avoid(host, pending->service, now_ms + core->config.params.reject_backoff_ms);
+	} else if (pending->op == PENDING_SPAWN && host &&
+		   (outcome == PENDING_REJECTED ||
+		    (outcome == PENDING_TIMED_OUT && pending->cmd_id[0]))) {
+		/* A command sent (ours or another engine's) and never answered is
+		 * a rejection: the host took it and did nothing. */
+		if (view_avoid(host, pending->service,
+			       now_ms + core->config.params.reject_backoff_ms) < 0)
+			core->counters.failures++;
 	}
 	if (outcome == PENDING_SETTLED)
 		return;
@@ -526,7 +532,12 @@ struct policy_core *policy_core_create(const struct policy_config *config,
 	core->cmd_no = config->first_cmd_no;
 	core->leading = config->always_lead;
 	struct pending_hooks hooks = {.ended = pending_ended, .ctx = core};
-	pending_init(&core->pending, &config->params, &hooks);
+	if (pending_init(&core->pending, &config->params, &hooks) < 0) {
+		view_destroy(core->view);
+		free(core);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	return core;
 }
 

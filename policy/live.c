@@ -1,7 +1,6 @@
 /* live.c - the policy daemon on the bus (see live.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,30 +9,19 @@
 #include "bus_client.h"
 #include "run_control.h"
 #include "core.h"
+#include "inbox.h"
 #include "ingest.h"
 #include "live.h"
 #include "topics.h"
 
-#define QUEUE_MAX	 100000 /* messages waiting for the core; more are dropped */
-#define WAIT_MS		 200	/* longest idle wait of the main loop */
-#define REJECT_LOG_FIRST 20	/* rejected payloads logged one by one ... */
-#define REJECT_LOG_EVERY 1000	/* ... then one in this many */
-
-struct queued {
-	struct queued *next;
-	bool retained;
-	size_t len;
-	char *topic;
-	char payload[]; /* len bytes + NUL */
-};
+#define QUEUE_MAX	 100000	    /* messages waiting for the core; more are dropped */
+#define QUEUE_BYTES_MAX	 (64 << 20) /* ... and bytes: 1000 full-size payloads */
+#define WAIT_MS		 200	    /* longest idle wait of the main loop */
+#define REJECT_LOG_FIRST 20	    /* rejected payloads logged one by one ... */
+#define REJECT_LOG_EVERY 1000	    /* ... then one in this many */
 
 struct live {
-	pthread_mutex_t lock; /* guards the queue and the flags; never held calling paho */
-	pthread_cond_t wake;
-	struct queued *head, *tail;
-	size_t depth;
-	uint64_t dropped;
-	bool reconnected;
+	struct inbox inbox; /* its lock is never held calling paho */
 	struct bus_client *client;
 	char engine_topic[BUS_TOPIC_MAX];
 	char *online_payload;
@@ -53,47 +41,46 @@ static uint64_t live_now(struct live *live)
 
 /* ---- paho's thread ---- */
 
+static bool log_this_one(uint64_t count)
+{
+	return count <= REJECT_LOG_FIRST || count % REJECT_LOG_EVERY == 0;
+}
+
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
 {
 	struct live *live = ctx;
-	size_t topic_len = strlen(topic);
-	struct queued *item = malloc(sizeof(*item) + len + 1 + topic_len + 1);
-	if (!item)
-		return;
-	item->next = NULL;
-	item->retained = retained != 0;
-	item->len = len;
-	if (len)
-		memcpy(item->payload, payload, len);
-	item->payload[len] = '\0';
-	item->topic = item->payload + len + 1;
-	memcpy(item->topic, topic, topic_len + 1);
-
-	pthread_mutex_lock(&live->lock);
-	if (live->depth >= QUEUE_MAX) {
-		live->dropped++;
-		pthread_mutex_unlock(&live->lock);
-		free(item);
-		return;
+	uint64_t count;
+	switch (inbox_put(&live->inbox, topic, payload, len, retained != 0, &count)) {
+	case INBOX_QUEUED:
+		break;
+	case INBOX_TOO_BIG:
+		if (log_this_one(count))
+			fprintf(stderr,
+				"onvm-policy: dropped %.100s: %zu bytes, over the bus's bounds "
+				"(%" PRIu64 " so far)\n",
+				topic, len, count);
+		break;
+	case INBOX_FULL:
+		if (log_this_one(count))
+			fprintf(stderr,
+				"onvm-policy: dropped %.100s: the queue is full (%d messages or %d "
+				"bytes; %" PRIu64 " so far)\n",
+				topic, QUEUE_MAX, QUEUE_BYTES_MAX, count);
+		break;
+	case INBOX_NO_MEMORY:
+		if (log_this_one(count))
+			fprintf(stderr,
+				"onvm-policy: dropped %.100s: out of memory (%" PRIu64 " so far)\n",
+				topic, count);
+		break;
 	}
-	if (live->tail)
-		live->tail->next = item;
-	else
-		live->head = item;
-	live->tail = item;
-	live->depth++;
-	pthread_cond_signal(&live->wake);
-	pthread_mutex_unlock(&live->lock);
 }
 
 /* The main loop announces the engine again: it owns the client pointer. */
 static void on_connected(void *ctx)
 {
 	struct live *live = ctx;
-	pthread_mutex_lock(&live->lock);
-	live->reconnected = true;
-	pthread_cond_signal(&live->wake);
-	pthread_mutex_unlock(&live->lock);
+	inbox_notify(&live->inbox);
 }
 
 static void on_disconnected(void *ctx, const char *cause)
@@ -159,7 +146,7 @@ static int subscribe_all(struct bus_client *client)
 /* ---- the main loop ---- */
 
 static void handle(struct live *live, struct policy_core *core, struct policy_ingest *ingest,
-		   const struct queued *item)
+		   const struct inbox_item *item)
 {
 	const struct bus_msg *msg = NULL;
 	char why[256];
@@ -167,7 +154,7 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 				       sizeof(why));
 	if (ret < 0) {
 		live->rejected++;
-		if (live->rejected <= REJECT_LOG_FIRST || live->rejected % REJECT_LOG_EVERY == 0)
+		if (log_this_one(live->rejected))
 			fprintf(stderr, "onvm-policy: rejected %.100s (%" PRIu64 " so far): %s\n",
 				item->topic, live->rejected, why);
 		return;
@@ -176,36 +163,14 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 		policy_core_handle(core, msg, item->retained, live_now(live));
 }
 
-/* Wait for work; returns the queued messages (caller frees) and the reconnect flag. */
-static struct queued *take_all(struct live *live, bool *reconnected)
-{
-	pthread_mutex_lock(&live->lock);
-	if (!live->head && !live->reconnected && !run_stop_requested()) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += WAIT_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&live->wake, &live->lock, &until);
-	}
-	struct queued *items = live->head;
-	live->head = live->tail = NULL;
-	live->depth = 0;
-	*reconnected = live->reconnected;
-	live->reconnected = false;
-	pthread_mutex_unlock(&live->lock);
-	return items;
-}
-
 static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms)
 {
 	struct policy_ingest ingest;
 	policy_ingest_init(&ingest);
 	while (!run_stop_requested()) {
 		bool reconnected;
-		struct queued *items = take_all(live, &reconnected);
+		struct inbox_item *items =
+		    inbox_take_all(&live->inbox, run_stop_requested() ? 0 : WAIT_MS, &reconnected);
 		if (reconnected) {
 			if (bus_client_publish(live->client, live->engine_topic,
 					       live->online_payload, strlen(live->online_payload),
@@ -216,7 +181,7 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 			fflush(stdout);
 		}
 		while (items) {
-			struct queued *next = items->next;
+			struct inbox_item *next = items->next;
 			handle(live, core, &ingest, items);
 			free(items);
 			items = next;
@@ -224,17 +189,6 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 		policy_core_tick(core, live_now(live));
 	}
 	policy_ingest_free(&ingest);
-}
-
-static void drain(struct live *live)
-{
-	bool ignored;
-	struct queued *items = take_all(live, &ignored);
-	while (items) {
-		struct queued *next = items->next;
-		free(items);
-		items = next;
-	}
 }
 
 static struct bus_client *connect_bus(const struct policy_options *options, struct live *live,
@@ -306,13 +260,15 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	fflush(stdout);
 	run_loop(live, core, options->grace_ms);
 	say_goodbye(live, offline_payload);
-	drain(live);
 	struct policy_counters counters;
 	policy_core_counters(core, &counters);
+	struct inbox_counters queue;
+	inbox_counters(&live->inbox, &queue);
 	printf("onvm-policy: stopped: %" PRIu64 " messages, %" PRIu64 " spawns, %" PRIu64
-	       " stops, %" PRIu64 " commands, %" PRIu64 " dropped from a full queue\n",
-	       counters.messages, counters.spawns, counters.stops, counters.commands,
-	       live->dropped);
+	       " stops, %" PRIu64 " commands; dropped: %" PRIu64 " too big, %" PRIu64
+	       " from a full queue, %" PRIu64 " out of memory\n",
+	       counters.messages, counters.spawns, counters.stops, counters.commands, queue.too_big,
+	       queue.full, queue.no_memory);
 	policy_core_destroy(core);
 	return 0;
 }
@@ -331,8 +287,10 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 		return 1;
 	}
 	struct live live = {0};
-	pthread_mutex_init(&live.lock, NULL);
-	pthread_cond_init(&live.wake, NULL);
+	if (inbox_init(&live.inbox, QUEUE_MAX, QUEUE_BYTES_MAX) < 0) {
+		fprintf(stderr, "onvm-policy: cannot make the message queue\n");
+		return 1;
+	}
 	int status = 1;
 	char *offline = engine_payload(BUS_STATUS_OFFLINE, NULL, 0);
 	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, run_wall_ms());
@@ -342,7 +300,6 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 		status = run(options, engine, &live, id, offline);
 	free(offline);
 	free(live.online_payload);
-	pthread_cond_destroy(&live.wake);
-	pthread_mutex_destroy(&live.lock);
+	inbox_destroy(&live.inbox); /* after bus_client_stop: no more puts */
 	return status;
 }

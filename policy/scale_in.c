@@ -129,9 +129,9 @@ int scale_in_check(const struct view *view, const struct pending_set *pending, u
 		return 0;
 	if (now_ms < since_ms || now_ms - since_ms < params->scale_in_ms)
 		return 0;
-	if (svc && svc->has_capacity &&
-	    choice->offered_pps >
-		params->scale_in_headroom * (choice->n_live - 1) * svc->capacity_pps)
+	double capacity = view_capacity(view, service);
+	if (capacity > 0 &&
+	    !(choice->offered_pps <= params->scale_in_headroom * (choice->n_live - 1) * capacity))
 		return 0;
 	choice->calm_ms = now_ms - since_ms;
 	choice->home = home_host(view, pending, svc, service, now_ms);

@@ -4,8 +4,9 @@
  * A service has spare capacity when, for scale_in_ms (counted from the
  * latest change of its instance set too), every instance of it on every
  * usable host reported no drops and a ring fill <= scale_in_fill, and,
- * once its per-instance capacity is known (learnt from the rx_pps of
- * instances that dropped packets), its offered load (rx + drops) fits in
+ * once its per-instance capacity is known (view_capacity: the smallest any
+ * host learnt from the rx_pps of its instances that dropped packets), its
+ * offered load (rx + drops) fits in
  * one instance fewer with headroom: offered <= scale_in_headroom * (n - 1)
  * * capacity. Never below one instance; nothing while a spawn or a stop of
  * the service is pending.

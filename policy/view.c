@@ -237,9 +237,17 @@ static void forget_streaks(struct view_host *host)
 
 uint32_t view_streak_len(const struct view_host *host, const struct view_host_svc *svc)
 {
-	if (!svc->streak || !svc->reported || host->last_seq < svc->streak_seq)
+	if (!svc->streak || !svc->reported || host->last_seq < svc->streak_seq ||
+	    host->last_stats_ms < svc->streak_ms)
 		return 0;
 	uint64_t len = host->last_seq - svc->streak_seq + 1;
+	uint64_t period = svc->streak_period_ms ? svc->streak_period_ms : 1;
+	uint64_t elapsed = host->last_stats_ms - svc->streak_ms;
+	/* Rounded: reports arrive a little early or late, and a period of
+	 * jitter must not cost a period of reaction. */
+	uint64_t by_time = (elapsed + period / 2) / period + 1;
+	if (len > by_time)
+		len = by_time;
 	return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 }
 
@@ -390,17 +398,33 @@ static bool inst_overloaded(const struct policy_params *params, const struct bus
 	return inst->drop_pps > params->drop_pps || inst->ring_fill >= params->ring_fill;
 }
 
-/* Learn what one instance of the service handles when it saturates. */
-static void learn_capacity(struct view *view, const struct bus_inst_stats *inst)
+/* Learn, for this host, what one instance of the service handles when it saturates. */
+static void learn_capacity(struct view_host_svc *svc, const struct bus_inst_stats *inst,
+			   double drop_pps)
 {
-	if (!(inst->drop_pps > view->params.drop_pps) || !(inst->rx_pps > 0))
+	if (!(inst->drop_pps > drop_pps) || !(inst->rx_pps > 0))
 		return;
-	struct view_service *svc = view_service_get(view, inst->service);
-	if (!svc)
+	double sample = inst->rx_pps < VIEW_CAPACITY_MAX_PPS ? inst->rx_pps : VIEW_CAPACITY_MAX_PPS;
+	if (!svc->has_capacity) {
+		svc->capacity_pps = sample;
+		svc->has_capacity = true;
 		return;
-	svc->capacity_pps =
-	    svc->has_capacity ? 0.7 * svc->capacity_pps + 0.3 * inst->rx_pps : inst->rx_pps;
-	svc->has_capacity = true;
+	}
+	/* One report moves it by at most 30 %: a single wild number is noise. */
+	if (sample > 2 * svc->capacity_pps)
+		sample = 2 * svc->capacity_pps;
+	svc->capacity_pps = 0.7 * svc->capacity_pps + 0.3 * sample;
+}
+
+double view_capacity(const struct view *view, uint16_t service)
+{
+	double capacity = 0;
+	for (uint32_t i = 0; i < view->n_hosts; i++) {
+		const struct view_host_svc *svc = view_host_svc_find(view->sorted[i], service);
+		if (svc && svc->has_capacity && (capacity == 0 || svc->capacity_pps < capacity))
+			capacity = svc->capacity_pps;
+	}
+	return capacity;
 }
 
 /*
@@ -449,6 +473,10 @@ static void judge_reports(const struct view *view, struct view_host *host, uint6
 		else if (!svc->streak) {
 			svc->streak = true;
 			svc->streak_seq = seq;
+			svc->streak_ms = now_ms;
+			svc->streak_period_ms = host->period_ms;
+		} else if (host->period_ms > svc->streak_period_ms) {
+			svc->streak_period_ms = host->period_ms;
 		}
 		bool calm = svc->max_drop_pps < 1 && svc->max_ring_fill <= params->scale_in_fill;
 		if (!calm)
@@ -475,6 +503,7 @@ static int check_seq(struct view *view, struct view_host *host, const struct bus
 		forget_streaks(host);
 	host->has_seq = true;
 	host->last_seq = stats->seq;
+	host->last_stats_ms = now_ms;
 	host->period_ms = stats->period_ms;
 	return 0;
 }
@@ -515,7 +544,7 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 		svc->reported = true;
 		add_report(svc, inst, ring_draining(host, inst)); /* host->load: the last report */
 		if (inst_overloaded(&view->params, inst))
-			learn_capacity(view, inst);
+			learn_capacity(svc, inst, view->params.drop_pps);
 	}
 	if (keep_load(host, stats) < 0)
 		return -1;
@@ -526,24 +555,40 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 
 /* ---- rejection memory ---- */
 
+/* Index of the service in the host's avoid list (sorted by service), or where it belongs. */
+static uint32_t avoid_position(const struct view_host *host, uint16_t service)
+{
+	uint32_t low = 0, high = host->n_avoid;
+	while (low < high) {
+		uint32_t mid = low + (high - low) / 2;
+		if (host->avoid[mid].service < service)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return low;
+}
+
 int view_avoid(struct view_host *host, uint16_t service, uint64_t until_ms)
 {
-	for (uint32_t i = 0; i < host->n_avoid; i++)
-		if (host->avoid[i].service == service) {
-			host->avoid[i].until_ms = until_ms;
-			return 0;
-		}
+	uint32_t at = avoid_position(host, service);
+	if (at < host->n_avoid && host->avoid[at].service == service) {
+		host->avoid[at].until_ms = until_ms;
+		return 0;
+	}
 	if (grow((void **)&host->avoid, &host->avoid_cap, host->n_avoid + 1, sizeof(*host->avoid)) <
 	    0)
 		return -1;
-	host->avoid[host->n_avoid++] = (struct view_avoid){service, until_ms};
+	memmove(&host->avoid[at + 1], &host->avoid[at],
+		(host->n_avoid - at) * sizeof(*host->avoid));
+	host->avoid[at] = (struct view_avoid){service, until_ms};
+	host->n_avoid++;
 	return 0;
 }
 
 bool view_avoided(const struct view_host *host, uint16_t service, uint64_t now_ms)
 {
-	for (uint32_t i = 0; i < host->n_avoid; i++)
-		if (host->avoid[i].service == service)
-			return now_ms < host->avoid[i].until_ms;
-	return false;
+	uint32_t at = avoid_position(host, service);
+	return at < host->n_avoid && host->avoid[at].service == service &&
+	       now_ms < host->avoid[at].until_ms;
 }

@@ -1,8 +1,8 @@
 /*
  * view.h - the cluster view a policy engine decides from: hosts (status,
  * free cores, liveness), the service-to-instance map, each host's latest
- * per-instance load, per (host, service) overload streaks and calm
- * windows, and what each service has learnt (per-instance capacity, home
+ * per-instance load, per (host, service) overload streaks, calm windows
+ * and learnt per-instance capacity, and what each service has learnt (home
  * host, "no capacity" and rejection memory).
  *
  * Pure: it is fed decoded bus messages with the time they arrived (a
@@ -21,13 +21,22 @@
 
 #define VIEW_SERVICES 65536 /* service ids are 1..65535 */
 
+/*
+ * A capacity sample is at most this: no instance on one core takes in more
+ * than a 100 GbE port's worth of 64-byte frames (148.8 Mpps). A host that
+ * reports more is wrong, and must not make every scale-in look safe.
+ */
+#define VIEW_CAPACITY_MAX_PPS 150e6
+
 /* One service on one host, from the host's stats. */
 struct view_host_svc {
 	uint16_t service;
-	bool reported;	     /* listed in the host's latest stats */
-	bool streak;	     /* overloaded in every report since streak_seq */
-	uint64_t streak_seq; /* seq of the first overloaded report of the streak */
-	bool calm;	     /* calm in every report since calm_since_ms */
+	bool reported;		   /* listed in the host's latest stats */
+	bool streak;		   /* overloaded in every report since streak_seq */
+	uint64_t streak_seq;	   /* seq of the first overloaded report of the streak */
+	uint64_t streak_ms;	   /* ... and when it arrived */
+	uint32_t streak_period_ms; /* the longest period_ms the streak's reports gave */
+	bool calm;		   /* calm in every report since calm_since_ms */
 	uint64_t calm_since_ms;
 	uint32_t n_insts;	/* instances in the latest report */
 	double rx_pps;		/* latest report, summed over its instances */
@@ -35,6 +44,10 @@ struct view_host_svc {
 	double max_drop_pps;	/* worst instance */
 	double max_ring_fill;	/* worst instance */
 	double max_rising_fill; /* worst instance whose ring is not draining */
+	bool has_capacity;	/* learnt from this host's reports: */
+	double capacity_pps;	/* rx_pps of a saturated instance (a moving average whose
+				   samples are capped at VIEW_CAPACITY_MAX_PPS and at twice
+				   the average) */
 };
 
 /* A service's rejection memory on one host. */
@@ -56,6 +69,7 @@ struct view_host {
 	/* Its stats stream. */
 	bool has_seq;
 	uint64_t last_seq;
+	uint64_t last_stats_ms; /* when its latest stats arrived */
 	uint32_t period_ms;
 	uint64_t missed_periods; /* seq gaps, counted */
 	double load_pps;	 /* rx_pps of all its instances, latest stats */
@@ -68,14 +82,12 @@ struct view_host {
 	uint32_t n_svcs, svcs_cap;
 	struct view_host_svc *svcs;
 	uint32_t n_avoid, avoid_cap;
-	struct view_avoid *avoid;
+	struct view_avoid *avoid; /* sorted by service */
 };
 
 /* What the cluster knows of one service. */
 struct view_service {
 	uint16_t service;
-	bool has_capacity;
-	double capacity_pps;	 /* learnt rx_pps of a saturated instance */
 	char home[BUS_NAME_LEN]; /* origin of its latest overload ("" if none) */
 	uint64_t changed_ms;	 /* its instance set last changed */
 	bool nocap_said;	 /* a "no capacity" decision was made ... */
@@ -119,7 +131,12 @@ void view_host_heard(struct view *view, const char *host, bool retained, uint64_
 /* Online, with cores known, heard from within the staleness bound. */
 bool view_host_usable(const struct view *view, const struct view_host *host, uint64_t now_ms);
 
-/* Length of the host's current overload streak of this service, in periods. */
+/*
+ * Length of the host's current overload streak of this service, in periods:
+ * the periods its seq numbers span, but never more than the time between the
+ * streak's first and latest reports (rounded to whole periods, plus the first
+ * report's own period) allows, so a seq jump cannot lengthen it.
+ */
 uint32_t view_streak_len(const struct view_host *host, const struct view_host_svc *svc);
 /* Forget every overload streak of the service (it just got a new instance). */
 void view_reset_streaks(struct view *view, uint16_t service);
@@ -130,6 +147,13 @@ bool view_host_has_instance(const struct view_host *host, uint16_t service, uint
 struct view_host_svc *view_host_svc_find(const struct view_host *host, uint16_t service);
 /* The latest stats of one instance on the host, or NULL. */
 const struct bus_inst_stats *view_host_load(const struct view_host *host, uint32_t instance);
+
+/*
+ * The per-instance capacity of a service, 0 when no host has learnt one:
+ * the smallest any host learnt, so one host's numbers can only make
+ * scale-in more careful, never less.
+ */
+double view_capacity(const struct view *view, uint16_t service);
 
 /* Rejection memory: avoid the host for the service until until_ms. */
 int view_avoid(struct view_host *host, uint16_t service, uint64_t until_ms);

@@ -10,7 +10,13 @@
 #    records per second and peak memory.
 # 2. Parse-only: `onvm-policy --bench-parse` parses the same stats payloads
 #    with jansson (json_loadb) and nothing else, from memory.
-# 3. Live latency (skipped with --no-live): a broker, the daemon, and RUNS
+# 3. Pending scaling: `gen.sh pending` traces of 10 and of 1000 hosts
+#    (PENDING_MSGS messages each, default 100000), where every host has a
+#    spawn pending that is never answered (--pending-ms of a day keeps them
+#    all): the replay's time per message with 1000 pending spawns against
+#    with 10, in the same run. The pending and avoid indexes keep this
+#    ratio near 1 (1.2 here); scanning every entry per message made it 27.
+# 4. Live latency (skipped with --no-live): a broker, the daemon, and RUNS
 #    overload episodes published with mosquitto_pub at a 50 ms period; the
 #    time from the stats message that completes the overload to the spawn
 #    command, both as seen by one mosquitto_sub: p50 and p99.
@@ -29,6 +35,7 @@ HOSTS=${1:-1000}
 INSTANCES=${2:-8}
 PERIODS=${3:-120}
 RUNS=${4:-40}
+PENDING_MSGS=${PENDING_MSGS:-100000}
 BUILD=${ONVM_BUILD:-build}
 POLICY=$BUILD/onvm-policy
 TMP=$(mktemp -d /tmp/onvm_bench_replay.XXXXXX)
@@ -67,6 +74,24 @@ for _ in 1 2 3; do
 	awk -v a="$rate" -v b="$best_parse" 'BEGIN { exit !(a > b) }' && best_parse=$rate
 done
 printf 'bench: jansson parse-only: %.0f instance records/s (best of 3)\n' "$best_parse"
+
+# Best of three: microseconds per replayed message of a gen.sh pending trace.
+pending_us_per_message() {
+	local hosts=$1 periods=$(($PENDING_MSGS / $1)) best=0 rate spawns
+	bash tests/traces/gen.sh pending "$hosts" "$periods" >"$TMP/pending.jsonl"
+	for _ in 1 2 3; do
+		"$POLICY" --replay "$TMP/pending.jsonl" --stats --pending-ms 86400000 >/dev/null 2>"$TMP/pending.err"
+		rate=$(sed -n 's/.* \([0-9]*\) lines\/s.*/\1/p' "$TMP/pending.err")
+		awk -v a="$rate" -v b="$best" 'BEGIN { exit !(a > b) }' && best=$rate
+	done
+	spawns=$(sed -n 's/.* \([0-9]*\) spawns,.*/\1/p' "$TMP/pending.err")
+	((spawns == hosts)) || echo "bench: pending: expected $hosts pending spawns, the replay made $spawns" >&2
+	awk -v r="$best" 'BEGIN { printf "%.3f\n", (r > 0 ? 1e6 / r : 0) }'
+}
+small_us=$(pending_us_per_message 10)
+big_us=$(pending_us_per_message 1000)
+echo "bench: pending: $small_us us/message with 10 hosts (10 pending spawns), $big_us us/message with 1000 hosts (1000 pending spawns); $PENDING_MSGS messages each, best of 3"
+awk -v a="$big_us" -v b="$small_us" 'BEGIN { printf "bench: pending_ratio (1000 hosts / 10 hosts, per message): %.2f\n", (b > 0 ? a / b : 0) }'
 
 live_latency() {
 	local port=$((30000 + RANDOM % 20000))

@@ -4,7 +4,7 @@
 # publish the spawn command to h2; with two daemons at once only the leader
 # (smallest id) sends commands and the other publishes shadow decisions;
 # killing the leader (its Last Will says offline) hands over to the other,
-# which then commands alone.
+# which then commands alone, also after a payload too big for the bus.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init policy_live
 
@@ -67,6 +67,11 @@ kill -9 "$PID_A"
 { wait "$PID_A"; } 2>/dev/null # no "Killed" notice
 wait_for 10 "pe-a's Last Will" grep -q 'onvm/policy/engines/pe-a {"v":1,"status":"offline"}' "$LOG"
 wait_for 5 "pe-b takes over" grep -q "pe-b now leads" "$ONVM_TMP/pe-b.log"
+# A payload over the bus's 64 KiB bound (the broker takes 256 KiB) is dropped
+# and counted before it is copied; the daemon goes on deciding.
+head -c 100000 /dev/zero | tr '\0' x >"$ONVM_TMP/big.payload"
+as_identity h1 mosquitto_pub -t onvm/hosts/h1/stats -f "$ONVM_TMP/big.payload" || fail "could not publish the big payload"
+wait_for 5 "the big payload dropped unread" grep -q "dropped onvm/hosts/h1/stats: 100000 bytes, over the bus's bounds (1 so far)" "$ONVM_TMP/pe-b.log"
 echo 5 >"$HOT"
 wait_for 10 "the new leader's command" grep -q 'onvm/hosts/h2/cmd .*"id":"pe-b-[0-9]*","engine":"pe-b","op":"spawn","service":5' "$LOG"
 grep -q 'onvm/policy/decisions .*"engine":"pe-b".*"service":5.*"shadow":false' "$LOG" || fail "no leader decision from pe-b"

@@ -4,6 +4,8 @@
 #   gen.sh scenario FILE.scn         a scenario (format below) -> trace on stdout
 #   gen.sh many-hosts N              N hosts, one overload with a unique answer
 #   gen.sh bench HOSTS INSTANCES PERIODS   the replay benchmark's trace
+#   gen.sh pending HOSTS PERIODS     every host overloads a service of its
+#                                    own and never answers: HOSTS pending spawns
 #   gen.sh corrupt < CLEAN           CLEAN with bad lines, payloads and odd
 #                                    topics after every line (same decisions)
 #
@@ -187,6 +189,32 @@ bench() {
 	}'
 }
 
+# HOSTS hosts p0000..; host h runs service h + 1 (one instance) with two
+# free cores and overloads it from period 2 on, and no spawn is ever carried
+# out: after period 4 there is one pending spawn per host, which a replay
+# with a long --pending-ms keeps for the whole trace. Per message, the
+# policy's cost must not grow with them (tests/bench/replay.sh).
+pending() {
+	local hosts=$1 periods=$2
+	((hosts >= 1 && hosts <= 65535)) || { echo "gen.sh: pending: 1..65535 hosts" >&2; exit 2; }
+	awk -v BASE_MS=$BASE_MS -v BASE_SOD=$BASE_SOD -v H="$hosts" -v P="$periods" "$AWK_COMMON"'
+	BEGIN {
+		for (h = 0; h < H; h++) {
+			name = sprintf("p%04d", h)
+			line(0, "onvm/hosts/" name "/state", 1, 1, state_payload(name, 0, 4, 2))
+			line(0, "onvm/hosts/" name "/services", 1, 1, sprintf("{\"v\":1,\"host\":\"%s\",\"ts_ms\":%.0f,\"services\":{\"%d\":[{\"instance\":1,\"core\":1,\"state\":\"running\"}]}}", name, BASE_MS, h + 1))
+		}
+		for (p = 1; p <= P; p++) {
+			ms = p * 500
+			for (h = 0; h < H; h++) {
+				name = sprintf("p%04d", h)
+				hot = p >= 2
+				line(ms, "onvm/hosts/" name "/stats", 0, 0, sprintf("{\"v\":1,\"host\":\"%s\",\"ts_ms\":%.0f,\"seq\":%d,\"period_ms\":500,\"ports\":[{\"port\":0,\"rx_pps\":100000,\"tx_pps\":100000,\"drop_pps\":0}],\"instances\":[{\"instance\":1,\"service\":%d,\"core\":1,\"rx_pps\":100000,\"tx_pps\":100000,\"drop_pps\":%d,\"ring_fill\":%s,\"busy\":0.5}]}", name, BASE_MS + ms, p, h + 1, hot ? 250000 : 0, hot ? "0.99" : "0.10"))
+			}
+		}
+	}'
+}
+
 # After every line of a clean trace, bad lines at the same time: the replay
 # must skip them all and decide exactly as on the clean trace.
 corrupt() {
@@ -240,9 +268,10 @@ case ${1:-} in
 scenario) scenario "${2:?scenario file}" ;;
 many-hosts) scenario <(many_hosts "${2:?number of hosts}") ;;
 bench) bench "${2:?hosts}" "${3:?instances}" "${4:?periods}" ;;
+pending) pending "${2:?hosts}" "${3:?periods}" ;;
 corrupt) corrupt ;;
 *)
-	sed -n '2,12p' "$0" >&2
+	sed -n '2,14p' "$0" >&2
 	exit 2
 	;;
 esac

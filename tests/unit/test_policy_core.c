@@ -207,17 +207,66 @@ static void test_shadow_then_takeover(void **state)
 	policy_core_handle(core, &msg, false, 2010);
 	const struct pending_set *pending = policy_core_pending(core);
 	assert_int_equal(pending->n, 1);
-	assert_string_equal(pending->items[0].cmd_id, "pe-a-9");
+	assert_string_equal(pending->first->cmd_id, "pe-a-9");
 
 	/* The leader goes: this one leads, and its next decision sends a command. */
 	engine_msg(core, "pe-a", false, 2100);
 	assert_true(policy_core_leading(core));
+	state_msg(core, "gamma", 2, 14000);
 	f.out.n = 0;
-	overload(core, 4, 15000); /* the leader's spawn timed out meanwhile */
+	/* The leader's spawn timed out meanwhile, unanswered: beta is avoided. */
+	overload(core, 4, 15000);
 	assert_int_equal(f.out.n, 2);
 	struct bus_cmd cmd;
 	decode_cmd(&f.out, 0, &cmd);
 	assert_string_equal(cmd.id, "pe-b-1");
+	assert_string_equal(cmd.target, "gamma");
+	teardown(&f);
+}
+
+/* seq jumping by 100 in one period does not complete a streak early: the
+ * third period of overload is decided when three periods of time passed. */
+static void test_seq_jump_no_early_spawn(void **state)
+{
+	(void)state;
+	struct fixture f = {0};
+	struct policy_core *core = make_core(&f, "pe-a", true);
+	two_hosts(core);
+	stats_msg(core, "beta", 1, 0, 1000);
+	stats_msg(core, "alpha", 1, 50000, 1000);
+	stats_msg(core, "alpha", 101, 50000, 1500);
+	stats_msg(core, "alpha", 201, 50000, 1500);
+	stats_msg(core, "beta", 2, 0, 1500);
+	assert_int_equal(f.out.n, 0);
+	stats_msg(core, "alpha", 202, 50000, 2000);
+	assert_int_equal(f.out.n, 2);
+	struct bus_decision decision;
+	decode_decision(&f.out, 1, &decision);
+	assert_int_equal(decision.ts_ms, 2000);
+	teardown(&f);
+}
+
+/* A shadow's own decision was never sent: its timing out is nobody's
+ * rejection, and the host it named is not avoided. */
+static void test_shadow_timeout_not_a_rejection(void **state)
+{
+	(void)state;
+	struct fixture f = {0};
+	struct policy_core *core = make_core(&f, "pe-b", false);
+	engine_msg(core, "pe-a", true, 0);
+	two_hosts(core);
+	state_msg(core, "gamma", 2, 0);
+	overload(core, 1, 1000);
+	assert_int_equal(f.out.n, 1);
+	state_msg(core, "beta", 3, 14000);
+	state_msg(core, "gamma", 2, 14000);
+	f.out.n = 0;
+	overload(core, 4, 15000);
+	assert_int_equal(f.out.n, 1);
+	struct bus_decision decision;
+	decode_decision(&f.out, 0, &decision);
+	assert_true(decision.shadow);
+	assert_string_equal(decision.target, "beta");
 	teardown(&f);
 }
 
@@ -388,6 +437,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_leader_spawn),
 	    cmocka_unit_test(test_shadow_then_takeover),
+	    cmocka_unit_test(test_seq_jump_no_early_spawn),
+	    cmocka_unit_test(test_shadow_timeout_not_a_rejection),
 	    cmocka_unit_test(test_takeover_drops_shadow_decisions),
 	    cmocka_unit_test(test_grace),
 	    cmocka_unit_test(test_no_capacity),

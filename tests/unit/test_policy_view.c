@@ -184,13 +184,12 @@ static void test_capacity_and_calm(void **state)
 	const struct view_host_svc *svc = view_host_svc_find(view_host_find(view, "alpha"), 2);
 	assert_true(svc->calm);
 	assert_int_equal(svc->calm_since_ms, 500);
-	const struct view_service *learnt = view_service_find(view, 2);
-	assert_true(!learnt || !learnt->has_capacity);
+	assert_true(view_capacity(view, 2) == 0);
 	put_stats(view, "alpha", 2, 50000, 0.99, 1000);
 	svc = view_host_svc_find(view_host_find(view, "alpha"), 2);
 	assert_false(svc->calm);
-	assert_true(view_service_find(view, 2)->has_capacity);
-	assert_true(view_service_find(view, 2)->capacity_pps == 100000);
+	assert_true(svc->has_capacity);
+	assert_true(view_capacity(view, 2) == 100000);
 	view_destroy(view);
 }
 
@@ -230,6 +229,17 @@ static void test_avoid(void **state)
 	assert_true(view_avoided(h, 2, 999));
 	assert_false(view_avoided(h, 2, 1000));
 	assert_false(view_avoided(h, 3, 0));
+	/* Many services, in any order: each found (by binary search), renewed in place. */
+	for (uint32_t i = 0; i < 500; i++)
+		assert_int_equal(view_avoid(h, (uint16_t)((i * 7919) % 1000 + 10), 5000 + i), 0);
+	assert_int_equal(h->n_avoid, 501);
+	for (uint32_t i = 1; i < h->n_avoid; i++)
+		assert_true(h->avoid[i - 1].service < h->avoid[i].service);
+	assert_true(view_avoided(h, (uint16_t)((17 * 7919) % 1000 + 10), 5016));
+	assert_false(view_avoided(h, (uint16_t)((17 * 7919) % 1000 + 10), 5017));
+	view_avoid(h, 2, 9000);
+	assert_int_equal(h->n_avoid, 501);
+	assert_true(view_avoided(h, 2, 8999));
 	view_destroy(view);
 }
 
@@ -258,7 +268,7 @@ static void test_pending_spawn_life(void **state)
 	struct ends ends = {0};
 	struct pending_hooks hooks = {on_end, &ends};
 	struct pending_set set;
-	pending_init(&set, &p, &hooks);
+	assert_int_equal(pending_init(&set, &p, &hooks), 0);
 	const uint32_t before[] = {2, 1};
 	const uint32_t after[] = {2, 1, 2, 4};
 	put_state(view, "beta", 4, 2, 0);
@@ -307,6 +317,7 @@ static void test_pending_spawn_life(void **state)
 	/* The host goes offline. */
 	pending_add_spawn(&set, beta, "e-4", false, 2, "alpha", 1, 3000);
 	put_offline(view, "beta", 3100);
+	pending_on_state(&set, beta, 3100);
 	pending_expire(&set, view, 3100);
 	assert_int_equal(ends.last, PENDING_HOST_GONE);
 	pending_free(&set);
@@ -321,7 +332,7 @@ static void test_pending_shadow_and_foreign(void **state)
 	struct ends ends = {0};
 	struct pending_hooks hooks = {on_end, &ends};
 	struct pending_set set;
-	pending_init(&set, &p, &hooks);
+	assert_int_equal(pending_init(&set, &p, &hooks), 0);
 	struct view_host *gamma = view_host_get(view, "gamma");
 	pending_add_spawn(&set, gamma, "", true, 2, "alpha", 1, 100);
 	assert_int_equal(pending_promised(&set, "gamma"), 1);
@@ -333,7 +344,7 @@ static void test_pending_shadow_and_foreign(void **state)
 	assert_int_equal(ends.count[PENDING_REPLACED], 1);
 	assert_int_equal(pending_promised(&set, "gamma"), 0);
 	assert_int_equal(pending_promised(&set, "beta"), 1);
-	assert_true(set.items[0].foreign);
+	assert_true(set.first->foreign);
 	/* Seen twice: taken once. */
 	pending_take_command(&set, view, &cmd, 120);
 	assert_int_equal(set.n, 1);
@@ -352,6 +363,74 @@ static void test_pending_shadow_and_foreign(void **state)
 	put_services(view, "gamma", NULL, 0, 160);
 	pending_on_services(&set, gamma, 160);
 	assert_false(pending_stop_blocks(&set, 2));
+	pending_free(&set);
+	view_destroy(view);
+}
+
+/* A thousand hosts with a spawn pending on each: every index answers for
+ * the right entry (ids past several table growths, per host, per service),
+ * and the ends come in the order the rules give. */
+static void test_pending_many(void **state)
+{
+	(void)state;
+	struct policy_params p = params();
+	struct view *view = view_create(&p);
+	struct ends ends = {0};
+	struct pending_hooks hooks = {on_end, &ends};
+	struct pending_set set;
+	assert_int_equal(pending_init(&set, &p, &hooks), 0);
+	char name[16], id[16];
+	for (uint32_t h = 0; h < 1000; h++) {
+		snprintf(name, sizeof(name), "h%04u", h);
+		snprintf(id, sizeof(id), "e-%u", h);
+		put_state(view, name, 4, 2, 0);
+		assert_int_equal(pending_add_spawn(&set, view_host_find(view, name), id, false,
+						   (uint16_t)(h + 1), "", 1, 100 + h),
+				 0);
+	}
+	assert_int_equal(set.n, 1000);
+	for (uint32_t h = 0; h < 1000; h++) {
+		snprintf(name, sizeof(name), "h%04u", h);
+		snprintf(id, sizeof(id), "e-%u", h);
+		assert_int_equal(pending_promised(&set, name), 1);
+		assert_true(pending_spawn_blocks(&set, (uint16_t)(h + 1)));
+		struct pending *found = pending_find_id(&set, id);
+		assert_non_null(found);
+		assert_string_equal(found->host, name);
+	}
+	assert_false(pending_spawn_blocks(&set, 1001));
+	assert_int_equal(pending_promised(&set, "nobody"), 0);
+
+	/* h0500 rejects; h0700's instance shows up; h0900 goes offline. */
+	struct bus_event event = {.event = BUS_EV_REJECTED, .has_cmd_id = true, .service = 501};
+	snprintf(event.host, sizeof(event.host), "h0500");
+	snprintf(event.cmd_id, sizeof(event.cmd_id), "e-500");
+	pending_on_event(&set, &event, 2000);
+	assert_null(pending_find_id(&set, "e-500"));
+	assert_false(pending_spawn_blocks(&set, 501));
+	const uint32_t shown[] = {701, 3};
+	put_services(view, "h0700", shown, 1, 2000);
+	pending_on_services(&set, view_host_find(view, "h0700"), 2000);
+	assert_false(pending_spawn_blocks(&set, 701));
+	assert_int_equal(pending_promised(&set, "h0700"), 1); /* until a state or settle_ms */
+	put_offline(view, "h0900", 2000);
+	pending_on_state(&set, view_host_find(view, "h0900"), 2000);
+	pending_expire(&set, view, 2001);
+	assert_int_equal(ends.count[PENDING_REJECTED], 1);
+	assert_int_equal(ends.count[PENDING_CARRIED_OUT], 1);
+	assert_int_equal(ends.count[PENDING_HOST_GONE], 1);
+	assert_int_equal(set.n, 998);
+
+	/* Timeouts come in creation order: at 100 + 499 + pending_ms, the first 499. */
+	pending_expire(&set, view, 100 + 498 + p.pending_ms);
+	assert_int_equal(ends.count[PENDING_TIMED_OUT], 499);
+	assert_int_equal(ends.count[PENDING_SETTLED], 1); /* h0700: settle_ms passed */
+	assert_true(pending_spawn_blocks(&set, 500));
+	assert_false(pending_spawn_blocks(&set, 499));
+	pending_expire(&set, view, 100 + 999 + p.pending_ms);
+	assert_int_equal(ends.count[PENDING_TIMED_OUT], 997);
+	assert_int_equal(set.n, 0);
+	assert_null(set.first);
 	pending_free(&set);
 	view_destroy(view);
 }
@@ -388,7 +467,7 @@ static void test_scale_in(void **state)
 	p.scale_in_ms = 5000;
 	struct view *view = calm_pair(&p, 30000);
 	struct pending_set set;
-	pending_init(&set, &p, NULL);
+	assert_int_equal(pending_init(&set, &p, NULL), 0);
 	struct scale_in_choice choice;
 	assert_int_equal(scale_in_check(view, &set, 2, 5499, &choice), 0);
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
@@ -403,17 +482,18 @@ static void test_scale_in(void **state)
 	assert_string_equal(choice.host->name, "alpha");
 
 	/* A learnt capacity: 60 kpps offered does not fit 0.7 * 1 * 80 kpps. */
-	svc->has_capacity = true;
-	svc->capacity_pps = 80000;
+	struct view_host_svc *learnt = view_host_svc_find(view_host_find(view, "alpha"), 2);
+	learnt->has_capacity = true;
+	learnt->capacity_pps = 80000;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
-	svc->capacity_pps = 100000;
+	learnt->capacity_pps = 100000;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
 
 	/* Pending work, a stale host, or scale-in off: nothing. */
 	pending_add_stop(&set, "alpha", "x-1", false, 2, 1, 9000);
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
 	pending_free(&set);
-	pending_init(&set, &p, NULL);
+	assert_int_equal(pending_init(&set, &p, NULL), 0);
 	assert_int_equal(scale_in_check(view, &set, 2, 10000 + p.stale_ms + 1, &choice), 0);
 	view->params.scale_in = false;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
@@ -429,10 +509,107 @@ static void test_scale_in_never_last(void **state)
 	struct view *view = calm_pair(&p, 1000);
 	put_offline(view, "beta", 10000); /* its instance counts as gone */
 	struct pending_set set;
-	pending_init(&set, &p, NULL);
+	assert_int_equal(pending_init(&set, &p, NULL), 0);
 	struct scale_in_choice choice;
 	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
 	pending_free(&set);
+	view_destroy(view);
+}
+
+/* One instance's report on host: service 2, this instance, rx and drops. */
+static void put_inst(struct view *view, const char *host, uint32_t instance, uint64_t seq,
+		     double rx, double drop, uint64_t now)
+{
+	struct bus_inst_stats inst = {.instance = instance,
+				      .service = 2,
+				      .rx_pps = rx,
+				      .drop_pps = drop,
+				      .ring_fill = drop > 0 ? 0.99 : 0.01};
+	struct bus_stats stats = {.seq = seq, .period_ms = 500, .n_insts = 1, .insts = &inst};
+	snprintf(stats.host, sizeof(stats.host), "%s", host);
+	view_apply_stats(view, &stats, false, now);
+}
+
+/*
+ * Two instances of service 2, calm at 60 kpps each after a saturated
+ * instance showed 100 kpps: 120 kpps do not fit 0.7 * 1 * 100 kpps, so no
+ * scale-in, whatever one wild report (rx_pps 1e308) said meanwhile.
+ */
+static void test_capacity_bounded(void **state)
+{
+	(void)state;
+	struct policy_params p = params();
+	p.scale_in_ms = 1000;
+	struct pending_set set;
+	assert_int_equal(pending_init(&set, &p, NULL), 0);
+	struct scale_in_choice choice;
+
+	/* Another host's wild number. */
+	struct view *view = view_create(&p);
+	const uint32_t a[] = {2, 1};
+	const uint32_t b[] = {2, 5};
+	put_state(view, "alpha", 4, 2, 0);
+	put_state(view, "beta", 4, 2, 0);
+	put_services(view, "alpha", a, 1, 0);
+	put_services(view, "beta", b, 1, 0);
+	put_inst(view, "alpha", 1, 1, 100000, 50000, 500);
+	put_inst(view, "beta", 5, 1, 1e308, 50000, 500);
+	for (uint64_t seq = 2; seq <= 20; seq++) {
+		put_inst(view, "alpha", 1, seq, 60000, 0, seq * 500);
+		put_inst(view, "beta", 5, seq, 60000, 0, seq * 500);
+	}
+	assert_true(view_capacity(view, 2) == 100000);
+	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	view_destroy(view);
+
+	/* The same host's: one report moves the capacity by 30 % at most. */
+	view = view_create(&p);
+	const uint32_t both[] = {2, 1, 2, 3};
+	put_state(view, "alpha", 4, 2, 0);
+	put_services(view, "alpha", both, 2, 0);
+	put_inst(view, "alpha", 1, 1, 100000, 50000, 500);
+	put_inst(view, "alpha", 3, 2, 1e308, 50000, 1000);
+	assert_true(view_capacity(view, 2) == 130000);
+	for (uint64_t seq = 3; seq <= 20; seq++) {
+		struct bus_inst_stats insts[2] = {
+		    {.instance = 1, .service = 2, .rx_pps = 60000, .ring_fill = 0.01},
+		    {.instance = 3, .service = 2, .rx_pps = 60000, .ring_fill = 0.01}};
+		struct bus_stats stats = {
+		    .seq = seq, .period_ms = 500, .n_insts = 2, .insts = insts};
+		snprintf(stats.host, sizeof(stats.host), "alpha");
+		view_apply_stats(view, &stats, false, seq * 500);
+	}
+	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+
+	/* Never above the ceiling, however long a host insists. */
+	for (uint64_t seq = 21; seq <= 200; seq++)
+		put_inst(view, "alpha", 3, seq, 1e308, 50000, seq * 500);
+	assert_true(view_capacity(view, 2) <= VIEW_CAPACITY_MAX_PPS);
+	assert_true(view_capacity(view, 2) > 0);
+	view_destroy(view);
+	pending_free(&set);
+}
+
+/* Three periods of overload need three periods of time: seq jumping ahead
+ * does not make the streak longer than the time its reports took. */
+static void test_streak_bounded_by_time(void **state)
+{
+	(void)state;
+	struct policy_params p = params();
+	struct view *view = view_create(&p);
+	put_state(view, "alpha", 4, 2, 0);
+	put_stats(view, "alpha", 1, 5000, 0.99, 500);
+	put_stats(view, "alpha", 101, 5000, 0.99, 1000); /* 100 seq in one period */
+	assert_int_equal(streak(view, "alpha"), 2);
+	put_stats(view, "alpha", 201, 5000, 0.99, 1000); /* and again at once */
+	assert_int_equal(streak(view, "alpha"), 2);
+	put_stats(view, "alpha", 202, 5000, 0.99, 1500);
+	assert_int_equal(streak(view, "alpha"), 3);
+	/* A little jitter costs nothing: 3 reports 990 ms apart are 3 periods. */
+	put_stats(view, "alpha", 203, 0, 0, 2000);
+	put_stats(view, "alpha", 204, 5000, 0.99, 2500);
+	put_stats(view, "alpha", 206, 5000, 0.99, 3490);
+	assert_int_equal(streak(view, "alpha"), 3);
 	view_destroy(view);
 }
 
@@ -443,10 +620,13 @@ int main(void)
 	    cmocka_unit_test(test_liveness),
 	    cmocka_unit_test(test_streaks),
 	    cmocka_unit_test(test_capacity_and_calm),
+	    cmocka_unit_test(test_capacity_bounded),
+	    cmocka_unit_test(test_streak_bounded_by_time),
 	    cmocka_unit_test(test_services_changes),
 	    cmocka_unit_test(test_avoid),
 	    cmocka_unit_test(test_pending_spawn_life),
 	    cmocka_unit_test(test_pending_shadow_and_foreign),
+	    cmocka_unit_test(test_pending_many),
 	    cmocka_unit_test(test_scale_in),
 	    cmocka_unit_test(test_scale_in_never_last),
 	};
