@@ -13,13 +13,10 @@
 #include "mgr.h"
 #include "mgr_bus.h"
 #include "mgr_cmds.h"
+#include "mgr_due.h"
 #include "mgr_peers.h"
 #include "mgr_stats.h"
 #include "topics.h"
-
-/* A retained message that could not be published is tried again this often
- * (a reconnection republishes everything at once anyway). */
-#define RETAINED_RETRY_MS 200
 
 struct mgr_bus {
 	struct onvm_mgr *mgr;
@@ -33,12 +30,11 @@ struct mgr_bus {
 	struct mgr_cmd_queue queue; /* paho thread -> control thread */
 
 	volatile int republish; /* set on (re)connection */
-	int last_free_cores;	/* as last published; -1: never */
-	uint32_t last_nb_insts; /* the service map as last published */
+	int last_free_cores;	/* as last published or being published; -1: never */
+	uint32_t last_nb_insts; /* the service map, likewise */
 	struct bus_service_inst last_insts[ONVM_MAX_INSTANCES];
-	int services_unpublished;   /* the last change of the map is not out yet */
-	uint64_t retained_retry_ms; /* monotonic: when to try state/services again */
-	uint64_t fit_notes;	    /* values the encoder had to clamp or leave out */
+	struct mgr_due state_due, services_due;
+	uint64_t fit_notes; /* values the encoder had to clamp or leave out */
 
 	struct mgr_cmd_window window; /* command ids, for at most once */
 
@@ -251,7 +247,7 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 		run_stop(bus, cmd);
 }
 
-/* 0 when published (or unpublishable: nothing to retry), -1 to try again. */
+/* 1 when published (or unpublishable: nothing to retry), 0 to try again. */
 static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 {
 	struct bus_state state = {
@@ -279,15 +275,12 @@ static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 	char err[128];
 	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-mgr: bus: cannot encode state: %s\n", err);
-		bus->last_free_cores = (int)free_cores; /* the same again would fail too */
-		return 0;
+		return 1; /* the same again would fail too */
 	}
 	note_fitted(bus, "state", err);
 	int ret = publish(bus, bus->topic_state, payload, 1, 1);
 	free(payload);
-	if (ret == 0)
-		bus->last_free_cores = (int)free_cores;
-	return ret;
+	return ret == 0;
 }
 
 static enum bus_inst_state bus_state_of(uint32_t state)
@@ -318,34 +311,26 @@ static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_i
 	return count;
 }
 
-/* Publish the map if it changed since it was last published (or force);
- * a map that could not go out stays due (services_unpublished). */
-static void publish_services_if_changed(struct mgr_bus *bus, int force)
+/* The map as last collected: 1 when published (or unpublishable), 0 to try again. */
+static int publish_services(struct mgr_bus *bus)
 {
-	struct bus_service_inst insts[ONVM_MAX_INSTANCES];
-	uint32_t count = collect_services(bus, insts);
-	if (!force && !bus->services_unpublished && count == bus->last_nb_insts &&
-	    memcmp(insts, bus->last_insts, count * sizeof(insts[0])) == 0)
-		return;
-	memcpy(bus->last_insts, insts, count * sizeof(insts[0]));
-	bus->last_nb_insts = count;
-
-	struct bus_services services = {
-	    .ts_ms = wall_ms(), .n_insts = count, .insts_cap = count, .insts = insts};
+	struct bus_services services = {.ts_ms = wall_ms(),
+					.n_insts = bus->last_nb_insts,
+					.insts_cap = bus->last_nb_insts,
+					.insts = bus->last_insts};
 	snprintf(services.host, sizeof(services.host), "%s", bus->host);
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_services(&services, &payload, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-mgr: bus: cannot encode services: %s\n", err);
-		bus->services_unpublished = 0; /* the same map would fail again */
-		return;
+		return 1; /* the same map would fail again */
 	}
 	note_fitted(bus, "services", err);
 	int ret = publish(bus, bus->topic_services, payload, 1, 1);
 	free(payload);
-	if (ret < 0 && !bus->services_unpublished)
+	if (ret < 0 && bus->services_due.not_before_ms == 0)
 		fprintf(stderr, "onvm-mgr: bus: could not publish the service map; will retry\n");
-	bus->services_unpublished = ret < 0;
+	return ret == 0;
 }
 
 void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
@@ -359,19 +344,26 @@ void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 	}
 
 	int force = __atomic_exchange_n(&bus->republish, 0, __ATOMIC_ACQ_REL);
-	/* What failed to go out is tried again, not every tick. */
-	int retry = now >= bus->retained_retry_ms;
 	unsigned free_cores = mgr_free_cores(bus->mgr);
-	int failed = 0;
-	if (force || ((int)free_cores != bus->last_free_cores && retry))
-		failed |= publish_state(bus, free_cores) < 0;
-	if (force || bus->mgr->topology_changed || (bus->services_unpublished && retry)) {
-		bus->mgr->topology_changed = 0;
-		publish_services_if_changed(bus, force);
-		failed |= bus->services_unpublished;
+	if (force || (int)free_cores != bus->last_free_cores) {
+		bus->last_free_cores = (int)free_cores;
+		mgr_due_changed(&bus->state_due);
 	}
-	if (failed)
-		bus->retained_retry_ms = now + RETAINED_RETRY_MS;
+	if (mgr_due_now(&bus->state_due, now))
+		mgr_due_tried(&bus->state_due, publish_state(bus, free_cores), now);
+	if (force || bus->mgr->topology_changed) {
+		bus->mgr->topology_changed = 0;
+		struct bus_service_inst insts[ONVM_MAX_INSTANCES];
+		uint32_t count = collect_services(bus, insts);
+		if (force || count != bus->last_nb_insts ||
+		    memcmp(insts, bus->last_insts, count * sizeof(insts[0])) != 0) {
+			memcpy(bus->last_insts, insts, count * sizeof(insts[0]));
+			bus->last_nb_insts = count;
+			mgr_due_changed(&bus->services_due);
+		}
+	}
+	if (mgr_due_now(&bus->services_due, now))
+		mgr_due_tried(&bus->services_due, publish_services(bus), now);
 	mgr_peers_apply(&bus->peers, &bus->mgr->shm->map, &bus->mgr->tunnel, now);
 }
 
