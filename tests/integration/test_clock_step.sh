@@ -67,8 +67,9 @@ grep -q '"cmd_id":"c-wait"' "$BUS" && fail "the step forward ended the starting 
 # Liveness: an NF killed after the steps is noticed.
 onvm_command h1 '{"v":1,"id":"c-bounce","engine":"test","op":"spawn","service":1,"count":1,"reason":"liveness"}'
 wait_for 20 "bounce spawned" grep -q '"cmd_id":"c-bounce","event":"spawned"' "$BUS"
-bounce_pid=$(awk '$1 == "instance" && $4 == 1 { for (i = 1; i < NF; i++) if ($i == "pid") print $(i + 1) }' "$MGR_STATS" | head -n 1)
-[[ -n $bounce_pid ]] || fail "no pid for bounce in $MGR_STATS"
+bounce_pid() { awk '$1 == "instance" && $4 == 1 { for (i = 1; i < NF; i++) if ($i == "pid") print $(i + 1) }' "$MGR_STATS" | head -n 1; }
+wait_for 5 "bounce in the counters file" eval '[[ -n $(bounce_pid) ]]'
+bounce_pid=$(bounce_pid)
 kill -9 "$bounce_pid"
 wait_for 10 "the killed NF noticed" grep -q '"cmd_id":"c-bounce","event":"exited"' "$BUS"
 
