@@ -24,7 +24,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 stops() { for i in $(seq "$2"); do echo "{\"v\":1,\"id\":\"$1-$i\",\"engine\":\"test\",\"op\":\"stop\",\"service\":1,\"instance\":77777,\"reason\":\"flood\"}"; done; }
 answered() { grep -c "\"cmd_id\":\"$1-[0-9]*\",\"event\":\"rejected\"" "$BUS"; }
 
-expires=$(($(now_ms) + 8000))
+expires=$(($(now_ms) + 15000)) # room for the flood below, under ASan on a busy machine
 keep="{\"v\":1,\"id\":\"t-keep-1\",\"engine\":\"test\",\"op\":\"spawn\",\"service\":1,\"count\":1,\"reason\":\"x\",\"expires_ms\":$expires}"
 onvm_command h1 "$keep"
 wait_for 10 "spawned" grep -q '"cmd_id":"t-keep-1","event":"spawned"' "$BUS"
@@ -39,7 +39,7 @@ wait_for 10 "the copy answered" eval '(($(grep -c "\"cmd_id\":\"t-keep-1\",\"eve
 # run_command starts an NF before it returns: by the answer it would have.
 (($(grep -c "spawning" "$MGR_LOG") == 1)) || fail "the copy of t-keep-1 started another NF"
 
-wait_for 20 "t-keep-1 expired" eval '(($(now_ms) > expires))'
+wait_for 30 "t-keep-1 expired" eval '(($(now_ms) > expires))'
 onvm_command h1 '{"v":1,"id":"t-next-1","engine":"test","op":"stop","service":1,"instance":77777,"reason":"x"}'
 wait_for 10 "t-next-1 answered" grep -q '"cmd_id":"t-next-1","event":"rejected","service":1,"instance":77777,"error":"no running instance' "$BUS"
 onvm_command h1 "$keep"
