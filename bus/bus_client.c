@@ -9,10 +9,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <MQTTAsync.h>
 
 #include "bus_client.h"
+#include "clock.h"
 
 #define MAX_SUBSCRIPTIONS 16
 #define FILTER_MAX	  256
@@ -244,16 +246,6 @@ static unsigned jittered(struct bus_client *client, unsigned delay_ms)
 	return delay_ms / 2 + (unsigned)rand_r(&client->seed) % (delay_ms / 2 + 1);
 }
 
-static void add_ms(struct timespec *when, unsigned ms)
-{
-	when->tv_sec += ms / 1000;
-	when->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (when->tv_nsec >= 1000000000L) {
-		when->tv_sec++;
-		when->tv_nsec -= 1000000000L;
-	}
-}
-
 static void *reconnect_loop(void *arg)
 {
 	struct bus_client *client = arg;
@@ -265,10 +257,10 @@ static void *reconnect_loop(void *arg)
 			pthread_cond_wait(&client->wake, &client->lock);
 			continue;
 		}
-		/* Wait out the back-off, unless told to stop. */
+		/* Wait out the back-off, unless told to stop (wake's clock is
+		 * monotonic: a wall-clock step neither cuts nor stretches it). */
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		add_ms(&until, delay_ms);
+		onvm_mono_deadline(&until, delay_ms);
 		while (!client->stopping &&
 		       pthread_cond_timedwait(&client->wake, &client->lock, &until) != ETIMEDOUT)
 			;
@@ -333,9 +325,17 @@ struct bus_client *bus_client_start(const struct bus_client_options *options,
 	client->key_file = copy_or_null(options->key_file);
 	client->will_topic = copy_or_null(options->will_topic);
 	client->will_payload = copy_or_null(options->will_payload);
-	client->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)client;
+	client->seed = (unsigned)onvm_mono_ms() ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)client;
 	pthread_mutex_init(&client->lock, NULL);
-	pthread_cond_init(&client->wake, NULL);
+	pthread_condattr_t wake_attr;
+	if (onvm_mono_condattr(&wake_attr) != 0 ||
+	    pthread_cond_init(&client->wake, &wake_attr) != 0) {
+		snprintf(err, errlen, "cannot make a condition variable on the monotonic clock");
+		pthread_mutex_destroy(&client->lock);
+		free_client(client);
+		return NULL;
+	}
+	pthread_condattr_destroy(&wake_attr);
 
 	int ret = MQTTAsync_create(&client->handle, client->uri, client->client_id,
 				   MQTTCLIENT_PERSISTENCE_NONE, NULL);
@@ -401,8 +401,7 @@ int bus_client_is_connected(const struct bus_client *client)
 int bus_client_wait_connected(struct bus_client *client, unsigned timeout_ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	add_ms(&until, timeout_ms);
+	onvm_mono_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&client->lock);
 	while (!client->connected && !client->stopping)
 		if (pthread_cond_timedwait(&client->wake, &client->lock, &until) == ETIMEDOUT)

@@ -50,6 +50,9 @@ enum str_check {
 #define FL_NULLABLE    0x2 /* JSON null allowed: leaves the has-flag false */
 #define FL_INTEGRAL    0x4 /* encode integral reals as JSON integers */
 #define FL_ZERO_ABSENT 0x8 /* optional without has-flag: 0 means absent */
+/* A measurement: out of range, the encoder leaves it out (optional) or clamps
+ * it (required) and says so, rather than lose the whole message. */
+#define FL_FIT 0x10
 
 #define NO_FLAG 0xffff
 
@@ -193,7 +196,7 @@ static json_t *services_map_enc(struct enc *e, const void *base);
 
 static const struct field service_inst_fields[] = {
     F_UINT(struct bus_service_inst, "instance", instance, 1, U32, FL_REQ, NO_FLAG),
-    F_UINT(struct bus_service_inst, "core", core, 0, CORE_MAX, FL_REQ, NO_FLAG),
+    F_UINT(struct bus_service_inst, "core", core, 0, CORE_MAX, FL_REQ | FL_FIT, NO_FLAG),
     F_ENUM(struct bus_service_inst, "state", state, inst_state_words, FL_REQ),
 };
 static const struct object_spec service_inst_spec = SPEC(service_inst_fields);
@@ -220,9 +223,9 @@ static const struct object_spec services_spec = SPEC(services_fields);
 #define S struct bus_port_stats
 static const struct field port_fields[] = {
     F_UINT(S, "port", port, 0, U16, FL_REQ, NO_FLAG),
-    F_REAL(S, "rx_pps", rx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
-    F_REAL(S, "tx_pps", tx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
-    F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
+    F_REAL(S, "rx_pps", rx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "tx_pps", tx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
 };
 #undef S
 static const struct object_spec port_spec = SPEC(port_fields);
@@ -231,13 +234,13 @@ static const struct object_spec port_spec = SPEC(port_fields);
 static const struct field inst_stats_fields[] = {
     F_UINT(S, "instance", instance, 1, U32, FL_REQ, NO_FLAG),
     F_UINT(S, "service", service, 1, U16, FL_REQ, NO_FLAG),
-    F_UINT(S, "core", core, 0, CORE_MAX, FL_REQ, NO_FLAG),
-    F_REAL(S, "rx_pps", rx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
-    F_REAL(S, "tx_pps", tx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
-    F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL),
-    F_REAL(S, "ring_fill", ring_fill, 0, 1, FL_REQ),
-    F_REAL(S, "busy", busy, 0, 1, FL_REQ),
-    F_UINT(S, "first_rx_ms", first_rx_ms, 0, I64, 0, HAS(S, has_first_rx)),
+    F_UINT(S, "core", core, 0, CORE_MAX, FL_REQ | FL_FIT, NO_FLAG),
+    F_REAL(S, "rx_pps", rx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "tx_pps", tx_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "ring_fill", ring_fill, 0, 1, FL_REQ | FL_FIT),
+    F_REAL(S, "busy", busy, 0, 1, FL_REQ | FL_FIT),
+    F_UINT(S, "first_rx_ms", first_rx_ms, 0, I64, FL_FIT, HAS(S, has_first_rx)),
 };
 #undef S
 static const struct object_spec inst_stats_spec = SPEC(inst_stats_fields);
@@ -267,6 +270,8 @@ static const struct field stats_fields[] = {
     F_UINT(S, "period_ms", period_ms, BUS_PERIOD_MIN_MS, BUS_PERIOD_MAX_MS, FL_REQ, NO_FLAG),
     F_ARRAY("ports", port_spec, port_array, FL_REQ),
     F_ARRAY("instances", inst_stats_spec, inst_stats_array, FL_REQ),
+    F_UINT(S, "cmd_queue_drops", cmd_queue_drops, 0, I64, 0, HAS(S, has_cmd_counts)),
+    F_UINT(S, "cmd_window_refusals", cmd_window_refusals, 0, I64, 0, HAS(S, has_cmd_counts)),
 };
 #undef S
 static const struct object_spec stats_spec = SPEC(stats_fields);
@@ -284,6 +289,7 @@ static const struct field cmd_fields[] = {
     F_STR(S, "origin", origin, STR_NAME, 0, HAS(S, has_origin)),
     F_STR(S, "reason", reason, STR_TEXT, FL_REQ, NO_FLAG),
     F_UINT(S, "expires_ms", expires_ms, 0, I64, 0, HAS(S, has_expires)),
+    F_UINT(S, "ts_ms", ts_ms, 0, I64, 0, HAS(S, has_ts_ms)),
 };
 #undef S
 static const struct object_spec cmd_spec = SPEC(cmd_fields);
@@ -298,7 +304,7 @@ static const struct field event_fields[] = {
     F_ENUM(S, "event", event, event_words, FL_REQ),
     F_UINT(S, "service", service, 0, U16, FL_REQ, NO_FLAG), /* 0: rejecting an unreadable command */
     F_UINT(S, "instance", instance, 1, U32, 0, HAS(S, has_instance)),
-    F_UINT(S, "core", core, 0, CORE_MAX, 0, HAS(S, has_core)),
+    F_UINT(S, "core", core, 0, CORE_MAX, FL_FIT, HAS(S, has_core)),
     F_STR(S, "error", error, STR_TEXT, 0, HAS(S, has_error)),
 };
 #undef S
@@ -1371,8 +1377,31 @@ struct enc {
 	char *err;
 	size_t errlen;
 	int code;
-	bool need17; /* some real needs 17 significant digits */
+	bool need17;	 /* some real needs 17 significant digits */
+	unsigned fitted; /* FL_FIT values clamped or left out */
+	char fit_note[96];
 };
+
+/* Say (once, for the first) that a measurement did not fit its range. */
+static void note_fit(struct enc *e, const struct field *f, const char *what, const char *done)
+{
+	if (e->fitted++ == 0)
+		snprintf(e->fit_note, sizeof(e->fit_note), "%s %s: %s", f->key, what, done);
+}
+
+/* An optional FL_FIT integer out of its range: left out of the payload. */
+static bool fit_leave_out(struct enc *e, const struct field *f, const void *base)
+{
+	if (!(f->flags & FL_FIT) || f->type != FT_UINT || (f->flags & FL_REQ))
+		return false;
+	uint64_t v = load_uint((const char *)base + f->off, f->size);
+	if (v >= f->min && v <= f->max && v <= (uint64_t)INT64_MAX)
+		return false;
+	char what[32];
+	snprintf(what, sizeof(what), "%" PRIu64, v);
+	note_fit(e, f, what, "out of range, left out");
+	return true;
+}
 
 static json_t *enc_fail(struct enc *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -1425,11 +1454,21 @@ static json_t *enc_value(struct enc *e, const struct field *f, const void *base)
 		return json_integer(BUS_VERSION);
 	case FT_UINT:
 		v = load_uint(src, f->size);
+		if ((f->flags & FL_FIT) && (v < f->min || v > f->max)) {
+			snprintf(text, sizeof(text), "%" PRIu64, v);
+			v = v < f->min ? f->min : f->max;
+			note_fit(e, f, text, "out of range, clamped");
+		}
 		if (v > (uint64_t)INT64_MAX)
 			return enc_fail(e, BUS_ERR_RANGE, "%s: %" PRIu64 " too large", f->key, v);
 		return json_integer((json_int_t)v);
 	case FT_REAL:
 		memcpy(&real, src, sizeof(real));
+		if ((f->flags & FL_FIT) && !(real >= f->dmin && real <= f->dmax)) {
+			snprintf(text, sizeof(text), "%g", real);
+			real = real > f->dmax ? f->dmax : f->dmin; /* NaN: the low end */
+			note_fit(e, f, text, "out of range, clamped");
+		}
 		if (!isfinite(real))
 			return enc_fail(e, BUS_ERR_RANGE, "%s: not a finite number", f->key);
 		/* No libm: the cast is exact below 2^53, where integral reals fit. */
@@ -1504,6 +1543,8 @@ static json_t *enc_object(struct enc *e, const struct object_spec *spec, const v
 			value = json_null();
 		} else if ((f->flags & FL_ZERO_ABSENT) &&
 			   load_uint((const char *)base + f->off, f->size) == 0) {
+			continue;
+		} else if (fit_leave_out(e, f, base)) {
 			continue;
 		} else {
 			value = enc_value(e, f, base);
@@ -1588,6 +1629,8 @@ static int encode(const struct object_spec *spec, const void *in, check_fn check
 		free(json);
 		return ret;
 	}
+	if (e.fitted && e.errlen)
+		snprintf(err, e.errlen, "%u value(s) did not fit; first: %s", e.fitted, e.fit_note);
 	*out = json;
 	return 0;
 }

@@ -130,6 +130,10 @@ struct bus_stats {
 	struct bus_port_stats *ports;
 	uint32_t n_insts, insts_cap;
 	struct bus_inst_stats *insts;
+	/* Beyond the contract: commands the manager lost (its queue was full)
+	 * or refused unread (every remembered id still live), since it started. */
+	bool has_cmd_counts;
+	uint64_t cmd_queue_drops, cmd_window_refusals;
 };
 
 /* ---- <root>/hosts/<host>/cmd ---- */
@@ -142,9 +146,10 @@ struct bus_cmd {
 	uint32_t count;	   /* spawn: 1..BUS_MAX_SPAWN */
 	uint32_t instance; /* stop: > 0 */
 	char reason[BUS_TEXT_LEN];
-	bool has_origin, has_expires;
+	bool has_origin, has_expires, has_ts_ms;
 	char origin[BUS_NAME_LEN];
 	uint64_t expires_ms;
+	uint64_t ts_ms; /* optional: when the sender sent it, by its wall clock */
 };
 
 /* ---- <root>/hosts/<host>/events ---- */
@@ -241,7 +246,10 @@ void bus_msg_free(struct bus_msg *msg);
 /*
  * Encoders: *out gets a malloc'd NUL-terminated compact JSON payload.
  * Returns 0 or a negative BUS_ERR_* (invalid input, with a reason in err,
- * or BUS_ERR_NOMEM). Targets (cmd) and engine ids are topic parts and not
+ * or BUS_ERR_NOMEM). A measurement out of its range (a core above 65535, a
+ * first_rx_ms beyond int64, a ring fill above 1, a NaN rate) does not fail
+ * the message: it is clamped, or left out when optional, and on success err
+ * then says what was changed (else err is ""). Targets (cmd) and engine ids are topic parts and not
  * encoded. Reals are written with up to 17 significant digits, fewer when
  * 15 already give back the same double.
  */

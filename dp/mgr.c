@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include "clock.h"
 #include "mgr.h"
 #include "mgr_bus.h"
 #include "mgr_stats.h"
@@ -41,9 +42,7 @@ static void handle_quit_signal(int signo)
 
 uint64_t mgr_now_ms(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+	return onvm_mono_ms();
 }
 
 static const char *const event_names[] = {"spawned", "rejected", "stopped", "exited"};

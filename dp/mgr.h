@@ -131,6 +131,8 @@ void mgr_shutdown(struct onvm_mgr *mgr);
 void mgr_emit(struct onvm_mgr *mgr, const struct mgr_event *event);
 /* Any thread: wake the control thread now (a bus message arrived). */
 void mgr_wake(struct onvm_mgr *mgr);
+/* Monotonic ms (onvm_mono_ms): every local deadline of the manager is measured
+ * on it.  Wall time (onvm_wall_ms) is for the bus's timestamps only. */
 uint64_t mgr_now_ms(void);
 
 #endif

@@ -8,30 +8,15 @@
 #include <string.h>
 
 #include "bus_client.h"
+#include "clock.h"
 #include "codec.h"
 #include "mgr.h"
 #include "mgr_bus.h"
+#include "mgr_cmds.h"
+#include "mgr_due.h"
 #include "mgr_peers.h"
 #include "mgr_stats.h"
 #include "topics.h"
-
-#define CMD_QUEUE_SIZE	    256 /* commands waiting for the control thread */
-#define SEEN_COMMANDS	    512 /* command ids remembered for at-most-once */
-#define ANSWERS_PER_COMMAND BUS_MAX_SPAWN
-
-/* A command from paho's thread, or the reason it could not be read. */
-struct queued_cmd {
-	int valid;
-	struct bus_cmd cmd;
-	char error[BUS_TEXT_LEN];
-};
-
-/* The answers (event payloads) given to one command id, to repeat on a resend. */
-struct seen_cmd {
-	char id[BUS_NAME_LEN];
-	unsigned nb_answers;
-	char *answers[ANSWERS_PER_COMMAND];
-};
 
 struct mgr_bus {
 	struct onvm_mgr *mgr;
@@ -40,20 +25,18 @@ struct mgr_bus {
 	char topic_state[BUS_TOPIC_MAX], topic_services[BUS_TOPIC_MAX];
 	char topic_stats[BUS_TOPIC_MAX], topic_events[BUS_TOPIC_MAX];
 	char topic_cmd[BUS_TOPIC_MAX];
-	uint64_t epoch_ms;
+	uint64_t epoch_ms; /* wall */
 
-	pthread_mutex_t queue_lock; /* paho thread -> control thread */
-	struct queued_cmd queue[CMD_QUEUE_SIZE];
-	unsigned queue_head, queue_tail;
-	uint64_t queue_overflows;
+	struct mgr_cmd_queue queue; /* paho thread -> control thread */
 
 	volatile int republish; /* set on (re)connection */
-	int last_free_cores;	/* as last published; -1: never */
-	uint32_t last_nb_insts; /* the service map as last published */
+	int last_free_cores;	/* as last published or being published; -1: never */
+	uint32_t last_nb_insts; /* the service map, likewise */
 	struct bus_service_inst last_insts[ONVM_MAX_INSTANCES];
+	struct mgr_due state_due, services_due;
+	uint64_t fit_notes; /* values the encoder had to clamp or leave out */
 
-	struct seen_cmd seen[SEEN_COMMANDS];
-	unsigned seen_next;
+	struct mgr_cmd_window window; /* command ids, for at most once */
 
 	struct bus_stats stats; /* reused every period: no allocation in steady state */
 
@@ -61,9 +44,10 @@ struct mgr_bus {
 	struct bus_msg received; /* paho's thread: reused for every message */
 };
 
-static uint64_t now_ms(void)
+/* Timestamps on the bus are wall time; every local deadline is mgr_now_ms(). */
+static uint64_t wall_ms(void)
 {
-	return mgr_now_ms();
+	return onvm_wall_ms();
 }
 
 /* ---- paho's thread ---- */
@@ -71,7 +55,7 @@ static uint64_t now_ms(void)
 /* What other hosts say of themselves; 1 when msg was such a message. */
 static int note_peer(struct mgr_bus *bus, const struct bus_msg *msg, int retained)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mgr_now_ms(); /* peers' freshness is a local deadline */
 	switch (msg->kind) {
 	case BUS_KIND_STATE:
 		mgr_peers_note_state(&bus->peers, &msg->u.state, retained, now);
@@ -90,7 +74,7 @@ static int note_peer(struct mgr_bus *bus, const struct bus_msg *msg, int retaine
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len, int retained)
 {
 	struct mgr_bus *bus = ctx;
-	struct queued_cmd item = {0};
+	struct mgr_queued_cmd item = {0};
 	struct bus_msg *msg = &bus->received;
 	struct bus_topic parsed;
 	int is_cmd = bus_topic_parse(topic, &parsed) == 0 && parsed.kind == BUS_KIND_CMD;
@@ -114,23 +98,15 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	if (!item.valid && !is_cmd)
 		return;
 
-	pthread_mutex_lock(&bus->queue_lock);
-	unsigned next = (bus->queue_tail + 1) % CMD_QUEUE_SIZE;
-	uint64_t dropped = 0;
-	if (next == bus->queue_head) {
-		dropped = ++bus->queue_overflows;
-	} else {
-		bus->queue[bus->queue_tail] = item;
-		bus->queue_tail = next;
-	}
-	pthread_mutex_unlock(&bus->queue_lock);
-	/* Never silent, but not a line per command of a flood: the first
-	 * drops, then every 1024th. */
+	uint64_t dropped = mgr_cmd_queue_put(&bus->queue, &item);
+	/* Never silent (counted in stats as cmd_queue_drops), but not a line
+	 * per command of a flood: the first drops, then every 1024th. */
 	if (dropped && (dropped <= 8 || dropped % 1024 == 0))
 		fprintf(stderr,
 			"onvm-mgr: bus: command queue full (%d waiting): dropped %s "
 			"(%" PRIu64 " dropped so far)\n",
-			CMD_QUEUE_SIZE, item.valid ? item.cmd.id : "a bad command", dropped);
+			MGR_CMD_QUEUE_SIZE - 1, item.valid ? item.cmd.id : "a bad command",
+			dropped);
 	mgr_wake(bus->mgr);
 }
 
@@ -152,29 +128,23 @@ static void on_disconnected(void *ctx, const char *cause)
 
 /* ---- control thread ---- */
 
-static void publish(struct mgr_bus *bus, const char *topic, const char *payload, int qos,
-		    int retained)
+/* 0, or -1 when the client could not take it (disconnected, or full). */
+static int publish(struct mgr_bus *bus, const char *topic, const char *payload, int qos,
+		   int retained)
 {
-	bus_client_publish(bus->client, topic, payload, strlen(payload), qos, retained);
+	return bus_client_publish(bus->client, topic, payload, strlen(payload), qos, retained);
 }
 
-static struct seen_cmd *find_seen(struct mgr_bus *bus, const char *id)
+/* An encoder that had to clamp or leave out a value (an NF's shared memory
+ * is not to be trusted) still gives a payload: say so, without a line per
+ * period for the same bad value. */
+static void note_fitted(struct mgr_bus *bus, const char *what, const char *note)
 {
-	for (unsigned i = 0; i < SEEN_COMMANDS; i++)
-		if (bus->seen[i].id[0] && strcmp(bus->seen[i].id, id) == 0)
-			return &bus->seen[i];
-	return NULL;
-}
-
-static struct seen_cmd *remember(struct mgr_bus *bus, const char *id)
-{
-	struct seen_cmd *seen = &bus->seen[bus->seen_next];
-	bus->seen_next = (bus->seen_next + 1) % SEEN_COMMANDS;
-	for (unsigned i = 0; i < seen->nb_answers; i++)
-		free(seen->answers[i]);
-	memset(seen, 0, sizeof(*seen));
-	snprintf(seen->id, sizeof(seen->id), "%s", id);
-	return seen;
+	if (note[0] == '\0')
+		return;
+	uint64_t count = ++bus->fit_notes;
+	if (count <= 8 || count % 1024 == 0)
+		fprintf(stderr, "onvm-mgr: bus: %s: %s (%" PRIu64 " so far)\n", what, note, count);
 }
 
 static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
@@ -185,17 +155,19 @@ static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
 		fprintf(stderr, "onvm-mgr: bus: cannot encode event: %s\n", err);
 		return;
 	}
+	note_fitted(bus, "event", err);
 	publish(bus, bus->topic_events, payload, 1, 0);
-	struct seen_cmd *seen = event->has_cmd_id ? find_seen(bus, event->cmd_id) : NULL;
-	if (seen && seen->nb_answers < ANSWERS_PER_COMMAND)
-		seen->answers[seen->nb_answers++] = payload; /* kept to answer a repeat */
+	struct mgr_seen_cmd *seen =
+	    event->has_cmd_id ? mgr_cmd_find(&bus->window, event->cmd_id) : NULL;
+	if (seen)
+		mgr_cmd_keep_answer(seen, payload); /* kept to answer a repeat */
 	else
 		free(payload);
 }
 
 static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *why)
 {
-	struct bus_event event = {.ts_ms = now_ms(), .event = BUS_EV_REJECTED, .has_error = true};
+	struct bus_event event = {.ts_ms = wall_ms(), .event = BUS_EV_REJECTED, .has_error = true};
 	snprintf(event.host, sizeof(event.host), "%s", bus->host);
 	snprintf(event.error, sizeof(event.error), "%s", why);
 	if (cmd) {
@@ -251,19 +223,21 @@ static void run_stop(struct mgr_bus *bus, const struct bus_cmd *cmd)
 
 static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 {
-	struct seen_cmd *seen = find_seen(bus, cmd->id);
-	if (seen) {
+	struct mgr_seen_cmd *seen;
+	char why[BUS_TEXT_LEN];
+	switch (mgr_cmd_admit(&bus->window, cmd, wall_ms(), &seen, why, sizeof(why))) {
+	case MGR_CMD_REPEAT:
 		/* At most once: answer a repeat with what the first got, nothing more. */
 		printf("onvm-mgr: bus: command %s seen before; repeating its %u answer(s)\n",
 		       cmd->id, seen->nb_answers);
 		for (unsigned i = 0; i < seen->nb_answers; i++)
 			publish(bus, bus->topic_events, seen->answers[i], 1, 0);
 		return;
-	}
-	remember(bus, cmd->id);
-	if (cmd->has_expires && now_ms() > cmd->expires_ms) {
-		reject(bus, cmd, "command expired before it arrived");
+	case MGR_CMD_REFUSE:
+		reject(bus, cmd, why);
 		return;
+	case MGR_CMD_RUN:
+		break;
 	}
 	printf("onvm-mgr: bus: command %s from %s: %s service %u\n", cmd->id, cmd->engine,
 	       bus_cmd_op_name(cmd->op), cmd->service);
@@ -273,26 +247,15 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 		run_stop(bus, cmd);
 }
 
-static int take_queued(struct mgr_bus *bus, struct queued_cmd *item)
-{
-	pthread_mutex_lock(&bus->queue_lock);
-	int have = bus->queue_head != bus->queue_tail;
-	if (have) {
-		*item = bus->queue[bus->queue_head];
-		bus->queue_head = (bus->queue_head + 1) % CMD_QUEUE_SIZE;
-	}
-	pthread_mutex_unlock(&bus->queue_lock);
-	return have;
-}
-
-static void publish_state(struct mgr_bus *bus, unsigned free_cores)
+/* 1 when published (or unpublishable: nothing to retry), 0 to try again. */
+static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 {
 	struct bus_state state = {
 	    .status = BUS_STATUS_ONLINE,
 	    .has_ts_ms = true,
 	    .has_epoch = true,
 	    .has_cores = true,
-	    .ts_ms = now_ms(),
+	    .ts_ms = wall_ms(),
 	    .epoch_ms = bus->epoch_ms,
 	    .cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
 	};
@@ -312,11 +275,12 @@ static void publish_state(struct mgr_bus *bus, unsigned free_cores)
 	char err[128];
 	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-mgr: bus: cannot encode state: %s\n", err);
-		return;
+		return 1; /* the same again would fail too */
 	}
-	publish(bus, bus->topic_state, payload, 1, 1);
+	note_fitted(bus, "state", err);
+	int ret = publish(bus, bus->topic_state, payload, 1, 1);
 	free(payload);
-	bus->last_free_cores = (int)free_cores;
+	return ret == 0;
 }
 
 static enum bus_inst_state bus_state_of(uint32_t state)
@@ -347,33 +311,32 @@ static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_i
 	return count;
 }
 
-static void publish_services_if_changed(struct mgr_bus *bus, int force)
+/* The map as last collected: 1 when published (or unpublishable), 0 to try again. */
+static int publish_services(struct mgr_bus *bus)
 {
-	struct bus_service_inst insts[ONVM_MAX_INSTANCES];
-	uint32_t count = collect_services(bus, insts);
-	if (!force && count == bus->last_nb_insts &&
-	    memcmp(insts, bus->last_insts, count * sizeof(insts[0])) == 0)
-		return;
-	memcpy(bus->last_insts, insts, count * sizeof(insts[0]));
-	bus->last_nb_insts = count;
-
-	struct bus_services services = {
-	    .ts_ms = now_ms(), .n_insts = count, .insts_cap = count, .insts = insts};
+	struct bus_services services = {.ts_ms = wall_ms(),
+					.n_insts = bus->last_nb_insts,
+					.insts_cap = bus->last_nb_insts,
+					.insts = bus->last_insts};
 	snprintf(services.host, sizeof(services.host), "%s", bus->host);
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_services(&services, &payload, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-mgr: bus: cannot encode services: %s\n", err);
-		return;
+		return 1; /* the same map would fail again */
 	}
-	publish(bus, bus->topic_services, payload, 1, 1);
+	note_fitted(bus, "services", err);
+	int ret = publish(bus, bus->topic_services, payload, 1, 1);
 	free(payload);
+	if (ret < 0 && bus->services_due.not_before_ms == 0)
+		fprintf(stderr, "onvm-mgr: bus: could not publish the service map; will retry\n");
+	return ret == 0;
 }
 
 void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 {
-	struct queued_cmd item;
-	while (take_queued(bus, &item)) {
+	struct mgr_queued_cmd item;
+	while (mgr_cmd_queue_take(&bus->queue, &item)) {
 		if (item.valid)
 			run_command(bus, &item.cmd);
 		else
@@ -382,12 +345,25 @@ void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 
 	int force = __atomic_exchange_n(&bus->republish, 0, __ATOMIC_ACQ_REL);
 	unsigned free_cores = mgr_free_cores(bus->mgr);
-	if (force || (int)free_cores != bus->last_free_cores)
-		publish_state(bus, free_cores);
+	if (force || (int)free_cores != bus->last_free_cores) {
+		bus->last_free_cores = (int)free_cores;
+		mgr_due_changed(&bus->state_due);
+	}
+	if (mgr_due_now(&bus->state_due, now))
+		mgr_due_tried(&bus->state_due, publish_state(bus, free_cores), now);
 	if (force || bus->mgr->topology_changed) {
 		bus->mgr->topology_changed = 0;
-		publish_services_if_changed(bus, force);
+		struct bus_service_inst insts[ONVM_MAX_INSTANCES];
+		uint32_t count = collect_services(bus, insts);
+		if (force || count != bus->last_nb_insts ||
+		    memcmp(insts, bus->last_insts, count * sizeof(insts[0])) != 0) {
+			memcpy(bus->last_insts, insts, count * sizeof(insts[0]));
+			bus->last_nb_insts = count;
+			mgr_due_changed(&bus->services_due);
+		}
 	}
+	if (mgr_due_now(&bus->services_due, now))
+		mgr_due_tried(&bus->services_due, publish_services(bus), now);
 	mgr_peers_apply(&bus->peers, &bus->mgr->shm->map, &bus->mgr->tunnel, now);
 }
 
@@ -401,6 +377,9 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 		return; /* the first snapshot has no rates yet */
 	stats->ts_ms = snapshot->ts_ms;
 	stats->seq = snapshot->seq;
+	stats->has_cmd_counts = true;
+	stats->cmd_queue_drops = mgr_cmd_queue_drops(&bus->queue);
+	stats->cmd_window_refusals = bus->window.refused_full;
 	stats->period_ms = snapshot->period_ms;
 	stats->n_ports = snapshot->nb_ports;
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
@@ -430,6 +409,7 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 		fprintf(stderr, "onvm-mgr: bus: cannot encode stats: %s\n", err);
 		return;
 	}
+	note_fitted(bus, "stats", err);
 	publish(bus, bus->topic_stats, payload, 0, 0);
 	free(payload);
 }
@@ -445,7 +425,7 @@ static void on_event(void *ctx, const struct mgr_event *event)
 {
 	struct mgr_bus *bus = ctx;
 	struct bus_event message = {
-	    .ts_ms = now_ms(),
+	    .ts_ms = wall_ms(),
 	    .event = event_kinds[event->kind],
 	    .service = event->service,
 	    .has_instance = event->instance != 0,
@@ -482,12 +462,12 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	if (bus == NULL)
 		return -1;
 	bus->mgr = mgr;
-	bus->epoch_ms = mgr_now_ms();
+	bus->epoch_ms = wall_ms();
 	bus->last_free_cores = -1;
 	bus->received = (struct bus_msg)BUS_MSG_INIT;
-	pthread_mutex_init(&bus->queue_lock, NULL);
+	mgr_cmd_queue_init(&bus->queue);
 	if (mgr_peers_init(&bus->peers, config->host) < 0) {
-		pthread_mutex_destroy(&bus->queue_lock);
+		mgr_cmd_queue_destroy(&bus->queue);
 		free(bus);
 		return -1;
 	}
@@ -573,17 +553,15 @@ void mgr_bus_stop(struct mgr_bus *bus)
 		char offline[160];
 		snprintf(offline, sizeof(offline),
 			 "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\",\"ts_ms\":%llu}",
-			 bus->host, (unsigned long long)now_ms());
+			 bus->host, (unsigned long long)wall_ms());
 		publish(bus, bus->topic_state, offline, 1, 1);
 		bus_client_stop(bus->client);
 	}
-	for (unsigned i = 0; i < SEEN_COMMANDS; i++)
-		for (unsigned j = 0; j < bus->seen[i].nb_answers; j++)
-			free(bus->seen[i].answers[j]);
+	mgr_cmd_window_free(&bus->window);
 	free(bus->stats.ports);
 	free(bus->stats.insts);
 	bus_msg_free(&bus->received);
 	mgr_peers_destroy(&bus->peers);
-	pthread_mutex_destroy(&bus->queue_lock);
+	mgr_cmd_queue_destroy(&bus->queue);
 	free(bus);
 }

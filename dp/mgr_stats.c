@@ -5,6 +5,7 @@
 
 #include <rte_ring.h>
 
+#include "clock.h"
 #include "mgr.h"
 #include "mgr_stats.h"
 
@@ -100,7 +101,7 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 		       struct mgr_stats_snapshot *snapshot)
 {
 	snapshot->seq = ++state->seq;
-	snapshot->ts_ms = now_ms;
+	snapshot->ts_ms = onvm_wall_ms();
 	snapshot->period_ms = state->last_ms ? (unsigned)(now_ms - state->last_ms) : 0;
 	snapshot->free_cores = mgr_free_cores(mgr);
 	snapshot->total_cores = mgr_total_cores(mgr);

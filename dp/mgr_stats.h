@@ -46,8 +46,8 @@ struct mgr_tunnel_stats {
 
 struct mgr_stats_snapshot {
 	uint64_t seq;
-	uint64_t ts_ms;
-	unsigned period_ms; /* actual time since the previous snapshot */
+	uint64_t ts_ms;	    /* wall clock, for the bus and the counters file */
+	unsigned period_ms; /* actual time since the previous snapshot (monotonic) */
 	unsigned free_cores, total_cores;
 	unsigned nb_ports;
 	struct mgr_port_stats ports[ONVM_MAX_PORTS];
@@ -59,7 +59,7 @@ struct mgr_stats_snapshot {
 /* Previous counter values, for rates. */
 struct mgr_stats_state {
 	uint64_t seq;
-	uint64_t last_ms;
+	uint64_t last_ms; /* monotonic */
 	struct {
 		uint64_t rx, tx, drops;
 	} ports[ONVM_MAX_PORTS];
@@ -69,7 +69,8 @@ struct mgr_stats_state {
 	} instances[ONVM_MAX_INSTANCES];
 };
 
-/* Take a snapshot now and remember its counters for the next one. */
+/* Take a snapshot now (now_ms: monotonic) and remember its counters for the
+ * next one. */
 void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
 		       struct mgr_stats_snapshot *snapshot);
 

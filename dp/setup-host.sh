@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev dpdk dpdk-dev libdpdk-dev libnuma-dev
 	libjansson-dev libpaho-mqtt-dev libcmocka-dev mosquitto mosquitto-clients mosquitto-dev
 	libmosquitto-dev openssl iproute2
-	tshark gnuplot-nox procps)
+	tshark gnuplot-nox procps faketime)
 hugepages=${ONVM_HUGEPAGES:-512}
 install_packages=1
 

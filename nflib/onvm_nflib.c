@@ -17,6 +17,7 @@
 #include <rte_memzone.h>
 #include <rte_mempool.h>
 
+#include "clock.h"
 #include "onvm_backoff.h"
 #include "onvm_nflib.h"
 #include "onvm_pktbuf.h"
@@ -418,13 +419,10 @@ static int manager_alive(const struct onvm_nf *nf)
 }
 
 /* Record when the instance handled its first packet: scale-out reaction time
- * ends there. */
+ * ends there, measured against other hosts' ts_ms, so it is wall time. */
 static void note_first_packet(struct onvm_instance *instance)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
-	__atomic_store_n(&instance->first_rx_ms, now_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&instance->first_rx_ms, onvm_wall_ms(), __ATOMIC_RELAXED);
 }
 
 /* Take up to budget packets from the RX ring, handle and pass them on. */

@@ -975,10 +975,9 @@ static void test_encoder_rejects(void **state)
 	stats.period_ms = 500;
 	stats.insts = &inst;
 	stats.n_insts = 1;
+	stats.period_ms = 0; /* the period is not a measurement: out of range fails */
 	assert_int_equal(bus_encode_stats(&stats, &json, err, sizeof(err)), BUS_ERR_RANGE);
-	inst.ring_fill = NAN;
-	assert_int_equal(bus_encode_stats(&stats, &json, err, sizeof(err)), BUS_ERR_RANGE);
-	inst.ring_fill = 0;
+	stats.period_ms = 500;
 	stats.insts = NULL;
 	assert_int_equal(bus_encode_stats(&stats, &json, err, sizeof(err)), BUS_ERR_ARG);
 
@@ -993,6 +992,105 @@ static void test_encoder_rejects(void **state)
 	assert_int_equal(bus_encode_cmd(&cmd, &json, err, sizeof(err)), BUS_ERR_VALUE);
 	assert_int_equal(bus_encode_cmd(NULL, &json, err, sizeof(err)), BUS_ERR_ARG);
 	assert_int_equal(bus_encode_cmd(&cmd, NULL, err, sizeof(err)), BUS_ERR_ARG);
+}
+
+/*
+ * One measurement that does not fit (an NF can write anything into its
+ * shared-memory slot) must not cost the host its whole stats or services:
+ * the value is clamped, or left out when optional, the rest is published,
+ * and err says what was changed.
+ */
+static void test_encoder_fits_measurements(void **state)
+{
+	struct bus_port_stats port = {.port = 0, .rx_pps = 10, .tx_pps = 10, .drop_pps = 0};
+	struct bus_inst_stats insts[3] = {
+	    {.instance = 1, .service = 2, .core = 70000, .rx_pps = 5, .ring_fill = 0.5},
+	    {.instance = 2,
+	     .service = 2,
+	     .core = 3,
+	     .rx_pps = 7,
+	     .ring_fill = 2.0,
+	     .busy = NAN,
+	     .has_first_rx = true,
+	     .first_rx_ms = UINT64_MAX},
+	    {.instance = 3,
+	     .service = 4,
+	     .core = 4,
+	     .rx_pps = 9,
+	     .ring_fill = 0.25,
+	     .has_first_rx = true,
+	     .first_rx_ms = 1795480012000},
+	};
+	struct bus_stats stats = {.ts_ms = 1,
+				  .seq = 1,
+				  .period_ms = 500,
+				  .ports = &port,
+				  .n_ports = 1,
+				  .insts = insts,
+				  .n_insts = 3};
+	struct bus_stats back = {0};
+	char *json = NULL, err[ERRLEN] = "x";
+
+	(void)state;
+	strcpy(stats.host, "h1");
+	assert_int_equal(bus_encode_stats(&stats, &json, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "did not fit"));
+	assert_int_equal(bus_decode_stats("h1", json, strlen(json), &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_ports, 1);
+	assert_int_equal(back.n_insts, 3);
+	assert_int_equal(back.insts[0].core, 65535); /* clamped */
+	assert_true(back.insts[0].rx_pps == 5);
+	assert_true(back.insts[1].ring_fill == 1.0); /* clamped */
+	assert_true(back.insts[1].busy == 0.0);	     /* NaN: the low end */
+	assert_false(back.insts[1].has_first_rx);    /* left out */
+	assert_int_equal(back.insts[1].core, 3);
+	assert_true(back.insts[2].has_first_rx);
+	assert_int_equal(back.insts[2].first_rx_ms, 1795480012000);
+	assert_true(back.insts[2].rx_pps == 9);
+	free(json);
+	bus_stats_free(&back);
+
+	/* Good values: err comes back empty. */
+	insts[0].core = 1;
+	insts[1].ring_fill = 1.0;
+	insts[1].busy = 0.5;
+	insts[1].first_rx_ms = 1;
+	assert_int_equal(bus_encode_stats(&stats, &json, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	free(json);
+
+	/* The services map: a core above 65535 is clamped, the map still goes out. */
+	struct bus_service_inst map[2] = {
+	    {.service = 2, .instance = 1, .core = 100000, .state = BUS_INST_RUNNING},
+	    {.service = 5, .instance = 2, .core = 2, .state = BUS_INST_RUNNING},
+	};
+	struct bus_services services = {.ts_ms = 1, .insts = map, .n_insts = 2, .insts_cap = 2};
+	struct bus_services services_back = {0};
+	strcpy(services.host, "h1");
+	assert_int_equal(bus_encode_services(&services, &json, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "core"));
+	assert_int_equal(
+	    bus_decode_services("h1", json, strlen(json), &services_back, err, sizeof(err)), 0);
+	assert_int_equal(services_back.n_insts, 2);
+	free(json);
+	bus_services_free(&services_back);
+
+	/* An event's optional core is left out. */
+	struct bus_event event = {.ts_ms = 1,
+				  .event = BUS_EV_SPAWNED,
+				  .service = 2,
+				  .has_instance = true,
+				  .instance = 4,
+				  .has_core = true,
+				  .core = 65536};
+	struct bus_event event_back;
+	strcpy(event.host, "h1");
+	assert_int_equal(bus_encode_event(&event, &json, err, sizeof(err)), 0);
+	assert_int_equal(bus_decode_event("h1", json, strlen(json), &event_back, err, sizeof(err)),
+			 0);
+	assert_false(event_back.has_core);
+	assert_int_equal(event_back.instance, 4);
+	free(json);
 }
 
 static void test_msg_reuse_across_kinds(void **state)
@@ -1058,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_roundtrip_stats),
 	    cmocka_unit_test(test_roundtrip_cmd_event_decision_engine),
 	    cmocka_unit_test(test_encoder_rejects),
+	    cmocka_unit_test(test_encoder_fits_measurements),
 	    cmocka_unit_test(test_msg_reuse_across_kinds),
 	    cmocka_unit_test(test_enum_names),
 	};
