@@ -24,6 +24,7 @@ struct policy_core {
 	uint64_t cmd_no;
 	bool leading;
 	uint64_t lead_after_ms;
+	int64_t wall_offset_ms; /* what to add to now_ms for a bus timestamp */
 	uint32_t n_engines, engines_cap;
 	struct known_engine *engines;
 	uint32_t cands_cap;
@@ -116,6 +117,17 @@ struct verdict {
 	char reason[REASON_LEN];
 };
 
+/* now_ms on the wall clock, for what other machines read. */
+static uint64_t wall_ms(const struct policy_core *core, uint64_t now_ms)
+{
+	return now_ms + (uint64_t)core->wall_offset_ms; /* wraps back for a negative offset */
+}
+
+void policy_core_set_wall_offset(struct policy_core *core, int64_t offset_ms)
+{
+	core->wall_offset_ms = offset_ms;
+}
+
 /* Send the command a verdict calls for; cmd_id gets its id, or "" if none was sent. */
 static void send_command(struct policy_core *core, const struct verdict *verdict, uint64_t now_ms,
 			 char *cmd_id, size_t cmd_id_len)
@@ -124,7 +136,9 @@ static void send_command(struct policy_core *core, const struct verdict *verdict
 			      .service = verdict->service,
 			      .has_origin = true,
 			      .has_expires = true,
-			      .expires_ms = now_ms + core->config.params.cmd_ttl_ms};
+			      .expires_ms = wall_ms(core, now_ms) + core->config.params.cmd_ttl_ms,
+			      .has_ts_ms = true,
+			      .ts_ms = wall_ms(core, now_ms)};
 	/* Fits: ids are at most POLICY_ID_MAX bytes. */
 	format_text(cmd_id, cmd_id_len, "%s-%" PRIu64, core->engine_id, ++core->cmd_no);
 	snprintf(cmd.id, sizeof(cmd.id), "%s", cmd_id);
@@ -148,7 +162,7 @@ static void publish_verdict(struct policy_core *core, const struct verdict *verd
 			    uint64_t now_ms, char *cmd_id, size_t cmd_id_len)
 {
 	struct bus_decision decision = {
-	    .ts_ms = now_ms, .service = verdict->service, .shadow = !core->leading};
+	    .ts_ms = wall_ms(core, now_ms), .service = verdict->service, .shadow = !core->leading};
 	snprintf(decision.engine, sizeof(decision.engine), "%s", core->engine_id);
 	snprintf(decision.origin, sizeof(decision.origin), "%s", verdict->origin);
 	snprintf(decision.reason, sizeof(decision.reason), "%s", verdict->reason);

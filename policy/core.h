@@ -77,6 +77,15 @@ void policy_core_handle(struct policy_core *core, const struct bus_msg *msg, boo
  */
 void policy_core_tick(struct policy_core *core, uint64_t now_ms);
 
+/*
+ * now_ms is the caller's local clock, and every deadline is measured on it.
+ * Live, that is the monotonic clock, and the timestamps other machines read
+ * (a command's ts_ms and expires_ms, a decision's ts_ms) are now_ms plus
+ * this offset, the wall clock's lead over it, which the caller keeps up to
+ * date.  Replay leaves it at 0: its recorded times are both.
+ */
+void policy_core_set_wall_offset(struct policy_core *core, int64_t offset_ms);
+
 /* Do not lead before this time. */
 void policy_core_lead_after(struct policy_core *core, uint64_t now_ms);
 bool policy_core_leading(const struct policy_core *core);

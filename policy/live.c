@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bus_client.h"
+#include "clock.h"
 #include "run_control.h"
 #include "core.h"
 #include "inbox.h"
@@ -25,17 +26,16 @@ struct live {
 	struct bus_client *client;
 	char engine_topic[BUS_TOPIC_MAX];
 	char *online_payload;
-	uint64_t last_now_ms;
 	uint64_t rejected;
 };
 
-/* The wall clock, never going back: the core's clock must not. */
-static uint64_t live_now(struct live *live)
+/* The core's clock: monotonic, so a step of the wall clock moves no
+ * deadline; the core stamps what it publishes with the wall clock's current
+ * lead over it. */
+static uint64_t live_now(struct policy_core *core)
 {
-	uint64_t now = run_wall_ms();
-	if (now < live->last_now_ms)
-		now = live->last_now_ms;
-	live->last_now_ms = now;
+	uint64_t now = onvm_mono_ms();
+	policy_core_set_wall_offset(core, (int64_t)(onvm_wall_ms() - now));
 	return now;
 }
 
@@ -160,7 +160,7 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 		return;
 	}
 	if (ret > 0)
-		policy_core_handle(core, msg, item->retained, live_now(live));
+		policy_core_handle(core, msg, item->retained, live_now(core));
 }
 
 static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms)
@@ -176,7 +176,7 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 					       live->online_payload, strlen(live->online_payload),
 					       1, 1) < 0)
 				fprintf(stderr, "onvm-policy: could not announce the engine\n");
-			policy_core_lead_after(core, live_now(live) + grace_ms);
+			policy_core_lead_after(core, live_now(core) + grace_ms);
 			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
 			fflush(stdout);
 		}
@@ -186,7 +186,7 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 			free(items);
 			items = next;
 		}
-		policy_core_tick(core, live_now(live));
+		policy_core_tick(core, live_now(core));
 	}
 	policy_ingest_free(&ingest);
 }
@@ -242,7 +242,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	    .engine_id = id,
 	    .params = options->params,
 	    .follow_engines = true,
-	    .first_cmd_no = run_wall_ms() * 1000, /* ids stay unique across restarts */
+	    .first_cmd_no = onvm_wall_ms() * 1000, /* ids stay unique across restarts */
 	    .log = stdout,
 	};
 	struct policy_core *core = policy_core_create(&config, engine, &sink, err, sizeof(err));
@@ -293,7 +293,7 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 	}
 	int status = 1;
 	char *offline = engine_payload(BUS_STATUS_OFFLINE, NULL, 0);
-	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, run_wall_ms());
+	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, onvm_wall_ms());
 	if (bus_topic_engine(live.engine_topic, sizeof(live.engine_topic), id) < 0)
 		fprintf(stderr, "onvm-policy: bad engine id '%s'\n", id);
 	else if (offline && live.online_payload)

@@ -1,6 +1,6 @@
-/* run_control.c - wall clock and stop signals (see run_control.h). */
+/* run_control.c - stop signals (see run_control.h). */
 #include <signal.h>
-#include <time.h>
+#include <stddef.h>
 
 #include "run_control.h"
 
@@ -10,13 +10,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-uint64_t run_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void run_stop_on_signals(void)

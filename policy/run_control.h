@@ -1,15 +1,12 @@
 /*
- * run_control.h - what the policy programs' long-running mains share: the
- * wall clock and stopping on SIGINT/SIGTERM.
+ * run_control.h - what the policy programs' long-running mains share:
+ * stopping on SIGINT/SIGTERM.  (Their clocks are bus/clock.h's.)
  */
 #ifndef ONVM_POLICY_RUN_CONTROL_H
 #define ONVM_POLICY_RUN_CONTROL_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Unix time in milliseconds. */
-uint64_t run_wall_ms(void);
 
 /* SIGINT and SIGTERM set the stop flag (and interrupt sleeps); SIGPIPE is
  * ignored. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bus_client.h"
+#include "clock.h"
 #include "bus_options.h"
 #include "run_control.h"
 #include "top.h"
@@ -140,8 +141,8 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	struct top_run *run = ctx;
 	char err[256];
 	pthread_mutex_lock(&run->lock);
-	int ret = top_feed_payload(run->top, topic, payload, len, retained != 0, run_wall_ms(), err,
-				   sizeof(err));
+	int ret = top_feed_payload(run->top, topic, payload, len, retained != 0, onvm_wall_ms(),
+				   err, sizeof(err));
 	if (ret < 0 && run->rejected_logged++ < REJECT_LOG_FIRST)
 		fprintf(stderr, "onvm-top: rejected %.100s: %s\n", topic, err);
 	fflush(stdout);
@@ -194,7 +195,7 @@ static struct bus_client *connect_bus(const struct top_options *options, struct 
 static void sleep_until(uint64_t until_ms)
 {
 	while (!run_stop_requested()) {
-		uint64_t now = run_wall_ms();
+		uint64_t now = onvm_wall_ms();
 		if (now >= until_ms)
 			return;
 		uint64_t left = until_ms - now;
@@ -240,7 +241,7 @@ static void run_table(const struct top_options *options, struct top_run *run, FI
 		sleep_until(at);
 		if (run_stop_requested())
 			break;
-		print_tick(run, timeline, run_wall_ms(), &rows, &hosts_in_header);
+		print_tick(run, timeline, onvm_wall_ms(), &rows, &hosts_in_header);
 		if (at >= end_ms)
 			break;
 	}
@@ -263,7 +264,7 @@ static int run_top(const struct top_options *options)
 	top_config_default(&config);
 	config.service = options->service;
 	config.gen_service = options->gen_service;
-	config.start_ms = run_wall_ms();
+	config.start_ms = onvm_wall_ms();
 	struct top_run run = {.quiet = options->quiet};
 	config.event = on_event_line;
 	config.event_ctx = &run;
