@@ -31,8 +31,6 @@
 #include "mgr.h"
 #include "onvm_service_map.h"
 
-#define SPAWN_MAX_ARGS (CATALOG_MAX_ARGS + 24)
-
 static const char *const state_names[] = {"free",     "starting", "running",
 					  "stopping", "draining", "standby"};
 
@@ -367,54 +365,18 @@ static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 	}
 }
 
-/* "--lcores=5@1,6@0": the NF's lcores, each pinned to a real CPU. */
-static void format_lcores(const struct onvm_mgr *mgr, const uint16_t *lcores, unsigned count,
-			  char *text, size_t size)
+/* The child of fork(): only async-signal-safe calls from here to exec. */
+static void exec_nf(const struct nf_launch *launch)
 {
-	size_t used = (size_t)snprintf(text, size, "--lcores=");
-	for (unsigned i = 0; i < count && used < size; i++)
-		used += (size_t)snprintf(text + used, size - used, "%s%u@%u", i ? "," : "",
-					 lcores[i], lcores[i] % mgr->nb_cpus);
-}
-
-static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *service,
-		    const char *lcores)
-{
-	char prefix[96], huge_dir[PATH_MAX + 16], service_id[16];
-	char *argv[SPAWN_MAX_ARGS];
-	int argc = 0;
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", mgr->config.file_prefix);
-	snprintf(service_id, sizeof(service_id), "%u", service->id);
-	argv[argc++] = (char *)(uintptr_t)service->exec;
-	argv[argc++] = (char *)(uintptr_t)lcores;
-	argv[argc++] = (char *)(uintptr_t) "--proc-type=secondary";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)(uintptr_t) "--no-pci";
-	argv[argc++] = (char *)(uintptr_t) "--no-telemetry";
-	argv[argc++] = (char *)(uintptr_t) "--log-level=lib.eal:warning";
-	if (mgr->config.huge_dir[0]) {
-		snprintf(huge_dir, sizeof(huge_dir), "--huge-dir=%s", mgr->config.huge_dir);
-		argv[argc++] = huge_dir;
-	}
-	argv[argc++] = (char *)(uintptr_t) "--";
-	argv[argc++] = (char *)(uintptr_t) "-r";
-	argv[argc++] = service_id;
-	argv[argc++] = (char *)(uintptr_t) "-n";
-	argv[argc++] = (char *)(uintptr_t)service->name;
-	argv[argc++] = (char *)(uintptr_t) "--";
-	for (unsigned i = 0; i < service->nb_args; i++)
-		argv[argc++] = service->args[i];
-	argv[argc] = NULL;
-
 	/* Die with the manager rather than linger attached to dead shared memory. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* Nothing of the manager's but stdio: its broker connection (which would
 	 * otherwise outlive it, hiding its death from the broker), its port
 	 * sockets, its hugepage files. */
 	close_range(3, ~0U, 0);
-	execv(service->exec, argv);
-	fprintf(stderr, "onvm-mgr: cannot run %s: %s\n", service->exec, strerror(errno));
+	execv(launch->exec, launch->argv);
+	ssize_t written = write(STDERR_FILENO, launch->exec_error, strlen(launch->exec_error));
+	(void)written;
 	_exit(127);
 }
 
@@ -422,8 +384,19 @@ static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *se
 static int start_process(struct onvm_mgr *mgr, const struct catalog_service *service, unsigned slot,
 			 const uint16_t *lcores, unsigned nb_lcores, char *err, size_t errlen)
 {
-	char lcores_arg[128];
-	format_lcores(mgr, lcores, nb_lcores, lcores_arg, sizeof(lcores_arg));
+	struct nf_launch launch;
+	const struct nf_launch_spec spec = {
+	    .service = service,
+	    .file_prefix = mgr->config.file_prefix,
+	    .huge_dir = mgr->config.huge_dir,
+	    .lcores = lcores,
+	    .nb_lcores = nb_lcores,
+	    .nb_cpus = mgr->nb_cpus,
+	};
+	if (nf_launch_build(&launch, &spec) < 0) {
+		snprintf(err, errlen, "the command line of service %u does not fit", service->id);
+		return -1;
+	}
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	clear_instance(instance); /* before the NF can see the slot */
 	fflush(NULL);
@@ -433,7 +406,7 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 		return -1;
 	}
 	if (pid == 0)
-		exec_nf(mgr, service, lcores_arg);
+		exec_nf(&launch);
 
 	instance->pid = pid;
 	if (nf_process_record(&mgr->slots[slot].process, pid, 1) < 0) /* our child all the same */
