@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE /* close_range */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -39,29 +41,42 @@ const char *mgr_instance_state_name(uint32_t state)
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
+/* Copy the manager's record of a slot into shared memory, for NFs to read. */
+static void publish_slot(struct onvm_mgr *mgr, unsigned slot)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	instance->slot = (uint16_t)slot;
+	instance->service_id = bookkeeping->service_id;
+	instance->instance_id = bookkeeping->instance_id;
+	instance->core = bookkeeping->core;
+	instance->pid = bookkeeping->process.pid;
+}
+
 static void set_state(struct onvm_mgr *mgr, unsigned slot, uint32_t state, uint64_t now_ms)
 {
-	__atomic_store_n(&mgr->shm->instances[slot].state, state, __ATOMIC_RELEASE);
+	mgr->slots[slot].state = state;
 	mgr->slots[slot].state_since_ms = now_ms;
+	publish_slot(mgr, slot);
+	__atomic_store_n(&mgr->shm->instances[slot].state, state, __ATOMIC_RELEASE);
 	mgr->topology_changed = 1;
 }
 
 static int find_free_slot(const struct onvm_mgr *mgr)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE)
+		if (mgr->slots[slot].state == ONVM_INST_FREE)
 			return (int)slot;
 	return -1;
 }
 
-static struct onvm_instance *find_instance(struct onvm_mgr *mgr, uint32_t instance_id)
+static int find_instance(const struct onvm_mgr *mgr, uint32_t instance_id)
 {
-	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state != ONVM_INST_FREE && instance->instance_id == instance_id)
-			return instance;
-	}
-	return NULL;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+		if (mgr->slots[slot].state != ONVM_INST_FREE &&
+		    mgr->slots[slot].instance_id == instance_id)
+			return (int)slot;
+	return -1;
 }
 
 static void release_cores(struct onvm_mgr *mgr, unsigned slot)
@@ -72,15 +87,15 @@ static void release_cores(struct onvm_mgr *mgr, unsigned slot)
 	bookkeeping->nb_cores_held = 0;
 }
 
-static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind,
-		 const struct onvm_instance *instance, const char *cmd_id, const char *error)
+static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind, unsigned slot, const char *error)
 {
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	struct mgr_event event = {
 	    .kind = kind,
-	    .service = instance->service_id,
-	    .instance = instance->instance_id,
-	    .core = instance->core,
-	    .cmd_id = (cmd_id && *cmd_id) ? cmd_id : NULL,
+	    .service = bookkeeping->service_id,
+	    .instance = bookkeeping->instance_id,
+	    .core = bookkeeping->core,
+	    .cmd_id = bookkeeping->cmd_id[0] ? bookkeeping->cmd_id : NULL,
 	    .error = error,
 	};
 	mgr_emit(mgr, &event);
@@ -91,23 +106,23 @@ static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind,
 static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind, const char *error,
 		   uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	onvm_service_map_remove(&mgr->shm->map, instance->service_id, (uint16_t)slot);
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	onvm_service_map_remove(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot);
 	release_cores(mgr, slot);
 	set_state(mgr, slot, ONVM_INST_DRAINING, now_ms);
-	if (mgr->slots[slot].unannounced) {
-		mgr->slots[slot].unannounced = 0; /* its spawn was rejected: nothing to say */
-	} else if (mgr->slots[slot].standby) {
+	if (bookkeeping->unannounced) {
+		bookkeeping->unannounced = 0; /* its spawn was rejected: nothing to say */
+	} else if (bookkeeping->standby) {
 		/* Never seen on the bus: no event; try again a little later. */
-		printf("onvm-mgr: warm standby of service %u ended%s%s\n", instance->service_id,
+		printf("onvm-mgr: warm standby of service %u ended%s%s\n", bookkeeping->service_id,
 		       error ? ": " : "", error ? error : "");
-		mgr->standby_retry_ms[instance->service_id] = now_ms + MGR_STANDBY_RETRY_MS;
-		mgr->slots[slot].standby = 0;
+		mgr->standby_retry_ms[bookkeeping->service_id] = now_ms + MGR_STANDBY_RETRY_MS;
+		bookkeeping->standby = 0;
 	} else {
-		emit(mgr, kind, instance, mgr->slots[slot].cmd_id, error);
+		emit(mgr, kind, slot, error);
 	}
-	instance->pid = 0;
-	mgr->slots[slot].process = (struct nf_process){0};
+	bookkeeping->process = (struct nf_process){0};
+	publish_slot(mgr, slot);
 }
 
 /* Nothing of a slot's previous instance may show through to the next: a
@@ -129,22 +144,22 @@ static void clear_instance(struct onvm_instance *instance)
  * end is not announced.  0, or -1 then. */
 static int activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	if (instance->instance_id == 0)
-		instance->instance_id = ++mgr->next_instance_id;
-	if (onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
-				 onvm_member_key(mgr->host_hash, instance->instance_id)) < 0) {
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	if (bookkeeping->instance_id == 0)
+		bookkeeping->instance_id = ++mgr->next_instance_id;
+	if (onvm_service_map_add(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot,
+				 onvm_member_key(mgr->host_hash, bookkeeping->instance_id)) < 0) {
 		fprintf(stderr, "onvm-mgr: instance %u of service %u refused: %s\n",
-			instance->instance_id, instance->service_id, MAP_FULL_ERROR);
-		emit(mgr, MGR_EVENT_REJECTED, instance, mgr->slots[slot].cmd_id, MAP_FULL_ERROR);
-		mgr->slots[slot].unannounced = 1;
-		__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
+			bookkeeping->instance_id, bookkeeping->service_id, MAP_FULL_ERROR);
+		emit(mgr, MGR_EVENT_REJECTED, slot, MAP_FULL_ERROR);
+		bookkeeping->unannounced = 1;
+		__atomic_store_n(&mgr->shm->instances[slot].stop_requested, 1, __ATOMIC_RELEASE);
 		set_state(mgr, slot, ONVM_INST_STOPPING, now_ms);
 		return -1;
 	}
 	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
 	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
-	emit(mgr, MGR_EVENT_SPAWNED, instance, mgr->slots[slot].cmd_id, NULL);
+	emit(mgr, MGR_EVENT_SPAWNED, slot, NULL);
 	return 0;
 }
 
@@ -154,125 +169,190 @@ static unsigned members_planned(const struct onvm_mgr *mgr, uint16_t service_id)
 {
 	unsigned planned = onvm_service_map_count(&mgr->shm->map, service_id);
 	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[i];
-		planned += instance->state == ONVM_INST_STARTING && !mgr->slots[i].standby &&
-			   instance->service_id == service_id;
+		const struct mgr_slot *bookkeeping = &mgr->slots[i];
+		planned += bookkeeping->state == ONVM_INST_STARTING && !bookkeeping->standby &&
+			   bookkeeping->service_id == service_id;
 	}
 	return planned;
+}
+
+static void answer(struct onvm_msg *msg, uint16_t slot, uint32_t instance_id, int32_t core)
+{
+	msg->slot = slot;
+	msg->instance_id = instance_id;
+	msg->core = core;
+	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
 }
 
 /* A standby registered: it waits, out of the map, for a spawn to switch it on. */
 static void park(struct onvm_mgr *mgr, unsigned slot, struct onvm_msg *msg, uint64_t now_ms)
 {
-	const struct onvm_instance *instance = &mgr->shm->instances[slot];
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	set_state(mgr, slot, ONVM_INST_STANDBY, now_ms);
-	msg->slot = (uint16_t)slot;
-	msg->instance_id = 0;
-	msg->core = instance->core;
-	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
-	printf("onvm-mgr: warm standby of service %u ready (pid %d)\n", instance->service_id,
-	       (int)instance->pid);
+	answer(msg, (uint16_t)slot, 0, bookkeeping->core);
+	printf("onvm-mgr: warm standby of service %u ready (pid %d)\n", bookkeeping->service_id,
+	       (int)bookkeeping->process.pid);
 }
 
-static void refuse(struct onvm_msg *msg, const char *why)
+static void refuse(struct onvm_msg *msg, pid_t pid, const char *why)
 {
+	printf("onvm-mgr: registration of pid %d refused: %s\n", (int)pid, why);
 	snprintf(msg->error, sizeof(msg->error), "%s", why);
 	__atomic_store_n(&msg->status, ONVM_MSG_REFUSED, __ATOMIC_RELEASE);
 }
 
-static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+/* Why an NF started by hand may not run on lcore id core, or NULL when it
+ * may.  Processes with the same lcore id share its mempool caches, which
+ * are not safe to share: the lcore must be no other live NF's, not held
+ * from the pool, and not one of the manager's own. */
+static const char *core_unavailable(const struct onvm_mgr *mgr, int32_t core)
 {
-	if (msg->service_id < 1 || msg->service_id >= ONVM_MAX_SERVICES) {
-		refuse(msg, "service id out of range");
+	if (core < 0 || core >= RTE_MAX_LCORE)
+		return "core out of range";
+	if (rte_lcore_is_enabled((unsigned)core))
+		return "core is the manager's";
+	if (core_pool_contains(&mgr->config.nf_cores, core) && mgr->config.nf_cores.held[core])
+		return "core is not free";
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->state != ONVM_INST_FREE &&
+		    bookkeeping->state != ONVM_INST_DRAINING && bookkeeping->core == core)
+			return "core is not free";
+	}
+	return NULL;
+}
+
+/* request: the NF's message as read once (msg is the NF's to change). */
+static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg,
+			    const struct onvm_msg *request, uint64_t now_ms)
+{
+	if (request->service_id < 1 || request->service_id >= ONVM_MAX_SERVICES) {
+		refuse(msg, request->pid, "service id out of range");
 		return;
 	}
 	int slot = -1;
-	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[i];
-		if (instance->state == ONVM_INST_STARTING && mgr->slots[i].process.pid == msg->pid)
+	for (unsigned i = 0; i < ONVM_MAX_INSTANCES && request->pid > 0; i++)
+		if (mgr->slots[i].state == ONVM_INST_STARTING &&
+		    mgr->slots[i].process.pid == request->pid)
 			slot = (int)i;
-	}
 	if (slot < 0) {
 		/* Started by hand: it brings its own core, and must be a live process
-		 * (the pid is the NF's word: it is what the manager will signal). */
+		 * of this manager (the pid is the NF's word: it is what the manager
+		 * will signal). */
 		struct nf_process process;
-		if (nf_process_record(&process, msg->pid, 0) < 0) {
-			refuse(msg, "pid is not a live process");
+		const char *why = NULL;
+		if (nf_process_record(&process, request->pid, 0) < 0)
+			why = "pid is not a live process";
+		else if (!nf_process_maps(&process, rte_eal_get_runtime_dir()))
+			why = "pid is not a process of this manager";
+		else if ((why = core_unavailable(mgr, request->core)) == NULL &&
+			 (slot = find_free_slot(mgr)) < 0)
+			why = "no free instance slot";
+		if (why) {
+			refuse(msg, request->pid, why);
 			return;
 		}
-		slot = find_free_slot(mgr);
-		if (slot < 0) {
-			refuse(msg, "no free instance slot");
-			return;
-		}
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		memset(bookkeeping, 0, sizeof(*bookkeeping));
-		clear_instance(instance);
-		instance->instance_id = 0;
-		instance->service_id = msg->service_id;
-		instance->pid = msg->pid;
+		clear_instance(&mgr->shm->instances[slot]);
+		bookkeeping->service_id = request->service_id;
+		bookkeeping->core = request->core;
 		bookkeeping->process = process;
-		instance->core = msg->core;
-		if (core_pool_hold(&mgr->config.nf_cores, msg->core) == 0)
-			bookkeeping->cores_held[bookkeeping->nb_cores_held++] = (uint16_t)msg->core;
-	} else if (msg->service_id != mgr->shm->instances[slot].service_id) {
-		refuse(msg, "spawned for another service");
+		if (core_pool_hold(&mgr->config.nf_cores, request->core) == 0)
+			bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
+			    (uint16_t)request->core;
+	} else if (request->service_id != mgr->slots[slot].service_id) {
+		refuse(msg, request->pid, "spawned for another service");
 		return;
 	}
-	snprintf(mgr->shm->instances[slot].name, ONVM_NAME_LEN, "%s", msg->name);
+	snprintf(mgr->shm->instances[slot].name, ONVM_NAME_LEN, "%s", request->name);
 	if (mgr->slots[slot].standby) {
 		park(mgr, (unsigned)slot, msg, now_ms);
 		return;
 	}
 	activate(mgr, (unsigned)slot, now_ms); /* refused: it registers, then is told to stop */
-	const struct onvm_instance *instance = &mgr->shm->instances[slot];
-	msg->slot = (uint16_t)slot;
-	msg->instance_id = instance->instance_id;
-	msg->core = instance->core;
-	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	answer(msg, (uint16_t)slot, bookkeeping->instance_id, bookkeeping->core);
 }
 
-static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg,
+			      const struct onvm_msg *request, uint64_t now_ms)
 {
-	if (msg->slot >= ONVM_MAX_INSTANCES) {
-		refuse(msg, "bad slot");
+	if (request->slot >= ONVM_MAX_INSTANCES) {
+		refuse(msg, request->pid, "bad slot");
 		return;
 	}
-	struct onvm_instance *instance = &mgr->shm->instances[msg->slot];
-	if (mgr->slots[msg->slot].process.pid != msg->pid ||
-	    instance->instance_id != msg->instance_id ||
-	    (instance->state != ONVM_INST_RUNNING && instance->state != ONVM_INST_STOPPING &&
-	     instance->state != ONVM_INST_STANDBY)) {
-		refuse(msg, "not a registered instance");
+	const struct mgr_slot *bookkeeping = &mgr->slots[request->slot];
+	if (bookkeeping->process.pid != request->pid ||
+	    bookkeeping->instance_id != request->instance_id ||
+	    (bookkeeping->state != ONVM_INST_RUNNING && bookkeeping->state != ONVM_INST_STOPPING &&
+	     bookkeeping->state != ONVM_INST_STANDBY)) {
+		refuse(msg, request->pid, "not a registered instance");
 		return;
 	}
-	int asked = instance->state == ONVM_INST_STOPPING;
-	retire(mgr, msg->slot, asked ? MGR_EVENT_STOPPED : MGR_EVENT_EXITED, NULL, now_ms);
+	int asked = bookkeeping->state == ONVM_INST_STOPPING;
+	retire(mgr, request->slot, asked ? MGR_EVENT_STOPPED : MGR_EVENT_EXITED, NULL, now_ms);
 	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
 }
 
+/* A message the manager will not act on: said at the 1st, 2nd, 4th, 8th...
+ * so that an NF flooding the ring cannot flood the log. */
+static void not_acted_on(struct onvm_mgr *mgr, const void *msg, const char *why)
+{
+	uint64_t count = ++mgr->refused_msgs;
+	if ((count & (count - 1)) == 0)
+		fprintf(stderr, "onvm-mgr: message %p not acted on: %s (%" PRIu64 " so far)\n", msg,
+			why, count);
+}
+
+/*
+ * The ring holds pointers NFs enqueued: only the message pool's messages are
+ * read.  The manager takes a message (PENDING -> TAKEN) before acting on it;
+ * an NF that stopped waiting marked it ABANDONED first (onvm_common.h), and
+ * such a registration is never carried out late, for a process that is gone,
+ * or is another by now.  The manager then returns the message to the pool.
+ */
 static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	void *messages[16];
 	unsigned count = rte_ring_dequeue_burst(mgr->msgq, messages, 16, NULL);
 	for (unsigned i = 0; i < count; i++) {
 		struct onvm_msg *msg = messages[i];
-		if (msg->type == ONVM_MSG_REGISTER)
-			handle_register(mgr, msg, now_ms);
-		else if (msg->type == ONVM_MSG_UNREGISTER)
-			handle_unregister(mgr, msg, now_ms);
+		if (!mgr_shm_is_msg(mgr, msg)) {
+			not_acted_on(mgr, msg, "not a message of the pool");
+			continue;
+		}
+		uint32_t status = ONVM_MSG_PENDING;
+		if (!__atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_TAKEN, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (status == ONVM_MSG_ABANDONED &&
+			    __atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_TAKEN, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				printf("onvm-mgr: a message of pid %d was given up by its NF; "
+				       "not acted on\n",
+				       (int)msg->pid);
+				rte_mempool_put(mgr->msg_pool, msg);
+			}
+			not_acted_on(mgr, msg, "not pending");
+			continue;
+		}
+		struct onvm_msg request = *msg; /* read once: the NF may write it meanwhile */
+		request.name[ONVM_NAME_LEN - 1] = '\0';
+		if (request.type == ONVM_MSG_REGISTER)
+			handle_register(mgr, msg, &request, now_ms);
+		else if (request.type == ONVM_MSG_UNREGISTER)
+			handle_unregister(mgr, msg, &request, now_ms);
 		else
-			refuse(msg, "unknown message");
+			refuse(msg, request.pid, "unknown message");
 	}
 }
 
 static int slot_of_pid(const struct onvm_mgr *mgr, pid_t pid)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (mgr->slots[slot].process.pid == pid && instance->state != ONVM_INST_FREE &&
-		    instance->state != ONVM_INST_DRAINING)
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->process.pid == pid && bookkeeping->state != ONVM_INST_FREE &&
+		    bookkeeping->state != ONVM_INST_DRAINING)
 			return (int)slot;
 	}
 	return -1;
@@ -289,13 +369,13 @@ static void describe_exit(int status, char *text, size_t size)
 
 static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	uint32_t state = mgr->slots[slot].state;
 	char error[128];
 	enum mgr_event_kind kind = MGR_EVENT_EXITED;
 
-	if (instance->state == ONVM_INST_STARTING) {
+	if (state == ONVM_INST_STARTING) {
 		snprintf(error, sizeof(error), "NF %s before registering", how);
-	} else if (instance->state == ONVM_INST_STOPPING) {
+	} else if (state == ONVM_INST_STOPPING) {
 		kind = MGR_EVENT_STOPPED;
 		snprintf(error, sizeof(error), "%s", how);
 	} else {
@@ -318,11 +398,12 @@ static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 		}
 	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
-		    mgr->slots[slot].process.child) /* reaped by waitpid above */
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->state == ONVM_INST_FREE ||
+		    bookkeeping->state == ONVM_INST_DRAINING ||
+		    bookkeeping->process.child) /* reaped by waitpid above */
 			continue;
-		if (!nf_process_alive(&mgr->slots[slot].process))
+		if (!nf_process_alive(&bookkeeping->process))
 			process_gone(mgr, slot, "is gone", now_ms);
 	}
 }
@@ -339,26 +420,26 @@ static void drain_ring(struct rte_ring *ring)
 static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		uint64_t age_ms = now_ms - bookkeeping->state_since_ms;
 
-		if (instance->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
+		if (bookkeeping->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
 			/* reaped as "exited before registering" */
 			nf_process_signal(&bookkeeping->process, SIGKILL);
 			bookkeeping->state_since_ms = now_ms;
-		} else if (instance->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
+		} else if (bookkeeping->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
 			nf_process_signal(&bookkeeping->process,
 					  bookkeeping->term_sent ? SIGKILL : SIGTERM);
 			bookkeeping->term_sent = 1;
 			bookkeeping->state_since_ms = now_ms;
-		} else if (instance->state == ONVM_INST_DRAINING && age_ms > MGR_DRAIN_GRACE_MS) {
+		} else if (bookkeeping->state == ONVM_INST_DRAINING &&
+			   age_ms > MGR_DRAIN_GRACE_MS) {
 			/* The NF is gone, so this thread may read its RX ring. */
-			drain_ring(instance->rx_ring);
-			if (rte_ring_count(instance->tx_ring) == 0) {
+			drain_ring(mgr->rx_rings[slot]);
+			if (rte_ring_count(mgr->tx_rings[slot]) == 0) {
 				__atomic_fetch_and(&mgr->active_slots, ~(1ULL << slot),
 						   __ATOMIC_RELEASE);
-				instance->core = -1;
+				bookkeeping->core = -1;
 				set_state(mgr, slot, ONVM_INST_FREE, now_ms);
 			}
 		}
@@ -408,12 +489,12 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 	if (pid == 0)
 		exec_nf(&launch);
 
-	instance->pid = pid;
-	if (nf_process_record(&mgr->slots[slot].process, pid, 1) < 0) /* our child all the same */
-		mgr->slots[slot].process = (struct nf_process){.pid = pid, .child = 1};
-	instance->service_id = service->id;
-	instance->core = lcores[0];
-	instance->instance_id = 0;
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	if (nf_process_record(&bookkeeping->process, pid, 1) < 0) /* our child all the same */
+		bookkeeping->process = (struct nf_process){.pid = pid, .child = 1};
+	bookkeeping->service_id = service->id;
+	bookkeeping->core = lcores[0];
+	bookkeeping->instance_id = 0;
 	snprintf(instance->name, sizeof(instance->name), "%s", service->name);
 	set_state(mgr, slot, ONVM_INST_STARTING, mgr_now_ms());
 	return 0;
@@ -422,9 +503,9 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 static int find_standby(const struct onvm_mgr *mgr, uint16_t service_id)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state == ONVM_INST_STANDBY && instance->service_id == service_id &&
-		    mgr->slots[slot].standby)
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->state == ONVM_INST_STANDBY &&
+		    bookkeeping->service_id == service_id && bookkeeping->standby)
 			return (int)slot;
 	}
 	return -1;
@@ -435,21 +516,20 @@ static int find_standby(const struct onvm_mgr *mgr, uint16_t service_id)
 static int switch_on(struct onvm_mgr *mgr, unsigned slot, const struct catalog_service *service,
 		     const char *cmd_id)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	for (unsigned i = 0; i < service->cores; i++)
 		bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
 		    (uint16_t)core_pool_take(&mgr->config.nf_cores);
 	bookkeeping->standby = 0;
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
-	instance->core = bookkeeping->cores_held[0];
+	bookkeeping->core = bookkeeping->cores_held[0];
 	/* Gives it its instance id.  mgr_nf_spawn checked that the map has room;
 	 * a refusal here would be said by activate itself. */
 	activate(mgr, slot, mgr_now_ms());
 	printf("onvm-mgr: switched on the warm standby of %s (service %u) as instance %u on "
 	       "lcore %d, pid %d\n",
-	       service->name, service->id, instance->instance_id, instance->core,
-	       (int)instance->pid);
+	       service->name, service->id, bookkeeping->instance_id, bookkeeping->core,
+	       (int)bookkeeping->process.pid);
 	return (int)slot;
 }
 
@@ -462,7 +542,7 @@ static int standby_lcore(const struct onvm_mgr *mgr)
 			continue;
 		int taken = 0;
 		for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES && !taken; slot++)
-			taken = mgr->shm->instances[slot].state != ONVM_INST_FREE &&
+			taken = mgr->slots[slot].state != ONVM_INST_FREE &&
 				mgr->slots[slot].standby_lcore == lcore;
 		if (!taken)
 			return lcore;
@@ -493,7 +573,7 @@ static int start_standby(struct onvm_mgr *mgr, const struct catalog_service *ser
 /* Keep each catalog service's number of warm standbys, one start per call. */
 static void keep_standbys(struct onvm_mgr *mgr, uint64_t now_ms)
 {
-	if (mgr->shm->manager_stopping)
+	if (mgr->stopping_nfs)
 		return;
 	for (unsigned i = 0; i < mgr->catalog.count; i++) {
 		const struct catalog_service *service = &mgr->catalog.services[i];
@@ -502,13 +582,31 @@ static void keep_standbys(struct onvm_mgr *mgr, uint64_t now_ms)
 		unsigned standbys = 0;
 		for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
 			standbys += mgr->slots[slot].standby &&
-				    mgr->shm->instances[slot].service_id == service->id &&
-				    mgr->shm->instances[slot].state != ONVM_INST_FREE;
+				    mgr->slots[slot].service_id == service->id &&
+				    mgr->slots[slot].state != ONVM_INST_FREE;
 		if (standbys < service->warm) {
 			if (start_standby(mgr, service) < 0)
 				mgr->standby_retry_ms[service->id] = now_ms + MGR_STANDBY_RETRY_MS;
 			return;
 		}
+	}
+}
+
+/* Packets RX dropped because the service map named no instance: the map
+ * is in shared memory, and only an NF writes such a slot.  Said when the
+ * count grows, at most once a liveness period. */
+static void check_bad_members(struct onvm_mgr *mgr)
+{
+	uint64_t drops = 0;
+	for (unsigned port = 0; port < mgr->nb_ports; port++)
+		drops +=
+		    __atomic_load_n(&mgr->port_counters[port].bad_member_drops, __ATOMIC_RELAXED);
+	if (drops != mgr->bad_member_drops_said) {
+		fprintf(stderr,
+			"onvm-mgr: %" PRIu64 " packets dropped: the service map in shared memory "
+			"named no instance (written by an NF)\n",
+			drops);
+		mgr->bad_member_drops_said = drops;
 	}
 }
 
@@ -521,6 +619,7 @@ void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms)
 		check_liveness(mgr, now_ms);
 		check_timeouts(mgr, now_ms);
 		keep_standbys(mgr, now_ms);
+		check_bad_members(mgr);
 	}
 }
 
@@ -565,27 +664,27 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 		release_cores(mgr, (unsigned)slot);
 		return -1;
 	}
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	instance->instance_id = ++mgr->next_instance_id;
+	bookkeeping->instance_id = ++mgr->next_instance_id;
+	publish_slot(mgr, (unsigned)slot);
 	printf("onvm-mgr: spawning %s (service %u) as instance %u on lcore %d, pid %d\n",
-	       service->name, service_id, instance->instance_id, instance->core,
-	       (int)instance->pid);
+	       service->name, service_id, bookkeeping->instance_id, bookkeeping->core,
+	       (int)bookkeeping->process.pid);
 	return slot;
 }
 
 int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, char *err,
 		size_t errlen)
 {
-	struct onvm_instance *instance = find_instance(mgr, instance_id);
-	if (instance == NULL || instance->state != ONVM_INST_RUNNING) {
+	int slot = find_instance(mgr, instance_id);
+	if (slot < 0 || mgr->slots[slot].state != ONVM_INST_RUNNING) {
 		snprintf(err, errlen, "no running instance %u on this host", instance_id);
 		return -1;
 	}
-	struct mgr_slot *bookkeeping = &mgr->slots[instance->slot];
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
-	onvm_service_map_remove(&mgr->shm->map, instance->service_id, instance->slot);
-	__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
-	set_state(mgr, instance->slot, ONVM_INST_STOPPING, mgr_now_ms());
+	onvm_service_map_remove(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot);
+	__atomic_store_n(&mgr->shm->instances[slot].stop_requested, 1, __ATOMIC_RELEASE);
+	set_state(mgr, (unsigned)slot, ONVM_INST_STOPPING, mgr_now_ms());
 	return 0;
 }
 
@@ -601,8 +700,7 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE ||
-		    bookkeeping->process.pid == 0)
+		if (bookkeeping->state == ONVM_INST_FREE || bookkeeping->process.pid == 0)
 			continue;
 		if (nf_process_alive(&bookkeeping->process))
 			live++;
@@ -614,6 +712,7 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 
 void mgr_nf_stop_all(struct onvm_mgr *mgr)
 {
+	mgr->stopping_nfs = 1;
 	mgr->shm->manager_stopping = 1;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
 		mgr->shm->instances[slot].stop_requested = 1;
@@ -623,7 +722,7 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 		usleep(10000);
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct nf_process *process = &mgr->slots[slot].process;
-		if (mgr->shm->instances[slot].state != ONVM_INST_FREE && process->pid != 0) {
+		if (mgr->slots[slot].state != ONVM_INST_FREE && process->pid != 0) {
 			fprintf(stderr, "onvm-mgr: NF pid %d did not stop; killing it\n",
 				(int)process->pid);
 			nf_process_signal(process, SIGKILL);
@@ -637,7 +736,7 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 int mgr_nf_busy(const struct onvm_mgr *mgr)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		uint32_t state = mgr->shm->instances[slot].state;
+		uint32_t state = mgr->slots[slot].state;
 		if (state == ONVM_INST_STARTING || state == ONVM_INST_STOPPING ||
 		    state == ONVM_INST_DRAINING)
 			return 1;

@@ -37,6 +37,11 @@ int nf_process_record(struct nf_process *process, pid_t pid, int child);
  * same start time, so a reused pid is never taken for it. */
 int nf_process_alive(const struct nf_process *process);
 
+/* Whether the recorded process, still that one, maps a file under folder
+ * dir (a hand-started NF maps its manager's EAL runtime folder): a pid
+ * that names some other live process is then not taken for an NF. */
+int nf_process_maps(const struct nf_process *process, const char *dir);
+
 /* Send sig to the recorded process if it is still that one: 0, or -1. */
 int nf_process_signal(const struct nf_process *process, int sig);
 

@@ -90,7 +90,8 @@ struct onvm_nf_counters {
 } __rte_cache_aligned;
 
 struct onvm_instance {
-	/* Set by the manager, read by everyone. */
+	/* Set by the manager, read by everyone; the manager keeps its own copy
+	 * (struct mgr_slot) and never reads these back, as NFs can write them. */
 	volatile uint32_t state; /* enum onvm_instance_state */
 	uint32_t instance_id;	 /* host-unique, never reused while the manager runs */
 	uint16_t service_id;
@@ -129,6 +130,12 @@ struct onvm_port_info {
 	uint16_t egress_port;		/* where NEXT after the last service goes */
 };
 
+/*
+ * Every NF maps all of this read-write.  The manager writes it and reads
+ * back nothing it acts on from here but the service map (whose slots and
+ * counts it checks, RX path included) and the counters; the rings, the
+ * metadata offset and the ports' chains it uses are its private copies.
+ */
 struct onvm_shared {
 	uint32_t magic;
 	uint32_t version;
@@ -149,13 +156,25 @@ enum onvm_msg_type {
 	ONVM_MSG_UNREGISTER = 2,
 };
 
+/*
+ * A message's status has two writers, so each takes it from PENDING with a
+ * compare-and-swap and only one of them can: the manager (PENDING -> TAKEN,
+ * then OK or REFUSED once it has acted), or the NF that stopped waiting
+ * (PENDING -> ABANDONED: the manager then never acts on the message, and
+ * returns it to the pool).  An NF that finds its message TAKEN waits for the
+ * answer, which follows at once.
+ */
 enum onvm_msg_status {
-	ONVM_MSG_PENDING = 0,
-	ONVM_MSG_OK = 1,
-	ONVM_MSG_REFUSED = 2,
+	ONVM_MSG_PENDING = 0,	/* written by the NF before it enqueues */
+	ONVM_MSG_OK = 1,	/* manager */
+	ONVM_MSG_REFUSED = 2,	/* manager; error says why */
+	ONVM_MSG_TAKEN = 3,	/* manager: acting on it */
+	ONVM_MSG_ABANDONED = 4, /* NF: gave up waiting */
 };
 
-/* An NF -> manager request.  The manager answers in place by setting status. */
+/* An NF -> manager request, in the message pool: the NF writes it, the
+ * manager reads it once, and answers in place by setting status.  The ring
+ * carries pointers, so the manager follows only those to pool messages. */
 struct onvm_msg {
 	uint32_t type;
 	volatile uint32_t status;
