@@ -37,14 +37,6 @@ static inline struct onvm_pkt_meta *meta_of(const struct onvm_mgr *mgr, struct r
 	return RTE_MBUF_DYNFIELD(pkt, mgr->meta_offset, struct onvm_pkt_meta *);
 }
 
-/* What the map says is an instance slot here, or a remote slot of a peer
- * the tunnel may know. */
-static inline int member_valid(unsigned slot)
-{
-	return slot < ONVM_MAX_INSTANCES ||
-	       (onvm_slot_is_remote(slot) && slot - ONVM_REMOTE_SLOT_BASE < ONVM_MAX_PEERS);
-}
-
 static void rx_flush(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers, unsigned slot,
 		     struct onvm_flush_result *result)
 {
@@ -59,7 +51,7 @@ static void rx_flush_tunnel(struct onvm_mgr *mgr, struct onvm_slot_buffers *buff
 	onvm_buffer_flush(mgr->tunnel_ring, &buffers->tunnel, &mgr->shm->tunnel_ring_drops, result);
 }
 
-/* Queue a packet for a member the map picked (member_valid): an instance
+/* Queue a packet for a member the map picked (onvm_member_slot_valid): an instance
  * slot here, or a remote slot (then meta->peer names the host). */
 static void rx_queue(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers, unsigned slot,
 		     struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
@@ -126,7 +118,7 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 		meta->flags = (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
 		meta->flow_hash = pkt->hash.rss;
 		int slot = onvm_service_map_pick_pkt(&shm->map, service, pkt, meta);
-		if (unlikely(slot < 0 || !member_valid((unsigned)slot))) {
+		if (unlikely(slot < 0 || !onvm_member_slot_valid((unsigned)slot))) {
 			rte_pktmbuf_free(pkt);
 			if (slot < 0)
 				unserved++;

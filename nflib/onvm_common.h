@@ -192,6 +192,15 @@ static inline int onvm_slot_is_remote(unsigned slot)
 	return slot >= ONVM_REMOTE_SLOT_BASE;
 }
 
+/* Whether a slot read from the service map names an instance slot here or
+ * a peer's remote slot: any NF can write the map, so a sender checks the
+ * slot it picked before indexing with it. */
+static inline int onvm_member_slot_valid(unsigned slot)
+{
+	return slot < ONVM_MAX_INSTANCES ||
+	       (onvm_slot_is_remote(slot) && slot - ONVM_REMOTE_SLOT_BASE < ONVM_MAX_PEERS);
+}
+
 /*
  * The rendezvous key of an instance: the hash of its host's name in the high
  * half and its host-unique instance id in the low half.  Every host computes

@@ -370,7 +370,7 @@ static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *me
 {
 	const struct onvm_port_info *port = &shm->ports[meta->chain_port % ONVM_MAX_PORTS];
 	unsigned next = meta->chain_pos + 1u;
-	if (next < port->chain_len) {
+	if (next < RTE_MIN(port->chain_len, (unsigned)ONVM_MAX_CHAIN)) {
 		meta->chain_pos = (uint8_t)next;
 		meta->action = ONVM_ACTION_TO_SERVICE;
 		meta->destination = port->chain[next];
@@ -389,7 +389,7 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
 		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
-		if (slot < 0)
+		if (slot < 0 || !onvm_member_slot_valid((unsigned)slot))
 			break;
 		queue_to_member(nf, (unsigned)slot, pkt, meta);
 		return 1;

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +105,40 @@ static void test_start_time_of_this_process(void **state)
 	assert_true(first == second);
 	assert_int_equal(nf_process_start_time(0, &first), -1);
 	assert_int_equal(nf_process_start_time(-5, &first), -1);
+}
+
+/* A hand-started NF must be a process of this manager: one that maps a file
+ * of its EAL runtime folder.  Any other live process is not taken for one. */
+static void test_maps_names_only_a_process_mapping_the_folder(void **state)
+{
+	(void)state;
+	pid_t bystander = start_sleeper(); /* forked before the mapping: has none */
+	char dir[] = "/tmp/onvm_maps_XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config", dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	void *mapped = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(mapped != MAP_FAILED);
+
+	struct nf_process self, other;
+	assert_int_equal(nf_process_record(&other, bystander, 0), 0);
+	self = (struct nf_process){.pid = getpid()}; /* record() refuses ourselves */
+	assert_int_equal(nf_process_start_time(getpid(), &self.start_time), 0);
+	assert_true(nf_process_maps(&self, dir));
+	assert_false(nf_process_maps(&other, dir));
+	char sibling[80]; /* a folder whose name starts like dir's */
+	snprintf(sibling, sizeof(sibling), "%.*s", (int)strlen(dir) - 1, dir);
+	assert_false(nf_process_maps(&self, sibling));
+	assert_false(nf_process_maps(&self, "/nonexistent/onvm"));
+
+	munmap(mapped, 4096);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	kill(bystander, SIGKILL);
+	waitpid(bystander, NULL, 0);
 }
 
 static struct catalog_service slow_thing(void)
@@ -230,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_a_different_start_time_is_another_process),
 	    cmocka_unit_test(test_a_child_is_ours_until_reaped),
 	    cmocka_unit_test(test_start_time_of_this_process),
+	    cmocka_unit_test(test_maps_names_only_a_process_mapping_the_folder),
 	    cmocka_unit_test(test_launch_is_built_from_its_inputs),
 	    cmocka_unit_test(test_launch_refuses_what_does_not_fit),
 	};
