@@ -196,7 +196,7 @@ static void park(struct onvm_mgr *mgr, unsigned slot, struct onvm_msg *msg, uint
 
 static void refuse(struct onvm_msg *msg, pid_t pid, const char *why)
 {
-	printf("onvm-mgr: registration of pid %d refused: %s\n", (int)pid, why);
+	printf("onvm-mgr: request of pid %d refused: %s\n", (int)pid, why);
 	snprintf(msg->error, sizeof(msg->error), "%s", why);
 	__atomic_store_n(&msg->status, ONVM_MSG_REFUSED, __ATOMIC_RELEASE);
 }
@@ -332,8 +332,9 @@ static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
 				       "not acted on\n",
 				       (int)msg->pid);
 				rte_mempool_put(mgr->msg_pool, msg);
+			} else {
+				not_acted_on(mgr, msg, "not pending");
 			}
-			not_acted_on(mgr, msg, "not pending");
 			continue;
 		}
 		struct onvm_msg request = *msg; /* read once: the NF may write it meanwhile */

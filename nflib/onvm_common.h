@@ -131,10 +131,11 @@ struct onvm_port_info {
 };
 
 /*
- * Every NF maps all of this read-write.  The manager writes it and reads
- * back nothing it acts on from here but the service map (whose slots and
- * counts it checks, RX path included) and the counters; the rings, the
- * metadata offset and the ports' chains it uses are its private copies.
+ * Every NF maps all of this read-write.  The manager writes it; its NF
+ * lifecycle and packet loops read back only the service map (whose slots
+ * and counts they check, RX path included), the counters and the messages,
+ * and use private copies of the rings, the metadata offset, the ports'
+ * chains and each slot's state (struct onvm_mgr, struct mgr_slot).
  */
 struct onvm_shared {
 	uint32_t magic;
