@@ -24,9 +24,19 @@
 #define MGR_DRAIN_GRACE_MS   20	   /* senders that picked a gone instance finish */
 #define MGR_LIVENESS_MS	     20	   /* how often dead NFs and timeouts are looked for */
 #define MGR_STANDBY_RETRY_MS 2000  /* after a standby died, before starting another */
+#define MGR_MSG_POOL_SIZE    1023  /* NF -> manager messages */
 
-/* Manager-private bookkeeping of an instance slot (the shared part is in shm). */
+/*
+ * Manager-private bookkeeping of an instance slot.  Shared memory holds a
+ * copy of state, service, instance id and core for NFs to read; any NF can
+ * overwrite it, so the manager never reads that copy back: these are the
+ * values it acts on.
+ */
 struct mgr_slot {
+	uint32_t state; /* enum onvm_instance_state */
+	uint16_t service_id;
+	uint32_t instance_id;
+	int32_t core;
 	uint64_t state_since_ms; /* when the slot entered its current state */
 	uint16_t cores_held[8];
 	uint8_t nb_cores_held;
@@ -65,6 +75,7 @@ struct mgr_port_counters {
 	uint64_t tx;
 	uint64_t tx_drops;	    /* the port would not take them */
 	uint64_t no_instance_drops; /* its service had no instance */
+	uint64_t bad_member_drops;  /* the service map named no instance: written by an NF */
 } __rte_cache_aligned;
 
 struct onvm_mgr {
@@ -74,6 +85,17 @@ struct onvm_mgr {
 	struct rte_mempool *pktmbuf_pool;
 	struct rte_mempool *msg_pool;
 	struct rte_ring *msgq;
+	/* What the manager put in shared memory, kept where NFs cannot write:
+	 * the rings it created, the metadata offset and the ports' chains. */
+	struct rte_ring *rx_rings[ONVM_MAX_INSTANCES];
+	struct rte_ring *tx_rings[ONVM_MAX_INSTANCES];
+	struct rte_ring *tunnel_ring;
+	int meta_offset;
+	struct onvm_port_info ports[ONVM_MAX_PORTS];
+	void *msgs[MGR_MSG_POOL_SIZE]; /* the message pool's objects, sorted */
+	unsigned nb_msgs;
+	uint64_t refused_msgs;		/* messages that were not the pool's, or not acted on */
+	uint64_t bad_member_drops_said; /* the port counters' total last logged */
 	uint16_t nb_ports;
 	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
 	struct mgr_tunnel tunnel;   /* enabled with -T */
@@ -87,6 +109,7 @@ struct onvm_mgr {
 	uint32_t host_hash; /* of the host's bus name: the high half of member keys */
 	uint64_t last_liveness_ms;
 	uint64_t standby_retry_ms[ONVM_MAX_SERVICES]; /* a standby died: not before then */
+	int stopping_nfs;			      /* mgr_nf_stop_all has begun */
 	unsigned nb_cpus;
 	volatile int quit;
 
@@ -101,6 +124,8 @@ struct onvm_mgr {
 
 /* Shared memory, pools and rings (mgr_shm.c). */
 int mgr_shm_create(struct onvm_mgr *mgr);
+/* Whether msg is one of the message pool's objects. */
+int mgr_shm_is_msg(const struct onvm_mgr *mgr, const void *msg);
 
 /* Ports from the EAL vdevs/devices (mgr_ports.c). */
 int mgr_ports_init(struct onvm_mgr *mgr);

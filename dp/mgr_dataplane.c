@@ -9,6 +9,11 @@
  * On the tunnel port (-T), RX takes the VXLAN headers off and hands each
  * packet to a local instance of its VNI's service; TX wraps the packets of
  * the tunnel ring (bound for other hosts' instances) in VXLAN headers.
+ *
+ * NFs can write all of shared memory, so the loops use the manager's own
+ * copies of the rings, the metadata offset and the ports' chains, and check
+ * every slot the service map names before using it: a slot that names no
+ * instance slot and no known peer drops its packet and is counted.
  */
 #include <stdio.h>
 
@@ -26,6 +31,56 @@
 struct rx_state {
 	struct onvm_slot_buffers buffers;
 };
+
+static inline struct onvm_pkt_meta *meta_of(const struct onvm_mgr *mgr, struct rte_mbuf *pkt)
+{
+	return RTE_MBUF_DYNFIELD(pkt, mgr->meta_offset, struct onvm_pkt_meta *);
+}
+
+static void rx_flush(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers, unsigned slot,
+		     struct onvm_flush_result *result)
+{
+	onvm_buffer_flush(mgr->rx_rings[slot], &buffers->slot[slot],
+			  &mgr->shm->instances[slot].rx_ring_drops, result);
+	buffers->pending &= ~(1ULL << slot);
+}
+
+static void rx_flush_tunnel(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers,
+			    struct onvm_flush_result *result)
+{
+	onvm_buffer_flush(mgr->tunnel_ring, &buffers->tunnel, &mgr->shm->tunnel_ring_drops, result);
+}
+
+/* Queue a packet for a member the map picked (onvm_member_slot_valid): an instance
+ * slot here, or a remote slot (then meta->peer names the host). */
+static void rx_queue(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers, unsigned slot,
+		     struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
+		     struct onvm_flush_result *result)
+{
+	struct onvm_burst_buffer *buffer;
+	if (likely(!onvm_slot_is_remote(slot))) {
+		buffer = &buffers->slot[slot];
+		buffer->pkts[buffer->count++] = pkt;
+		buffers->pending |= 1ULL << slot;
+		if (buffer->count == ONVM_BURST)
+			rx_flush(mgr, buffers, slot, result);
+		return;
+	}
+	meta->peer = (uint16_t)(slot - ONVM_REMOTE_SLOT_BASE);
+	buffer = &buffers->tunnel;
+	buffer->pkts[buffer->count++] = pkt;
+	if (buffer->count == ONVM_BURST)
+		rx_flush_tunnel(mgr, buffers, result);
+}
+
+static void rx_flush_all(struct onvm_mgr *mgr, struct onvm_slot_buffers *buffers,
+			 struct onvm_flush_result *result)
+{
+	while (buffers->pending)
+		rx_flush(mgr, buffers, (unsigned)__builtin_ctzll(buffers->pending), result);
+	if (buffers->tunnel.count)
+		rx_flush_tunnel(mgr, buffers, result);
+}
 
 struct tx_state {
 	struct onvm_burst_buffer to_port[ONVM_MAX_PORTS];
@@ -46,16 +101,16 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 
 	struct mgr_port_counters *counters = &mgr->port_counters[port];
 	counter_add(&counters->rx, received);
-	uint16_t service = shm->ports[port].chain[0];
-	unsigned unserved = 0;
+	uint16_t service = mgr->ports[port].chain[0];
+	unsigned unserved = 0, bad_members = 0;
 	struct onvm_flush_result result = {0};
 
 	/* The metadata lives in the mbuf's second cache line: fetch them all first. */
 	for (unsigned i = 0; i < received; i++)
-		rte_prefetch0(onvm_meta(shm, pkts[i]));
+		rte_prefetch0(meta_of(mgr, pkts[i]));
 	for (unsigned i = 0; i < received; i++) {
 		struct rte_mbuf *pkt = pkts[i];
-		struct onvm_pkt_meta *meta = onvm_meta(shm, pkt);
+		struct onvm_pkt_meta *meta = meta_of(mgr, pkt);
 		meta->action = ONVM_ACTION_TO_SERVICE;
 		meta->destination = service;
 		meta->chain_port = (uint8_t)port;
@@ -63,29 +118,22 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 		meta->flags = (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
 		meta->flow_hash = pkt->hash.rss;
 		int slot = onvm_service_map_pick_pkt(&shm->map, service, pkt, meta);
-		if (unlikely(slot < 0)) {
+		if (unlikely(slot < 0 || !onvm_member_slot_valid((unsigned)slot))) {
 			rte_pktmbuf_free(pkt);
-			unserved++;
+			if (slot < 0)
+				unserved++;
+			else
+				bad_members++;
 			continue;
 		}
-		onvm_member_queue(shm, &state->buffers, (unsigned)slot, pkt, meta, &result);
+		rx_queue(mgr, &state->buffers, (unsigned)slot, pkt, meta, &result);
 	}
-	onvm_slot_flush_all(shm, &state->buffers, &result);
+	rx_flush_all(mgr, &state->buffers, &result);
 	if (unserved)
 		counter_add(&counters->no_instance_drops, unserved);
+	if (unlikely(bad_members))
+		counter_add(&counters->bad_member_drops, bad_members);
 	return received;
-}
-
-/* Where in the tunnel port's chain a packet for service continues: at the
- * service, or -1 when the chain does not name it.  A peer may only send
- * what this host's tunnel chain serves: another VNI would be handed to an
- * NF and sent out with no chain to follow. */
-static int tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service)
-{
-	for (unsigned pos = 0; pos < info->chain_len; pos++)
-		if (info->chain[pos] == service)
-			return (int)pos;
-	return -1;
 }
 
 /* A burst from the tunnel port: decapsulate, then to a local instance. */
@@ -98,20 +146,20 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 	if (received == 0)
 		return 0;
 	counter_add(&mgr->port_counters[port].rx, received);
-	const struct onvm_port_info *info = &shm->ports[port];
-	unsigned rejected = 0, unserved = 0;
+	const struct onvm_port_info *info = &mgr->ports[port];
+	unsigned rejected = 0, unserved = 0, bad_members = 0;
 	struct onvm_flush_result result = {0};
 
 	for (unsigned i = 0; i < received; i++) {
 		struct rte_mbuf *pkt = pkts[i];
 		int service = mgr_tunnel_decap(&mgr->tunnel, pkt);
-		int chain_pos = service < 0 ? -1 : tunnel_chain_pos(info, (uint16_t)service);
+		int chain_pos = service < 0 ? -1 : mgr_tunnel_chain_pos(info, (uint16_t)service);
 		if (unlikely(chain_pos < 0)) {
 			rte_pktmbuf_free(pkt);
 			rejected++;
 			continue;
 		}
-		struct onvm_pkt_meta *meta = onvm_meta(shm, pkt);
+		struct onvm_pkt_meta *meta = meta_of(mgr, pkt);
 		*meta = (struct onvm_pkt_meta){
 		    .action = ONVM_ACTION_TO_SERVICE,
 		    .destination = (uint16_t)service,
@@ -119,15 +167,20 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 		    .chain_pos = (uint8_t)chain_pos,
 		};
 		int slot = onvm_service_map_pick_local_pkt(&shm->map, (uint16_t)service, pkt, meta);
-		if (unlikely(slot < 0)) {
+		if (unlikely(slot < 0 || (unsigned)slot >= ONVM_MAX_INSTANCES)) {
 			rte_pktmbuf_free(pkt);
-			unserved++;
+			if (slot < 0)
+				unserved++;
+			else
+				bad_members++;
 			continue;
 		}
-		onvm_slot_queue(shm, &state->buffers, (unsigned)slot, pkt, &result);
+		rx_queue(mgr, &state->buffers, (unsigned)slot, pkt, meta, &result);
 	}
-	onvm_slot_flush_all(shm, &state->buffers, &result);
-	counter_add(&counters->decapsulated, received - rejected - unserved);
+	rx_flush_all(mgr, &state->buffers, &result);
+	counter_add(&counters->decapsulated, received - rejected - unserved - bad_members);
+	if (unlikely(bad_members))
+		counter_add(&mgr->port_counters[port].bad_member_drops, bad_members);
 	if (rejected)
 		counter_add(&counters->rx_rejects, rejected);
 	if (unserved)
@@ -154,9 +207,8 @@ static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer
 static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
-	struct onvm_shared *shm = mgr->shm;
 	unsigned count =
-	    rte_ring_dequeue_burst(shm->instances[slot].tx_ring, (void **)pkts, ONVM_BURST, NULL);
+	    rte_ring_dequeue_burst(mgr->tx_rings[slot], (void **)pkts, ONVM_BURST, NULL);
 	for (unsigned i = 0; i < count; i++) {
 		uint16_t port = pkts[i]->port; /* set by nflib from the packet's action */
 		if (unlikely(port >= mgr->nb_ports)) {
@@ -186,15 +238,14 @@ static unsigned tx_slot(struct onvm_mgr *mgr, struct tx_state *state, unsigned s
 static unsigned tx_tunnel(struct onvm_mgr *mgr, struct tx_state *state)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
-	struct onvm_shared *shm = mgr->shm;
 	struct mgr_tunnel *tunnel = &mgr->tunnel;
-	unsigned count = rte_ring_dequeue_burst(shm->tunnel_ring, (void **)pkts, ONVM_BURST, NULL);
+	unsigned count = rte_ring_dequeue_burst(mgr->tunnel_ring, (void **)pkts, ONVM_BURST, NULL);
 	if (count == 0)
 		return 0;
 	struct onvm_burst_buffer *buffer = &state->to_port[tunnel->port];
 	unsigned failed = 0;
 	for (unsigned i = 0; i < count; i++) {
-		if (unlikely(mgr_tunnel_encap(tunnel, pkts[i], onvm_meta(shm, pkts[i])) < 0)) {
+		if (unlikely(mgr_tunnel_encap(tunnel, pkts[i], meta_of(mgr, pkts[i])) < 0)) {
 			rte_pktmbuf_free(pkts[i]);
 			failed++;
 			continue;

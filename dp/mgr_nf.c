@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE /* close_range */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include "mgr.h"
 #include "onvm_service_map.h"
-
-#define SPAWN_MAX_ARGS (CATALOG_MAX_ARGS + 24)
 
 static const char *const state_names[] = {"free",     "starting", "running",
 					  "stopping", "draining", "standby"};
@@ -40,29 +40,42 @@ const char *mgr_instance_state_name(uint32_t state)
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
+/* Copy the manager's record of a slot into shared memory, for NFs to read. */
+static void publish_slot(struct onvm_mgr *mgr, unsigned slot)
+{
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	instance->slot = (uint16_t)slot;
+	instance->service_id = bookkeeping->service_id;
+	instance->instance_id = bookkeeping->instance_id;
+	instance->core = bookkeeping->core;
+	instance->pid = bookkeeping->process.pid;
+}
+
 static void set_state(struct onvm_mgr *mgr, unsigned slot, uint32_t state, uint64_t now_ms)
 {
-	__atomic_store_n(&mgr->shm->instances[slot].state, state, __ATOMIC_RELEASE);
+	mgr->slots[slot].state = state;
 	mgr->slots[slot].state_since_ms = now_ms;
+	publish_slot(mgr, slot);
+	__atomic_store_n(&mgr->shm->instances[slot].state, state, __ATOMIC_RELEASE);
 	mgr->topology_changed = 1;
 }
 
 static int find_free_slot(const struct onvm_mgr *mgr)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE)
+		if (mgr->slots[slot].state == ONVM_INST_FREE)
 			return (int)slot;
 	return -1;
 }
 
-static struct onvm_instance *find_instance(struct onvm_mgr *mgr, uint32_t instance_id)
+static int find_instance(const struct onvm_mgr *mgr, uint32_t instance_id)
 {
-	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state != ONVM_INST_FREE && instance->instance_id == instance_id)
-			return instance;
-	}
-	return NULL;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+		if (mgr->slots[slot].state != ONVM_INST_FREE &&
+		    mgr->slots[slot].instance_id == instance_id)
+			return (int)slot;
+	return -1;
 }
 
 static void release_cores(struct onvm_mgr *mgr, unsigned slot)
@@ -73,15 +86,15 @@ static void release_cores(struct onvm_mgr *mgr, unsigned slot)
 	bookkeeping->nb_cores_held = 0;
 }
 
-static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind,
-		 const struct onvm_instance *instance, const char *cmd_id, const char *error)
+static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind, unsigned slot, const char *error)
 {
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	struct mgr_event event = {
 	    .kind = kind,
-	    .service = instance->service_id,
-	    .instance = instance->instance_id,
-	    .core = instance->core,
-	    .cmd_id = (cmd_id && *cmd_id) ? cmd_id : NULL,
+	    .service = bookkeeping->service_id,
+	    .instance = bookkeeping->instance_id,
+	    .core = bookkeeping->core,
+	    .cmd_id = bookkeeping->cmd_id[0] ? bookkeeping->cmd_id : NULL,
 	    .error = error,
 	};
 	mgr_emit(mgr, &event);
@@ -92,25 +105,25 @@ static void emit(struct onvm_mgr *mgr, enum mgr_event_kind kind,
 static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind, const char *error,
 		   uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	onvm_service_map_remove(&mgr->shm->map, instance->service_id, (uint16_t)slot);
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	onvm_service_map_remove(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot);
 	release_cores(mgr, slot);
 	set_state(mgr, slot, ONVM_INST_DRAINING, now_ms);
-	if (mgr->slots[slot].unannounced) {
-		mgr->slots[slot].unannounced = 0; /* its spawn was rejected: nothing to say */
-	} else if (mgr->slots[slot].standby) {
+	if (bookkeeping->unannounced) {
+		bookkeeping->unannounced = 0; /* its spawn was rejected: nothing to say */
+	} else if (bookkeeping->standby) {
 		/* Never seen on the bus: no event; try again a little later. */
-		printf("onvm-mgr: warm standby of service %u ended%s%s\n", instance->service_id,
+		printf("onvm-mgr: warm standby of service %u ended%s%s\n", bookkeeping->service_id,
 		       error ? ": " : "", error ? error : "");
-		mgr->standby_retry_ms[instance->service_id] = now_ms + MGR_STANDBY_RETRY_MS;
-		mgr->slots[slot].standby = 0;
+		mgr->standby_retry_ms[bookkeeping->service_id] = now_ms + MGR_STANDBY_RETRY_MS;
+		bookkeeping->standby = 0;
 	} else {
-		emit(mgr, kind, instance, mgr->slots[slot].cmd_id, error);
+		emit(mgr, kind, slot, error);
 	}
-	instance->pid = 0;
-	if (mgr->slots[slot].process.child) /* dead or on its way out: reaped elsewhere */
-		nf_reaper_hand_over(&mgr->reaper, mgr->slots[slot].process.pid);
-	mgr->slots[slot].process = (struct nf_process){0};
+	if (bookkeeping->process.child) /* dead or on its way out: reaped elsewhere */
+		nf_reaper_hand_over(&mgr->reaper, bookkeeping->process.pid);
+	bookkeeping->process = (struct nf_process){0};
+	publish_slot(mgr, slot);
 }
 
 /* Nothing of a slot's previous instance may show through to the next: a
@@ -132,22 +145,22 @@ static void clear_instance(struct onvm_instance *instance)
  * end is not announced.  0, or -1 then. */
 static int activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	if (instance->instance_id == 0)
-		instance->instance_id = ++mgr->next_instance_id;
-	if (onvm_service_map_add(&mgr->shm->map, instance->service_id, (uint16_t)slot,
-				 onvm_member_key(mgr->host_hash, instance->instance_id)) < 0) {
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	if (bookkeeping->instance_id == 0)
+		bookkeeping->instance_id = ++mgr->next_instance_id;
+	if (onvm_service_map_add(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot,
+				 onvm_member_key(mgr->host_hash, bookkeeping->instance_id)) < 0) {
 		fprintf(stderr, "onvm-mgr: instance %u of service %u refused: %s\n",
-			instance->instance_id, instance->service_id, MAP_FULL_ERROR);
-		emit(mgr, MGR_EVENT_REJECTED, instance, mgr->slots[slot].cmd_id, MAP_FULL_ERROR);
-		mgr->slots[slot].unannounced = 1;
-		__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
+			bookkeeping->instance_id, bookkeeping->service_id, MAP_FULL_ERROR);
+		emit(mgr, MGR_EVENT_REJECTED, slot, MAP_FULL_ERROR);
+		bookkeeping->unannounced = 1;
+		__atomic_store_n(&mgr->shm->instances[slot].stop_requested, 1, __ATOMIC_RELEASE);
 		set_state(mgr, slot, ONVM_INST_STOPPING, now_ms);
 		return -1;
 	}
 	__atomic_fetch_or(&mgr->active_slots, 1ULL << slot, __ATOMIC_RELEASE);
 	set_state(mgr, slot, ONVM_INST_RUNNING, now_ms);
-	emit(mgr, MGR_EVENT_SPAWNED, instance, mgr->slots[slot].cmd_id, NULL);
+	emit(mgr, MGR_EVENT_SPAWNED, slot, NULL);
 	return 0;
 }
 
@@ -157,116 +170,186 @@ static unsigned members_planned(const struct onvm_mgr *mgr, uint16_t service_id)
 {
 	unsigned planned = onvm_service_map_count(&mgr->shm->map, service_id);
 	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[i];
-		planned += instance->state == ONVM_INST_STARTING && !mgr->slots[i].standby &&
-			   instance->service_id == service_id;
+		const struct mgr_slot *bookkeeping = &mgr->slots[i];
+		planned += bookkeeping->state == ONVM_INST_STARTING && !bookkeeping->standby &&
+			   bookkeeping->service_id == service_id;
 	}
 	return planned;
+}
+
+static void answer(struct onvm_msg *msg, uint16_t slot, uint32_t instance_id, int32_t core)
+{
+	msg->slot = slot;
+	msg->instance_id = instance_id;
+	msg->core = core;
+	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
 }
 
 /* A standby registered: it waits, out of the map, for a spawn to switch it on. */
 static void park(struct onvm_mgr *mgr, unsigned slot, struct onvm_msg *msg, uint64_t now_ms)
 {
-	const struct onvm_instance *instance = &mgr->shm->instances[slot];
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	set_state(mgr, slot, ONVM_INST_STANDBY, now_ms);
-	msg->slot = (uint16_t)slot;
-	msg->instance_id = 0;
-	msg->core = instance->core;
-	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
-	printf("onvm-mgr: warm standby of service %u ready (pid %d)\n", instance->service_id,
-	       (int)instance->pid);
+	answer(msg, (uint16_t)slot, 0, bookkeeping->core);
+	printf("onvm-mgr: warm standby of service %u ready (pid %d)\n", bookkeeping->service_id,
+	       (int)bookkeeping->process.pid);
 }
 
-static void refuse(struct onvm_msg *msg, const char *why)
+static void refuse(struct onvm_msg *msg, pid_t pid, const char *why)
 {
+	printf("onvm-mgr: request of pid %d refused: %s\n", (int)pid, why);
 	snprintf(msg->error, sizeof(msg->error), "%s", why);
 	__atomic_store_n(&msg->status, ONVM_MSG_REFUSED, __ATOMIC_RELEASE);
 }
 
-static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+/* Why an NF started by hand may not run on lcore id core, or NULL when it
+ * may.  Processes with the same lcore id share its mempool caches, which
+ * are not safe to share: the lcore must be no other live NF's, not held
+ * from the pool, and not one of the manager's own. */
+static const char *core_unavailable(const struct onvm_mgr *mgr, int32_t core)
 {
-	if (msg->service_id < 1 || msg->service_id >= ONVM_MAX_SERVICES) {
-		refuse(msg, "service id out of range");
+	if (core < 0 || core >= RTE_MAX_LCORE)
+		return "core out of range";
+	if (rte_lcore_is_enabled((unsigned)core))
+		return "core is the manager's";
+	if (core_pool_contains(&mgr->config.nf_cores, core) && mgr->config.nf_cores.held[core])
+		return "core is not free";
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->state != ONVM_INST_FREE &&
+		    bookkeeping->state != ONVM_INST_DRAINING && bookkeeping->core == core)
+			return "core is not free";
+	}
+	return NULL;
+}
+
+/* request: the NF's message as read once (msg is the NF's to change). */
+static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg,
+			    const struct onvm_msg *request, uint64_t now_ms)
+{
+	if (mgr->stopping_nfs) {
+		refuse(msg, request->pid, "the manager is stopping");
+		return;
+	}
+	if (request->service_id < 1 || request->service_id >= ONVM_MAX_SERVICES) {
+		refuse(msg, request->pid, "service id out of range");
 		return;
 	}
 	int slot = -1;
-	for (unsigned i = 0; i < ONVM_MAX_INSTANCES; i++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[i];
-		if (instance->state == ONVM_INST_STARTING && mgr->slots[i].process.pid == msg->pid)
+	for (unsigned i = 0; i < ONVM_MAX_INSTANCES && request->pid > 0; i++)
+		if (mgr->slots[i].state == ONVM_INST_STARTING &&
+		    mgr->slots[i].process.pid == request->pid)
 			slot = (int)i;
-	}
 	if (slot < 0) {
 		/* Started by hand: it brings its own core, and must be a live process
-		 * (the pid is the NF's word: it is what the manager will signal). */
+		 * of this manager (the pid is the NF's word: it is what the manager
+		 * will signal). */
 		struct nf_process process;
-		if (nf_process_record(&process, msg->pid, 0) < 0) {
-			refuse(msg, "pid is not a live process");
+		const char *why = NULL;
+		if (nf_process_record(&process, request->pid, 0) < 0)
+			why = "pid is not a live process";
+		else if (!nf_process_maps(&process, rte_eal_get_runtime_dir()))
+			why = "pid is not a process of this manager";
+		else if ((why = core_unavailable(mgr, request->core)) == NULL &&
+			 (slot = find_free_slot(mgr)) < 0)
+			why = "no free instance slot";
+		if (why) {
+			refuse(msg, request->pid, why);
 			return;
 		}
-		slot = find_free_slot(mgr);
-		if (slot < 0) {
-			refuse(msg, "no free instance slot");
-			return;
-		}
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		memset(bookkeeping, 0, sizeof(*bookkeeping));
-		clear_instance(instance);
-		instance->instance_id = 0;
-		instance->service_id = msg->service_id;
-		instance->pid = msg->pid;
+		clear_instance(&mgr->shm->instances[slot]);
+		bookkeeping->service_id = request->service_id;
+		bookkeeping->core = request->core;
 		bookkeeping->process = process;
-		instance->core = msg->core;
-		if (core_pool_hold(&mgr->config.nf_cores, msg->core) == 0)
-			bookkeeping->cores_held[bookkeeping->nb_cores_held++] = (uint16_t)msg->core;
-	} else if (msg->service_id != mgr->shm->instances[slot].service_id) {
-		refuse(msg, "spawned for another service");
+		if (core_pool_hold(&mgr->config.nf_cores, request->core) == 0)
+			bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
+			    (uint16_t)request->core;
+	} else if (request->service_id != mgr->slots[slot].service_id) {
+		refuse(msg, request->pid, "spawned for another service");
 		return;
 	}
-	snprintf(mgr->shm->instances[slot].name, ONVM_NAME_LEN, "%s", msg->name);
+	snprintf(mgr->shm->instances[slot].name, ONVM_NAME_LEN, "%s", request->name);
 	if (mgr->slots[slot].standby) {
 		park(mgr, (unsigned)slot, msg, now_ms);
 		return;
 	}
 	activate(mgr, (unsigned)slot, now_ms); /* refused: it registers, then is told to stop */
-	const struct onvm_instance *instance = &mgr->shm->instances[slot];
-	msg->slot = (uint16_t)slot;
-	msg->instance_id = instance->instance_id;
-	msg->core = instance->core;
-	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	answer(msg, (uint16_t)slot, bookkeeping->instance_id, bookkeeping->core);
 }
 
-static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg, uint64_t now_ms)
+static void handle_unregister(struct onvm_mgr *mgr, struct onvm_msg *msg,
+			      const struct onvm_msg *request, uint64_t now_ms)
 {
-	if (msg->slot >= ONVM_MAX_INSTANCES) {
-		refuse(msg, "bad slot");
+	if (request->slot >= ONVM_MAX_INSTANCES) {
+		refuse(msg, request->pid, "bad slot");
 		return;
 	}
-	struct onvm_instance *instance = &mgr->shm->instances[msg->slot];
-	if (mgr->slots[msg->slot].process.pid != msg->pid ||
-	    instance->instance_id != msg->instance_id ||
-	    (instance->state != ONVM_INST_RUNNING && instance->state != ONVM_INST_STOPPING &&
-	     instance->state != ONVM_INST_STANDBY)) {
-		refuse(msg, "not a registered instance");
+	const struct mgr_slot *bookkeeping = &mgr->slots[request->slot];
+	if (bookkeeping->process.pid != request->pid ||
+	    bookkeeping->instance_id != request->instance_id ||
+	    (bookkeeping->state != ONVM_INST_RUNNING && bookkeeping->state != ONVM_INST_STOPPING &&
+	     bookkeeping->state != ONVM_INST_STANDBY)) {
+		refuse(msg, request->pid, "not a registered instance");
 		return;
 	}
-	int asked = instance->state == ONVM_INST_STOPPING;
-	retire(mgr, msg->slot, asked ? MGR_EVENT_STOPPED : MGR_EVENT_EXITED, NULL, now_ms);
+	int asked = bookkeeping->state == ONVM_INST_STOPPING;
+	retire(mgr, request->slot, asked ? MGR_EVENT_STOPPED : MGR_EVENT_EXITED, NULL, now_ms);
 	__atomic_store_n(&msg->status, ONVM_MSG_OK, __ATOMIC_RELEASE);
 }
 
+/* A message the manager will not act on: said at the 1st, 2nd, 4th, 8th...
+ * so that an NF flooding the ring cannot flood the log. */
+static void not_acted_on(struct onvm_mgr *mgr, const void *msg, const char *why)
+{
+	uint64_t count = ++mgr->refused_msgs;
+	if ((count & (count - 1)) == 0)
+		fprintf(stderr, "onvm-mgr: message %p not acted on: %s (%" PRIu64 " so far)\n", msg,
+			why, count);
+}
+
+/*
+ * The ring holds pointers NFs enqueued: only the message pool's messages are
+ * read.  The manager takes a message (PENDING -> TAKEN) before acting on it;
+ * an NF that stopped waiting marked it ABANDONED first (onvm_common.h), and
+ * such a registration is never carried out late, for a process that is gone,
+ * or is another by now.  The manager then returns the message to the pool.
+ */
 static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	void *messages[16];
 	unsigned count = rte_ring_dequeue_burst(mgr->msgq, messages, 16, NULL);
 	for (unsigned i = 0; i < count; i++) {
 		struct onvm_msg *msg = messages[i];
-		if (msg->type == ONVM_MSG_REGISTER)
-			handle_register(mgr, msg, now_ms);
-		else if (msg->type == ONVM_MSG_UNREGISTER)
-			handle_unregister(mgr, msg, now_ms);
+		if (!mgr_shm_is_msg(mgr, msg)) {
+			not_acted_on(mgr, msg, "not a message of the pool");
+			continue;
+		}
+		uint32_t status = ONVM_MSG_PENDING;
+		if (!__atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_TAKEN, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (status == ONVM_MSG_ABANDONED &&
+			    __atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_TAKEN, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				printf("onvm-mgr: a message of pid %d was given up by its NF; "
+				       "not acted on\n",
+				       (int)msg->pid);
+				rte_mempool_put(mgr->msg_pool, msg);
+			} else {
+				not_acted_on(mgr, msg, "not pending");
+			}
+			continue;
+		}
+		struct onvm_msg request = *msg; /* read once: the NF may write it meanwhile */
+		request.name[ONVM_NAME_LEN - 1] = '\0';
+		if (request.type == ONVM_MSG_REGISTER)
+			handle_register(mgr, msg, &request, now_ms);
+		else if (request.type == ONVM_MSG_UNREGISTER)
+			handle_unregister(mgr, msg, &request, now_ms);
 		else
-			refuse(msg, "unknown message");
+			refuse(msg, request.pid, "unknown message");
 	}
 }
 
@@ -280,13 +363,13 @@ static void describe_exit(const struct nf_exit *how, char *text, size_t size)
 
 static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, uint64_t now_ms)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
+	uint32_t state = mgr->slots[slot].state;
 	char error[128];
 	enum mgr_event_kind kind = MGR_EVENT_EXITED;
 
-	if (instance->state == ONVM_INST_STARTING) {
+	if (state == ONVM_INST_STARTING) {
 		snprintf(error, sizeof(error), "NF %s before registering", how);
-	} else if (instance->state == ONVM_INST_STOPPING) {
+	} else if (state == ONVM_INST_STOPPING) {
 		kind = MGR_EVENT_STOPPED;
 		snprintf(error, sizeof(error), "%s", how);
 	} else {
@@ -316,13 +399,12 @@ static int process_ended(const struct nf_process *process, char *how, size_t siz
 static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		const struct nf_process *process = &mgr->slots[slot].process;
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		char how[96];
-		if (instance->state == ONVM_INST_FREE || instance->state == ONVM_INST_DRAINING ||
-		    process->pid == 0)
+		if (bookkeeping->state == ONVM_INST_FREE ||
+		    bookkeeping->state == ONVM_INST_DRAINING || bookkeeping->process.pid == 0)
 			continue;
-		if (process_ended(process, how, sizeof(how)))
+		if (process_ended(&bookkeeping->process, how, sizeof(how)))
 			process_gone(mgr, slot, how, now_ms);
 	}
 }
@@ -339,80 +421,44 @@ static void drain_ring(struct rte_ring *ring)
 static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct onvm_instance *instance = &mgr->shm->instances[slot];
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		uint64_t age_ms = now_ms - bookkeeping->state_since_ms;
 
-		if (instance->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
+		if (bookkeeping->state == ONVM_INST_STARTING && age_ms > MGR_SPAWN_TIMEOUT_MS) {
 			/* reaped as "exited before registering" */
 			nf_process_signal(&bookkeeping->process, SIGKILL);
 			bookkeeping->state_since_ms = now_ms;
-		} else if (instance->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
+		} else if (bookkeeping->state == ONVM_INST_STOPPING && age_ms > MGR_STOP_GRACE_MS) {
 			nf_process_signal(&bookkeeping->process,
 					  bookkeeping->term_sent ? SIGKILL : SIGTERM);
 			bookkeeping->term_sent = 1;
 			bookkeeping->state_since_ms = now_ms;
-		} else if (instance->state == ONVM_INST_DRAINING && age_ms > MGR_DRAIN_GRACE_MS) {
+		} else if (bookkeeping->state == ONVM_INST_DRAINING &&
+			   age_ms > MGR_DRAIN_GRACE_MS) {
 			/* The NF is gone, so this thread may read its RX ring. */
-			drain_ring(instance->rx_ring);
-			if (rte_ring_count(instance->tx_ring) == 0) {
+			drain_ring(mgr->rx_rings[slot]);
+			if (rte_ring_count(mgr->tx_rings[slot]) == 0) {
 				__atomic_fetch_and(&mgr->active_slots, ~(1ULL << slot),
 						   __ATOMIC_RELEASE);
-				instance->core = -1;
+				bookkeeping->core = -1;
 				set_state(mgr, slot, ONVM_INST_FREE, now_ms);
 			}
 		}
 	}
 }
 
-/* "--lcores=5@1,6@0": the NF's lcores, each pinned to a real CPU. */
-static void format_lcores(const struct onvm_mgr *mgr, const uint16_t *lcores, unsigned count,
-			  char *text, size_t size)
+/* The child of fork(): only async-signal-safe calls from here to exec. */
+static void exec_nf(const struct nf_launch *launch)
 {
-	size_t used = (size_t)snprintf(text, size, "--lcores=");
-	for (unsigned i = 0; i < count && used < size; i++)
-		used += (size_t)snprintf(text + used, size - used, "%s%u@%u", i ? "," : "",
-					 lcores[i], lcores[i] % mgr->nb_cpus);
-}
-
-static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *service,
-		    const char *lcores)
-{
-	char prefix[96], huge_dir[PATH_MAX + 16], service_id[16];
-	char *argv[SPAWN_MAX_ARGS];
-	int argc = 0;
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", mgr->config.file_prefix);
-	snprintf(service_id, sizeof(service_id), "%u", service->id);
-	argv[argc++] = (char *)(uintptr_t)service->exec;
-	argv[argc++] = (char *)(uintptr_t)lcores;
-	argv[argc++] = (char *)(uintptr_t) "--proc-type=secondary";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)(uintptr_t) "--no-pci";
-	argv[argc++] = (char *)(uintptr_t) "--no-telemetry";
-	argv[argc++] = (char *)(uintptr_t) "--log-level=lib.eal:warning";
-	if (mgr->config.huge_dir[0]) {
-		snprintf(huge_dir, sizeof(huge_dir), "--huge-dir=%s", mgr->config.huge_dir);
-		argv[argc++] = huge_dir;
-	}
-	argv[argc++] = (char *)(uintptr_t) "--";
-	argv[argc++] = (char *)(uintptr_t) "-r";
-	argv[argc++] = service_id;
-	argv[argc++] = (char *)(uintptr_t) "-n";
-	argv[argc++] = (char *)(uintptr_t)service->name;
-	argv[argc++] = (char *)(uintptr_t) "--";
-	for (unsigned i = 0; i < service->nb_args; i++)
-		argv[argc++] = service->args[i];
-	argv[argc] = NULL;
-
 	/* Die with the manager rather than linger attached to dead shared memory. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* Nothing of the manager's but stdio: its broker connection (which would
 	 * otherwise outlive it, hiding its death from the broker), its port
 	 * sockets, its hugepage files. */
 	close_range(3, ~0U, 0);
-	execv(service->exec, argv);
-	fprintf(stderr, "onvm-mgr: cannot run %s: %s\n", service->exec, strerror(errno));
+	execv(launch->exec, launch->argv);
+	ssize_t written = write(STDERR_FILENO, launch->exec_error, strlen(launch->exec_error));
+	(void)written;
 	_exit(127);
 }
 
@@ -420,8 +466,19 @@ static void exec_nf(const struct onvm_mgr *mgr, const struct catalog_service *se
 static int start_process(struct onvm_mgr *mgr, const struct catalog_service *service, unsigned slot,
 			 const uint16_t *lcores, unsigned nb_lcores, char *err, size_t errlen)
 {
-	char lcores_arg[128];
-	format_lcores(mgr, lcores, nb_lcores, lcores_arg, sizeof(lcores_arg));
+	struct nf_launch launch;
+	const struct nf_launch_spec spec = {
+	    .service = service,
+	    .file_prefix = mgr->config.file_prefix,
+	    .huge_dir = mgr->config.huge_dir,
+	    .lcores = lcores,
+	    .nb_lcores = nb_lcores,
+	    .nb_cpus = mgr->nb_cpus,
+	};
+	if (nf_launch_build(&launch, &spec) < 0) {
+		snprintf(err, errlen, "the command line of service %u does not fit", service->id);
+		return -1;
+	}
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	clear_instance(instance); /* before the NF can see the slot */
 	fflush(NULL);
@@ -431,14 +488,14 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 		return -1;
 	}
 	if (pid == 0)
-		exec_nf(mgr, service, lcores_arg);
+		exec_nf(&launch);
 
-	instance->pid = pid;
-	if (nf_process_record(&mgr->slots[slot].process, pid, 1) < 0) /* our child all the same */
-		mgr->slots[slot].process = (struct nf_process){.pid = pid, .child = 1};
-	instance->service_id = service->id;
-	instance->core = lcores[0];
-	instance->instance_id = 0;
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	if (nf_process_record(&bookkeeping->process, pid, 1) < 0) /* our child all the same */
+		bookkeeping->process = (struct nf_process){.pid = pid, .child = 1};
+	bookkeeping->service_id = service->id;
+	bookkeeping->core = lcores[0];
+	bookkeeping->instance_id = 0;
 	snprintf(instance->name, sizeof(instance->name), "%s", service->name);
 	set_state(mgr, slot, ONVM_INST_STARTING, mgr_now_ms());
 	return 0;
@@ -447,9 +504,9 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 static int find_standby(const struct onvm_mgr *mgr, uint16_t service_id)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		if (instance->state == ONVM_INST_STANDBY && instance->service_id == service_id &&
-		    mgr->slots[slot].standby)
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		if (bookkeeping->state == ONVM_INST_STANDBY &&
+		    bookkeeping->service_id == service_id && bookkeeping->standby)
 			return (int)slot;
 	}
 	return -1;
@@ -460,21 +517,20 @@ static int find_standby(const struct onvm_mgr *mgr, uint16_t service_id)
 static int switch_on(struct onvm_mgr *mgr, unsigned slot, const struct catalog_service *service,
 		     const char *cmd_id)
 {
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	for (unsigned i = 0; i < service->cores; i++)
 		bookkeeping->cores_held[bookkeeping->nb_cores_held++] =
 		    (uint16_t)core_pool_take(&mgr->config.nf_cores);
 	bookkeeping->standby = 0;
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
-	instance->core = bookkeeping->cores_held[0];
+	bookkeeping->core = bookkeeping->cores_held[0];
 	/* Gives it its instance id.  mgr_nf_spawn checked that the map has room;
 	 * a refusal here would be said by activate itself. */
 	activate(mgr, slot, mgr_now_ms());
 	printf("onvm-mgr: switched on the warm standby of %s (service %u) as instance %u on "
 	       "lcore %d, pid %d\n",
-	       service->name, service->id, instance->instance_id, instance->core,
-	       (int)instance->pid);
+	       service->name, service->id, bookkeeping->instance_id, bookkeeping->core,
+	       (int)bookkeeping->process.pid);
 	return (int)slot;
 }
 
@@ -487,7 +543,7 @@ static int standby_lcore(const struct onvm_mgr *mgr)
 			continue;
 		int taken = 0;
 		for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES && !taken; slot++)
-			taken = mgr->shm->instances[slot].state != ONVM_INST_FREE &&
+			taken = mgr->slots[slot].state != ONVM_INST_FREE &&
 				mgr->slots[slot].standby_lcore == lcore;
 		if (!taken)
 			return lcore;
@@ -518,7 +574,7 @@ static int start_standby(struct onvm_mgr *mgr, const struct catalog_service *ser
 /* Keep each catalog service's number of warm standbys, one start per call. */
 static void keep_standbys(struct onvm_mgr *mgr, uint64_t now_ms)
 {
-	if (mgr->shm->manager_stopping)
+	if (mgr->stopping_nfs)
 		return;
 	for (unsigned i = 0; i < mgr->catalog.count; i++) {
 		const struct catalog_service *service = &mgr->catalog.services[i];
@@ -527,13 +583,31 @@ static void keep_standbys(struct onvm_mgr *mgr, uint64_t now_ms)
 		unsigned standbys = 0;
 		for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
 			standbys += mgr->slots[slot].standby &&
-				    mgr->shm->instances[slot].service_id == service->id &&
-				    mgr->shm->instances[slot].state != ONVM_INST_FREE;
+				    mgr->slots[slot].service_id == service->id &&
+				    mgr->slots[slot].state != ONVM_INST_FREE;
 		if (standbys < service->warm) {
 			if (start_standby(mgr, service) < 0)
 				mgr->standby_retry_ms[service->id] = now_ms + MGR_STANDBY_RETRY_MS;
 			return;
 		}
+	}
+}
+
+/* Packets RX dropped because the service map named no instance: the map
+ * is in shared memory, and only an NF writes such a slot.  Said when the
+ * count grows, at most once a liveness period. */
+static void check_bad_members(struct onvm_mgr *mgr)
+{
+	uint64_t drops = 0;
+	for (unsigned port = 0; port < mgr->nb_ports; port++)
+		drops +=
+		    __atomic_load_n(&mgr->port_counters[port].bad_member_drops, __ATOMIC_RELAXED);
+	if (drops != mgr->bad_member_drops_said) {
+		fprintf(stderr,
+			"onvm-mgr: %" PRIu64 " packets dropped: the service map in shared memory "
+			"named no instance (written by an NF)\n",
+			drops);
+		mgr->bad_member_drops_said = drops;
 	}
 }
 
@@ -546,6 +620,7 @@ void mgr_nf_poll(struct onvm_mgr *mgr, uint64_t now_ms)
 		check_liveness(mgr, now_ms);
 		check_timeouts(mgr, now_ms);
 		keep_standbys(mgr, now_ms);
+		check_bad_members(mgr);
 	}
 }
 
@@ -590,27 +665,27 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 		release_cores(mgr, (unsigned)slot);
 		return -1;
 	}
-	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	instance->instance_id = ++mgr->next_instance_id;
+	bookkeeping->instance_id = ++mgr->next_instance_id;
+	publish_slot(mgr, (unsigned)slot);
 	printf("onvm-mgr: spawning %s (service %u) as instance %u on lcore %d, pid %d\n",
-	       service->name, service_id, instance->instance_id, instance->core,
-	       (int)instance->pid);
+	       service->name, service_id, bookkeeping->instance_id, bookkeeping->core,
+	       (int)bookkeeping->process.pid);
 	return slot;
 }
 
 int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, char *err,
 		size_t errlen)
 {
-	struct onvm_instance *instance = find_instance(mgr, instance_id);
-	if (instance == NULL || instance->state != ONVM_INST_RUNNING) {
+	int slot = find_instance(mgr, instance_id);
+	if (slot < 0 || mgr->slots[slot].state != ONVM_INST_RUNNING) {
 		snprintf(err, errlen, "no running instance %u on this host", instance_id);
 		return -1;
 	}
-	struct mgr_slot *bookkeeping = &mgr->slots[instance->slot];
+	struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	snprintf(bookkeeping->cmd_id, sizeof(bookkeeping->cmd_id), "%s", cmd_id ? cmd_id : "");
-	onvm_service_map_remove(&mgr->shm->map, instance->service_id, instance->slot);
-	__atomic_store_n(&instance->stop_requested, 1, __ATOMIC_RELEASE);
-	set_state(mgr, instance->slot, ONVM_INST_STOPPING, mgr_now_ms());
+	onvm_service_map_remove(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot);
+	__atomic_store_n(&mgr->shm->instances[slot].stop_requested, 1, __ATOMIC_RELEASE);
+	set_state(mgr, (unsigned)slot, ONVM_INST_STOPPING, mgr_now_ms());
 	return 0;
 }
 
@@ -619,9 +694,10 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 {
 	unsigned live = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		struct nf_process *process = &mgr->slots[slot].process;
+		struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		struct nf_process *process = &bookkeeping->process;
 		char how[96];
-		if (mgr->shm->instances[slot].state == ONVM_INST_FREE || process->pid == 0)
+		if (bookkeeping->state == ONVM_INST_FREE || process->pid == 0)
 			continue;
 		if (!process_ended(process, how, sizeof(how))) {
 			live++;
@@ -634,36 +710,26 @@ static unsigned live_processes(struct onvm_mgr *mgr)
 	return live;
 }
 
-/* Once stopping, nothing registers any more: an NF that asks is told so. */
-static void refuse_messages(struct onvm_mgr *mgr)
-{
-	void *messages[16];
-	unsigned count;
-	while ((count = rte_ring_dequeue_burst(mgr->msgq, messages, 16, NULL)) > 0)
-		for (unsigned i = 0; i < count; i++)
-			refuse(messages[i], "the manager is stopping");
-}
-
 void mgr_nf_stop_all(struct onvm_mgr *mgr)
 {
+	mgr->stopping_nfs = 1;
 	mgr->shm->manager_stopping = 1;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		mgr->shm->instances[slot].stop_requested = 1;
 		/* One still starting (in EAL init, or waiting for an answer) looks at
 		 * no flag yet, has served nothing and has nothing to save. */
-		if (mgr->shm->instances[slot].state == ONVM_INST_STARTING &&
-		    mgr->slots[slot].process.child)
+		if (mgr->slots[slot].state == ONVM_INST_STARTING && mgr->slots[slot].process.child)
 			nf_process_signal(&mgr->slots[slot].process, SIGTERM);
 	}
 
 	uint64_t deadline = mgr_now_ms() + MGR_STOP_GRACE_MS;
 	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline) {
-		refuse_messages(mgr);
+		handle_messages(mgr, mgr_now_ms()); /* unregistrations; no registration */
 		usleep(10000);
 	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct nf_process *process = &mgr->slots[slot].process;
-		if (mgr->shm->instances[slot].state != ONVM_INST_FREE && process->pid != 0) {
+		if (mgr->slots[slot].state != ONVM_INST_FREE && process->pid != 0) {
 			fprintf(stderr, "onvm-mgr: NF pid %d did not stop; killing it\n",
 				(int)process->pid);
 			nf_process_signal(process, SIGKILL);
@@ -677,7 +743,7 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 int mgr_nf_busy(const struct onvm_mgr *mgr)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		uint32_t state = mgr->shm->instances[slot].state;
+		uint32_t state = mgr->slots[slot].state;
 		if (state == ONVM_INST_STARTING || state == ONVM_INST_STOPPING ||
 		    state == ONVM_INST_DRAINING)
 			return 1;

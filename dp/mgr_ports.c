@@ -42,7 +42,7 @@ static int port_start(struct onvm_mgr *mgr, uint16_t port)
 static int set_chain(struct onvm_mgr *mgr, uint16_t port)
 {
 	const struct mgr_chain_config *config = &mgr->config.chains[port];
-	struct onvm_port_info *info = &mgr->shm->ports[port];
+	struct onvm_port_info *info = &mgr->ports[port];
 
 	if (config->set) {
 		info->chain_len = config->chain_len;
@@ -60,6 +60,7 @@ static int set_chain(struct onvm_mgr *mgr, uint16_t port)
 			port, info->egress_port, mgr->nb_ports);
 		return -1;
 	}
+	mgr->shm->ports[port] = *info; /* for NFs: the manager reads its own */
 	return 0;
 }
 

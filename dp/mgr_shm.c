@@ -1,5 +1,6 @@
 /* mgr_shm.c - create the host's shared memory: pools, rings, instance table. */
 #include <stdio.h>
+#include <stdlib.h> /* qsort, bsearch */
 #include <string.h>
 #include <unistd.h>
 
@@ -13,7 +14,6 @@
 #include "onvm_service_map.h"
 
 #define MBUF_CACHE_SIZE 256
-#define MSG_POOL_SIZE	1023
 #define MSG_RING_SIZE	1024
 
 static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
@@ -34,6 +34,35 @@ static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 		return -1;
 	}
 	return 0;
+}
+
+static void note_msg(struct rte_mempool *pool __rte_unused, void *opaque, void *obj,
+		     unsigned index __rte_unused)
+{
+	struct onvm_mgr *mgr = opaque;
+	if (mgr->nb_msgs < MGR_MSG_POOL_SIZE)
+		mgr->msgs[mgr->nb_msgs++] = obj;
+}
+
+static int compare_pointers(const void *a, const void *b)
+{
+	uintptr_t left = (uintptr_t) * (void *const *)a, right = (uintptr_t) * (void *const *)b;
+	return left < right ? -1 : left > right;
+}
+
+/* The message ring carries pointers an NF enqueued: the manager follows only
+ * those to its own pool's messages. */
+static void list_msgs(struct onvm_mgr *mgr)
+{
+	mgr->nb_msgs = 0;
+	rte_mempool_obj_iter(mgr->msg_pool, note_msg, mgr);
+	qsort(mgr->msgs, mgr->nb_msgs, sizeof(*mgr->msgs), compare_pointers);
+}
+
+int mgr_shm_is_msg(const struct onvm_mgr *mgr, const void *msg)
+{
+	const void *key = msg;
+	return bsearch(&key, mgr->msgs, mgr->nb_msgs, sizeof(*mgr->msgs), compare_pointers) != NULL;
 }
 
 int mgr_shm_create(struct onvm_mgr *mgr)
@@ -68,7 +97,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	    rte_pktmbuf_pool_create(ONVM_PKTMBUF_POOL_NAME, mgr->config.nb_mbufs, MBUF_CACHE_SIZE,
 				    0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	mgr->msg_pool =
-	    rte_mempool_create(ONVM_MSG_POOL_NAME, MSG_POOL_SIZE, sizeof(struct onvm_msg), 0, 0,
+	    rte_mempool_create(ONVM_MSG_POOL_NAME, MGR_MSG_POOL_SIZE, sizeof(struct onvm_msg), 0, 0,
 			       NULL, NULL, NULL, NULL, rte_socket_id(), 0);
 	mgr->msgq =
 	    rte_ring_create(ONVM_MGR_MSG_RING_NAME, MSG_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
@@ -77,12 +106,16 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 			rte_strerror(rte_errno));
 		return -1;
 	}
+	list_msgs(mgr);
+	mgr->meta_offset = shm->meta_offset;
 
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		shm->instances[slot].slot = (uint16_t)slot;
 		shm->instances[slot].core = -1;
 		if (create_instance_rings(&shm->instances[slot], slot) < 0)
 			return -1;
+		mgr->rx_rings[slot] = shm->instances[slot].rx_ring;
+		mgr->tx_rings[slot] = shm->instances[slot].tx_ring;
 	}
 	/* Many senders (the RX thread, NFs); the TX thread alone reads. */
 	shm->tunnel_ring = rte_ring_create(ONVM_TUNNEL_RING_NAME, ONVM_TUNNEL_RING_SIZE,
@@ -92,6 +125,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 			rte_strerror(rte_errno));
 		return -1;
 	}
+	mgr->tunnel_ring = shm->tunnel_ring;
 	mgr->shm = shm;
 	return 0;
 }

@@ -175,3 +175,12 @@ int mgr_tunnel_decap(const struct mgr_tunnel *tunnel, struct rte_mbuf *pkt)
 	rte_pktmbuf_adj(pkt, MGR_VXLAN_OVERHEAD);
 	return (int)vni;
 }
+
+int mgr_tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service)
+{
+	unsigned length = RTE_MIN(info->chain_len, (unsigned)ONVM_MAX_CHAIN);
+	for (unsigned pos = 0; pos < length; pos++)
+		if (info->chain[pos] == service)
+			return (int)pos;
+	return -1;
+}

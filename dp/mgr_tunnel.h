@@ -88,4 +88,10 @@ int mgr_tunnel_encap(struct mgr_tunnel *tunnel, struct rte_mbuf *pkt,
  * not VXLAN for us from an accepted peer. */
 int mgr_tunnel_decap(const struct mgr_tunnel *tunnel, struct rte_mbuf *pkt);
 
+/* Where in the tunnel port's chain a packet for service continues: at the
+ * service, or -1 when the chain does not name it.  A peer may only send
+ * what this host's tunnel chain serves: another VNI would be handed to an
+ * NF and sent out with no chain to follow. */
+int mgr_tunnel_chain_pos(const struct onvm_port_info *info, uint16_t service);
+
 #endif

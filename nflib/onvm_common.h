@@ -90,7 +90,8 @@ struct onvm_nf_counters {
 } __rte_cache_aligned;
 
 struct onvm_instance {
-	/* Set by the manager, read by everyone. */
+	/* Set by the manager, read by everyone; the manager keeps its own copy
+	 * (struct mgr_slot) and never reads these back, as NFs can write them. */
 	volatile uint32_t state; /* enum onvm_instance_state */
 	uint32_t instance_id;	 /* host-unique, never reused while the manager runs */
 	uint16_t service_id;
@@ -129,6 +130,13 @@ struct onvm_port_info {
 	uint16_t egress_port;		/* where NEXT after the last service goes */
 };
 
+/*
+ * Every NF maps all of this read-write.  The manager writes it; its NF
+ * lifecycle and packet loops read back only the service map (whose slots
+ * and counts they check, RX path included), the counters and the messages,
+ * and use private copies of the rings, the metadata offset, the ports'
+ * chains and each slot's state (struct onvm_mgr, struct mgr_slot).
+ */
 struct onvm_shared {
 	uint32_t magic;
 	uint32_t version;
@@ -149,13 +157,25 @@ enum onvm_msg_type {
 	ONVM_MSG_UNREGISTER = 2,
 };
 
+/*
+ * A message's status has two writers, so each takes it from PENDING with a
+ * compare-and-swap and only one of them can: the manager (PENDING -> TAKEN,
+ * then OK or REFUSED once it has acted), or the NF that stopped waiting
+ * (PENDING -> ABANDONED: the manager then never acts on the message, and
+ * returns it to the pool).  An NF that finds its message TAKEN waits for the
+ * answer, which follows at once.
+ */
 enum onvm_msg_status {
-	ONVM_MSG_PENDING = 0,
-	ONVM_MSG_OK = 1,
-	ONVM_MSG_REFUSED = 2,
+	ONVM_MSG_PENDING = 0,	/* written by the NF before it enqueues */
+	ONVM_MSG_OK = 1,	/* manager */
+	ONVM_MSG_REFUSED = 2,	/* manager; error says why */
+	ONVM_MSG_TAKEN = 3,	/* manager: acting on it */
+	ONVM_MSG_ABANDONED = 4, /* NF: gave up waiting */
 };
 
-/* An NF -> manager request.  The manager answers in place by setting status. */
+/* An NF -> manager request, in the message pool: the NF writes it, the
+ * manager reads it once, and answers in place by setting status.  The ring
+ * carries pointers, so the manager follows only those to pool messages. */
 struct onvm_msg {
 	uint32_t type;
 	volatile uint32_t status;
@@ -171,6 +191,15 @@ struct onvm_msg {
 static inline int onvm_slot_is_remote(unsigned slot)
 {
 	return slot >= ONVM_REMOTE_SLOT_BASE;
+}
+
+/* Whether a slot read from the service map names an instance slot here or
+ * a peer's remote slot: any NF can write the map, so a sender checks the
+ * slot it picked before indexing with it. */
+static inline int onvm_member_slot_valid(unsigned slot)
+{
+	return slot < ONVM_MAX_INSTANCES ||
+	       (onvm_slot_is_remote(slot) && slot - ONVM_REMOTE_SLOT_BASE < ONVM_MAX_PEERS);
 }
 
 /*

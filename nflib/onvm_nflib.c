@@ -146,22 +146,36 @@ static int attach_shared_memory(struct onvm_nf *nf)
 	return 0;
 }
 
+/* Wait up to timeout_ms for msg's status to leave from. */
+static uint32_t wait_status(struct onvm_msg *msg, uint32_t from, unsigned timeout_ms)
+{
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * timeout_ms / 1000;
+	struct onvm_backoff backoff = {0};
+	uint32_t status;
+	while ((status = __atomic_load_n(&msg->status, __ATOMIC_ACQUIRE)) == from &&
+	       rte_get_timer_cycles() <= deadline)
+		onvm_backoff_idle(&backoff);
+	return status;
+}
+
 /* Send a message and wait for the manager's answer, up to timeout_ms.  The
- * message stays ours to free either way, except on timeout: then the manager
- * may still write to it, so it is left to the pool's owner. */
+ * message stays ours to free either way, except on timeout: then it is
+ * marked abandoned, which the manager will not act on and frees (see
+ * onvm_msg_status), or, taken by the manager too late to wait for, left to
+ * the pool's owner. */
 static int send_message(struct onvm_nf *nf, struct onvm_msg *msg, unsigned timeout_ms)
 {
 	msg->status = ONVM_MSG_PENDING;
 	if (rte_ring_enqueue(nf->manager_msgq, msg) != 0)
 		return -EBUSY;
-	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * timeout_ms / 1000;
-	struct onvm_backoff backoff = {0};
-	while (__atomic_load_n(&msg->status, __ATOMIC_ACQUIRE) == ONVM_MSG_PENDING) {
-		if (rte_get_timer_cycles() > deadline)
-			return -ETIMEDOUT;
-		onvm_backoff_idle(&backoff);
-	}
-	return 0;
+	uint32_t status = wait_status(msg, ONVM_MSG_PENDING, timeout_ms);
+	if (status == ONVM_MSG_PENDING &&
+	    __atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_ABANDONED, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -ETIMEDOUT;
+	if (status == ONVM_MSG_TAKEN) /* acting on it: the answer follows at once */
+		status = wait_status(msg, ONVM_MSG_TAKEN, timeout_ms);
+	return status == ONVM_MSG_TAKEN ? -ETIMEDOUT : 0;
 }
 
 static int register_instance(struct onvm_nf *nf)
@@ -357,7 +371,7 @@ static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *me
 {
 	const struct onvm_port_info *port = &shm->ports[meta->chain_port % ONVM_MAX_PORTS];
 	unsigned next = meta->chain_pos + 1u;
-	if (next < port->chain_len) {
+	if (next < RTE_MIN(port->chain_len, (unsigned)ONVM_MAX_CHAIN)) {
 		meta->chain_pos = (uint8_t)next;
 		meta->action = ONVM_ACTION_TO_SERVICE;
 		meta->destination = port->chain[next];
@@ -376,7 +390,7 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
 		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
-		if (slot < 0)
+		if (slot < 0 || !onvm_member_slot_valid((unsigned)slot))
 			break;
 		queue_to_member(nf, (unsigned)slot, pkt, meta);
 		return 1;

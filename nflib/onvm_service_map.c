@@ -25,6 +25,13 @@ static int service_valid(uint16_t service)
 	return service > 0 && service < ONVM_MAX_SERVICES;
 }
 
+/* An entry's member count, at most what it holds: any NF can write it. */
+static unsigned member_count(const struct onvm_service_entry *entry)
+{
+	unsigned count = __atomic_load_n(&entry->count, __ATOMIC_RELAXED);
+	return count > ONVM_MAX_MEMBERS ? ONVM_MAX_MEMBERS : count;
+}
+
 int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_t slot,
 			 uint64_t key)
 {
@@ -41,13 +48,14 @@ int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_
 	return 0;
 }
 
-static int remove_at(struct onvm_service_map *map, struct onvm_service_entry *entry, unsigned i)
+static int remove_at(struct onvm_service_map *map, struct onvm_service_entry *entry, unsigned i,
+		     unsigned count)
 {
-	unsigned last = entry->count - 1u;
+	unsigned last = count - 1u;
 	write_begin(map);
 	entry->slots[i] = entry->slots[last];
 	entry->keys[i] = entry->keys[last];
-	entry->count--;
+	entry->count = (uint16_t)last;
 	write_end(map);
 	return 0;
 }
@@ -57,9 +65,10 @@ int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint
 	if (!service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
-	for (unsigned i = 0; i < entry->count; i++)
+	unsigned count = member_count(entry);
+	for (unsigned i = 0; i < count; i++)
 		if (entry->slots[i] == slot)
-			return remove_at(map, entry, i);
+			return remove_at(map, entry, i, count);
 	return -1;
 }
 
@@ -68,9 +77,10 @@ int onvm_service_map_remove_key(struct onvm_service_map *map, uint16_t service, 
 	if (!service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
-	for (unsigned i = 0; i < entry->count; i++)
+	unsigned count = member_count(entry);
+	for (unsigned i = 0; i < count; i++)
 		if (entry->keys[i] == key)
-			return remove_at(map, entry, i);
+			return remove_at(map, entry, i, count);
 	return -1;
 }
 
@@ -79,7 +89,8 @@ int onvm_service_map_has_key(const struct onvm_service_map *map, uint16_t servic
 	if (!service_valid(service))
 		return 0;
 	const struct onvm_service_entry *entry = &map->services[service];
-	for (unsigned i = 0; i < entry->count; i++)
+	unsigned count = member_count(entry);
+	for (unsigned i = 0; i < count; i++)
 		if (entry->keys[i] == key)
 			return 1;
 	return 0;
@@ -168,5 +179,5 @@ unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t ser
 {
 	if (!service_valid(service))
 		return 0;
-	return __atomic_load_n(&map->services[service].count, __ATOMIC_RELAXED);
+	return member_count(&map->services[service]);
 }

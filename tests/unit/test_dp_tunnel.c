@@ -522,6 +522,23 @@ static void test_receiver_agrees_with_sender(void **state)
 	assert_in_range(remote, 800, 1200); /* about half the flows */
 }
 
+/* A VNI the tunnel port's chain does not name is rejected, not served by
+ * some NF and then sent out with no chain to follow. */
+static void test_only_the_tunnel_chain_is_served(void **state)
+{
+	(void)state;
+	struct onvm_port_info info = {.chain_len = 2, .chain = {2, 5}, .egress_port = 0};
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 2), 0);
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 5), 1);
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 3), -1);
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 0), -1);
+	info.chain[5] = 7; /* past the chain's end: not in it */
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 7), -1);
+	info.chain_len = 0xffff; /* a length that says more than the chain holds */
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 7), 5);
+	assert_int_equal(mgr_tunnel_chain_pos(&info, 9), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +547,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_peer_is_refused),
 	    cmocka_unit_test(test_decap_refuses_what_is_not_ours),
 	    cmocka_unit_test(test_decap_refuses_a_runt),
+	    cmocka_unit_test(test_only_the_tunnel_chain_is_served),
 	    cmocka_unit_test(test_decap_takes_only_accepted_peers),
 	    cmocka_unit_test_setup_teardown(test_live_peer_becomes_members, setup_peers,
 					    teardown_peers),

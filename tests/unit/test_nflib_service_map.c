@@ -398,6 +398,39 @@ static void test_pick_pkt_ignores_rss_hash(void **state)
 	free_pkt(pkt);
 }
 
+/* Any NF can write the map: a count beyond what an entry holds is read as
+ * the most it holds, by the writer's operations as by the readers (the last
+ * service's entry is the end of the allocation, so ASan sees any overrun). */
+static void test_count_written_by_an_nf_is_clamped(void **state)
+{
+	struct onvm_service_map *map = *state;
+	const uint16_t last = ONVM_MAX_SERVICES - 1;
+	map->services[last].count = 0xffff;
+	assert_int_equal(onvm_service_map_count(map, last), ONVM_MAX_MEMBERS);
+	assert_int_equal(onvm_service_map_add(map, last, 1, 1), -1); /* full */
+	assert_int_equal(onvm_service_map_remove(map, last, 0x7777), -1);
+	assert_int_equal(onvm_service_map_remove_key(map, last, 0x7777), -1);
+	assert_int_equal(onvm_service_map_has_key(map, last, 0x7777), 0);
+	map->services[last].slots[ONVM_MAX_MEMBERS - 1] = 9;
+	assert_int_equal(onvm_service_map_remove(map, last, 9), 0);
+	assert_int_equal(onvm_service_map_count(map, last), ONVM_MAX_MEMBERS - 1);
+	assert_true(onvm_service_map_pick(map, last, 123) >= 0);
+}
+
+/* What a sender may index with: an instance slot, or a known peer's. */
+static void test_member_slot_validity(void **state)
+{
+	(void)state;
+	assert_true(onvm_member_slot_valid(0));
+	assert_true(onvm_member_slot_valid(ONVM_MAX_INSTANCES - 1));
+	assert_false(onvm_member_slot_valid(ONVM_MAX_INSTANCES));
+	assert_false(onvm_member_slot_valid(20000));
+	assert_true(onvm_member_slot_valid(ONVM_REMOTE_SLOT_BASE));
+	assert_true(onvm_member_slot_valid(ONVM_REMOTE_SLOT_BASE + ONVM_MAX_PEERS - 1));
+	assert_false(onvm_member_slot_valid(ONVM_REMOTE_SLOT_BASE + ONVM_MAX_PEERS));
+	assert_false(onvm_member_slot_valid(0xffff));
+}
+
 #define MAP_TEST(f) cmocka_unit_test_setup_teardown(f, setup_map, teardown_map)
 
 int main(void)
@@ -419,6 +452,8 @@ int main(void)
 	    MAP_TEST(test_pick_pkt_hashes_once_and_matches_pick),
 	    MAP_TEST(test_pick_pkt_uses_kept_hash),
 	    MAP_TEST(test_pick_pkt_ignores_rss_hash),
+	    MAP_TEST(test_count_written_by_an_nf_is_clamped),
+	    cmocka_unit_test(test_member_slot_validity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
