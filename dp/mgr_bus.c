@@ -205,11 +205,12 @@ static void run_spawn(struct mgr_bus *bus, const struct bus_cmd *cmd)
 static void run_stop(struct mgr_bus *bus, const struct bus_cmd *cmd)
 {
 	char err[BUS_TEXT_LEN];
-	const struct onvm_instance *target = NULL;
+	const struct mgr_slot *target = NULL; /* the manager's record, not the NF's memory */
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &bus->mgr->shm->instances[slot];
-		if (instance->state != ONVM_INST_FREE && instance->instance_id == cmd->instance)
-			target = instance;
+		const struct mgr_slot *bookkeeping = &bus->mgr->slots[slot];
+		if (bookkeeping->state != ONVM_INST_FREE &&
+		    bookkeeping->instance_id == cmd->instance)
+			target = bookkeeping;
 	}
 	if (target && target->service_id != cmd->service) {
 		snprintf(err, sizeof(err), "instance %u serves service %u, not %u", cmd->instance,
@@ -290,21 +291,21 @@ static enum bus_inst_state bus_state_of(uint32_t state)
 	return state == ONVM_INST_RUNNING ? BUS_INST_RUNNING : BUS_INST_STOPPING;
 }
 
-/* The host's part of the service map, from the instance table. */
+/* The host's part of the service map, from the manager's slot records. */
 static uint32_t collect_services(const struct mgr_bus *bus, struct bus_service_inst *insts)
 {
 	uint32_t count = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &bus->mgr->shm->instances[slot];
-		uint32_t state = instance->state;
+		const struct mgr_slot *bookkeeping = &bus->mgr->slots[slot];
+		uint32_t state = bookkeeping->state;
 		if ((state != ONVM_INST_STARTING && state != ONVM_INST_RUNNING &&
 		     state != ONVM_INST_STOPPING) ||
-		    bus->mgr->slots[slot].standby)
+		    bookkeeping->standby)
 			continue; /* warm standbys are not instances yet */
 		insts[count++] = (struct bus_service_inst){
-		    .service = instance->service_id,
-		    .instance = instance->instance_id,
-		    .core = (uint32_t)(instance->core < 0 ? 0 : instance->core),
+		    .service = bookkeeping->service_id,
+		    .instance = bookkeeping->instance_id,
+		    .core = (uint32_t)(bookkeeping->core < 0 ? 0 : bookkeeping->core),
 		    .state = bus_state_of(state),
 		};
 	}

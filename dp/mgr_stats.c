@@ -37,25 +37,31 @@ static void collect_ports(struct onvm_mgr *mgr, struct mgr_stats_state *state,
 	}
 }
 
-static void collect_instance(const struct onvm_instance *instance, struct mgr_stats_state *state,
-			     struct mgr_instance_stats *stats, unsigned period_ms)
+/* What the manager itself knows of a slot (state, ids, core, pid, ring) comes
+ * from its private record; only the counters come from the NF's memory. */
+static void collect_instance(const struct onvm_mgr *mgr, unsigned slot,
+			     struct mgr_stats_state *state, struct mgr_instance_stats *stats,
+			     unsigned period_ms)
 {
+	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+	const struct onvm_instance *instance = &mgr->shm->instances[slot];
 	const struct onvm_nf_counters *counters = &instance->counters;
-	unsigned slot = instance->slot;
 	uint64_t busy_cycles = __atomic_load_n(&counters->busy_cycles, __ATOMIC_RELAXED);
 	uint64_t loop_cycles = __atomic_load_n(&counters->loop_cycles, __ATOMIC_RELAXED);
 
 	/* A reused slot starts from zero: forget the previous instance's counters. */
-	if (state->instances[slot].instance != instance->instance_id)
+	if (state->instances[slot].instance != bookkeeping->instance_id)
 		memset(&state->instances[slot], 0, sizeof(state->instances[slot]));
 
-	stats->instance = instance->instance_id;
-	stats->service = instance->service_id;
+	stats->instance = bookkeeping->instance_id;
+	stats->service = bookkeeping->service_id;
 	stats->slot = (uint16_t)slot;
-	stats->core = instance->core;
-	stats->pid = instance->pid;
-	stats->state = mgr_instance_state_name(instance->state);
-	snprintf(stats->name, sizeof(stats->name), "%s", instance->name);
+	stats->core = bookkeeping->core;
+	stats->pid = bookkeeping->process.pid;
+	stats->state = mgr_instance_state_name(bookkeeping->state);
+	/* The NF may have overwritten its name, terminator included. */
+	snprintf(stats->name, sizeof(stats->name), "%.*s", (int)sizeof(instance->name) - 1,
+		 instance->name);
 	stats->rx = __atomic_load_n(&counters->rx, __ATOMIC_RELAXED);
 	stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED);
 	stats->drops = __atomic_load_n(&instance->rx_ring_drops, __ATOMIC_RELAXED);
@@ -63,8 +69,8 @@ static void collect_instance(const struct onvm_instance *instance, struct mgr_st
 	stats->tx_pps = rate(stats->tx, state->instances[slot].tx, period_ms);
 	stats->drop_pps = rate(stats->drops, state->instances[slot].drops, period_ms);
 	stats->first_rx_ms = __atomic_load_n(&instance->first_rx_ms, __ATOMIC_RELAXED);
-	stats->ring_fill = (double)rte_ring_count(instance->rx_ring) /
-			   (double)rte_ring_get_capacity(instance->rx_ring);
+	stats->ring_fill = (double)rte_ring_count(mgr->rx_rings[slot]) /
+			   (double)rte_ring_get_capacity(mgr->rx_rings[slot]);
 
 	uint64_t loop_delta = loop_cycles - state->instances[slot].loop_cycles;
 	uint64_t busy_delta = busy_cycles - state->instances[slot].busy_cycles;
@@ -72,7 +78,7 @@ static void collect_instance(const struct onvm_instance *instance, struct mgr_st
 	if (stats->busy > 1.0)
 		stats->busy = 1.0;
 
-	state->instances[slot].instance = instance->instance_id;
+	state->instances[slot].instance = bookkeeping->instance_id;
 	state->instances[slot].rx = stats->rx;
 	state->instances[slot].tx = stats->tx;
 	state->instances[slot].drops = stats->drops;
@@ -111,11 +117,10 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 	collect_tunnel(mgr, &snapshot->tunnel);
 	snapshot->nb_instances = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
-		const struct onvm_instance *instance = &mgr->shm->instances[slot];
-		uint32_t instance_state = instance->state;
+		uint32_t instance_state = mgr->slots[slot].state;
 		if (instance_state != ONVM_INST_RUNNING && instance_state != ONVM_INST_STOPPING)
 			continue;
-		collect_instance(instance, state, &snapshot->instances[snapshot->nb_instances++],
+		collect_instance(mgr, slot, state, &snapshot->instances[snapshot->nb_instances++],
 				 snapshot->period_ms);
 	}
 }

@@ -13,7 +13,8 @@
 #
 # Then two hand-started hostile NFs register, and overwrite the pid in their
 # own instance slot: one with a bystander process's pid, one with 0 (as root,
-# kill(0) signals the manager's whole process group).  Neither stops when
+# kill(0) signals the manager's whole process group), and the slot's other
+# fields with garbage, which the stats must not repeat or index by.  Neither stops when
 # asked.  At the manager's SIGINT it must end them by the pids it recorded
 # when they registered, and nothing else:
 #   - the bystander is still alive, and so is everything in the manager's
@@ -99,6 +100,16 @@ for target in "$BYSTANDER" 0; do
 	lcore=$((lcore + 1))
 done
 wait_for 10 "both registered" eval '(($(spawned) == 3))'
+# They also wrote slot 65535, service 65534, instance 0xdeadbeef, state
+# "free" and an endless name over the rest of their slots: the manager's
+# stats go on, from its own record of each slot.
+seq_now=$(stat_header "$MGR_STATS" seq)
+wait_for 10 "two more stats periods" eval '(( $(stat_header "$MGR_STATS" seq)+0 >= seq_now + 2 ))'
+kill -0 "$MGR_PID" 2>/dev/null || fail "the manager died of the hostile NFs' slots"
+(($(instances_of "$MGR_STATS" 1 | wc -l) == 2)) ||
+	fail "the stats do not show the two hostile NFs as service 1: $(grep instance "$MGR_STATS")"
+grep -qE "3735928559|service 65534" "$MGR_STATS" && fail "the stats repeat what an NF wrote"
+onvm_log "stats of the scribbled slots: $(grep -c "service 1 " "$MGR_STATS") instances of service 1, as recorded"
 
 kill -INT "$MGR_PID"
 wait_for 20 "the manager shut down" eval '! kill -0 "$MGR_PID" 2>/dev/null'

@@ -5,9 +5,10 @@
  *   hostile_nf [EAL args] -- -r SERVICE -- --pid PID
  *
  * It registers like any NF, then writes PID (0, -1, another process's) into
- * its own instance slot in the manager's shared memory, says so on stdout,
- * and never stops by itself: the manager has to signal it, and must signal
- * it, not whatever PID names.
+ * its own instance slot in the manager's shared memory, and garbage into the
+ * slot's other fields (slot, service, instance id, core, state, name), says
+ * so on stdout, and never stops by itself: the manager has to signal it, and
+ * must signal it, not whatever PID names.
  *
  * Without nflib (attached as a secondary, never registered):
  *   hostile_nf [EAL args] -- --register SERVICE PID CORE
@@ -189,7 +190,17 @@ int main(int argc, char *argv[])
 		return 1;
 	struct onvm_shared *shm = zone->addr;
 	unsigned slot = onvm_nflib_info(nf)->slot;
-	__atomic_store_n(&shm->instances[slot].pid, (pid_t)pid, __ATOMIC_RELEASE);
+	struct onvm_instance *instance = &shm->instances[slot];
+	__atomic_store_n(&instance->pid, (pid_t)pid, __ATOMIC_RELEASE);
+	/* And the rest of what the manager wrote: indexes out of range, a state
+	 * that would hide it, a name with no end. */
+	instance->slot = 0xffff;
+	instance->service_id = 0xfffe;
+	instance->instance_id = 0xdeadbeef;
+	instance->core = -7;
+	instance->state = ONVM_INST_FREE;
+	memset(instance->name, 'X', sizeof(instance->name));
+	instance->first_rx_ms = UINT64_MAX;
 	printf("hostile_nf: slot %u now says pid %ld (I am %d)\n", slot, pid, (int)getpid());
 	fflush(stdout);
 	for (;;)
