@@ -272,6 +272,9 @@ static const struct field stats_fields[] = {
     F_ARRAY("instances", inst_stats_spec, inst_stats_array, FL_REQ),
     F_UINT(S, "cmd_queue_drops", cmd_queue_drops, 0, I64, 0, HAS(S, has_cmd_counts)),
     F_UINT(S, "cmd_window_refusals", cmd_window_refusals, 0, I64, 0, HAS(S, has_cmd_counts)),
+    F_UINT(S, "bus_rejects", bus_rejects, 0, I64, 0, HAS(S, has_reject_counts)),
+    F_UINT(S, "peer_endpoint_rejects", peer_endpoint_rejects, 0, I64, 0, HAS(S, has_reject_counts)),
+    F_UINT(S, "peer_services_rejects", peer_services_rejects, 0, I64, 0, HAS(S, has_reject_counts)),
 };
 #undef S
 static const struct object_spec stats_spec = SPEC(stats_fields);

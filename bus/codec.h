@@ -134,6 +134,11 @@ struct bus_stats {
 	 * or refused unread (every remembered id still live), since it started. */
 	bool has_cmd_counts;
 	uint64_t cmd_queue_drops, cmd_window_refusals;
+	/* Also beyond it: bus messages the manager rejected (malformed, or not
+	 * for it), and other hosts' claims it did not believe (a bad tunnel
+	 * endpoint; more running instances than cores). */
+	bool has_reject_counts;
+	uint64_t bus_rejects, peer_endpoint_rejects, peer_services_rejects;
 };
 
 /* ---- <root>/hosts/<host>/cmd ---- */

@@ -35,6 +35,7 @@ struct mgr_bus {
 	struct bus_service_inst last_insts[ONVM_MAX_INSTANCES];
 	struct mgr_due state_due, services_due;
 	uint64_t fit_notes; /* values the encoder had to clamp or leave out */
+	uint64_t rejected;  /* bus messages refused (paho's thread writes) */
 
 	struct mgr_cmd_window window; /* command ids, for at most once */
 
@@ -91,8 +92,10 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 		snprintf(item.error, sizeof(item.error), "not a command for %s: %s", bus->host,
 			 topic);
 	}
-	if (!item.valid)
+	if (!item.valid) {
+		__atomic_fetch_add(&bus->rejected, 1, __ATOMIC_RELAXED);
 		fprintf(stderr, "onvm-mgr: bus: rejected message on %s: %s\n", topic, item.error);
+	}
 	/* A bad message about another host is logged and counted, not answered:
 	 * only a command gets a rejected event. */
 	if (!item.valid && !is_cmd)
@@ -381,6 +384,11 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 	stats->has_cmd_counts = true;
 	stats->cmd_queue_drops = mgr_cmd_queue_drops(&bus->queue);
 	stats->cmd_window_refusals = bus->window.refused_full;
+	struct mgr_peer_counters peer_counters = mgr_peers_counters(&bus->peers);
+	stats->has_reject_counts = true;
+	stats->bus_rejects = __atomic_load_n(&bus->rejected, __ATOMIC_RELAXED);
+	stats->peer_endpoint_rejects = peer_counters.endpoint_rejects;
+	stats->peer_services_rejects = peer_counters.services_rejects;
 	stats->period_ms = snapshot->period_ms;
 	stats->n_ports = snapshot->nb_ports;
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {

@@ -224,6 +224,14 @@ void mgr_peers_note_stats(struct mgr_peers *peers, const struct bus_stats *stats
 	pthread_mutex_unlock(&peers->lock);
 }
 
+struct mgr_peer_counters mgr_peers_counters(struct mgr_peers *peers)
+{
+	pthread_mutex_lock(&peers->lock);
+	struct mgr_peer_counters counters = peers->counters;
+	pthread_mutex_unlock(&peers->lock);
+	return counters;
+}
+
 int mgr_peer_usable(const struct mgr_peer_view *view, uint64_t now_ms)
 {
 	uint64_t bound = (uint64_t)view->period_ms * MGR_PEER_STALE_PERIODS;

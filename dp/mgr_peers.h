@@ -114,6 +114,9 @@ void mgr_peers_note_stats(struct mgr_peers *peers, const struct bus_stats *stats
 /* Whether a peer may receive traffic now. */
 int mgr_peer_usable(const struct mgr_peer_view *view, uint64_t now_ms);
 
+/* The refusals so far (a copy, taken under the lock). */
+struct mgr_peer_counters mgr_peers_counters(struct mgr_peers *peers);
+
 /*
  * Control thread: bring the remote members of map in line with what is
  * known now.  With tunnel NULL or disabled no peer is reachable.  Returns

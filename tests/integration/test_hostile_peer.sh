@@ -19,6 +19,7 @@ onvm_catalog "$ONVM_TMP/catalog.json"
 LINK=ohp$(($$ % 100000))
 onvm_veth "${LINK}a" "${LINK}b"
 onvm_watch h1state 'onvm/hosts/h1/state'
+onvm_watch h1stats 'onvm/hosts/h1/stats'
 # shellcheck disable=SC2046
 onvm_start_mgr h1 -l 0,1 --vdev=net_null0,no-rx=1 --vdev="net_af_packet0,iface=${LINK}a" -- \
 	-c "$ONVM_TMP/catalog.json" -k 2-3 -T 1:10.250.0.1 -p '0:2>0' -p '1:2>0' $(onvm_bus_args h1)
@@ -137,4 +138,15 @@ ingress 10.250.0.77 2 50
 ingress 10.250.0.2 3 50
 ((INGRESS_ACCEPTED == 0 && INGRESS_REJECTED == 50)) || fail "VNI 3, not in the tunnel chain, was accepted"
 [[ $(tunnel_stat "$MGR_STATS" decapsulated) -eq 0 ]] || fail "a frame reached a service"
+
+# Every refusal is counted where operators look: h1's stats on the bus.  A
+# malformed message from h3 is counted as a bus reject.
+says h3 state not-retained '{"v":1,"host":"h3","status":"online","cores":{"total":"many"}}'
+bus_count() { grep -o "\"$1\":[0-9]*" "$ONVM_TMP/h1stats.log" | tail -n 1 | cut -d: -f2; }
+wait_for 10 "h1's stats count the malformed message" eval '(( $(bus_count bus_rejects)+0 >= 1 ))'
+(($(bus_count peer_endpoint_rejects) >= ${#bad_endpoints[@]})) ||
+	fail "h1's stats count $(bus_count peer_endpoint_rejects) endpoint refusals, not ${#bad_endpoints[@]}"
+(($(bus_count peer_services_rejects) >= 1)) || fail "h1's stats do not count the services refusal"
+onvm_log "h1's stats: bus_rejects $(bus_count bus_rejects), peer_endpoint_rejects" \
+	"$(bus_count peer_endpoint_rejects), peer_services_rejects $(bus_count peer_services_rejects)"
 kill -0 "$MGR_PID" || fail "the manager died"
