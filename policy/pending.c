@@ -20,14 +20,6 @@ struct pending_host {
 	struct pending_host *gone_next;
 };
 
-static uint32_t text_hash(const char *text)
-{
-	uint32_t hash = 2166136261u; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		hash = (hash ^ *p) * 16777619u;
-	return hash;
-}
-
 int pending_init(struct pending_set *set, const struct policy_params *params,
 		 const struct pending_hooks *hooks)
 {
@@ -72,7 +64,7 @@ static struct pending_host *host_find(const struct pending_set *set, const char 
 	if (!set->hosts)
 		return NULL;
 	uint32_t mask = set->hosts_cap - 1;
-	for (uint32_t slot = text_hash(name) & mask;; slot = (slot + 1) & mask) {
+	for (uint32_t slot = view_name_hash(name) & mask;; slot = (slot + 1) & mask) {
 		struct pending_host *host = set->hosts[slot];
 		if (!host || strcmp(host->name, name) == 0)
 			return host;
@@ -82,7 +74,7 @@ static struct pending_host *host_find(const struct pending_set *set, const char 
 static void host_put(struct pending_host **table, uint32_t cap, struct pending_host *host)
 {
 	uint32_t mask = cap - 1;
-	uint32_t slot = text_hash(host->name) & mask;
+	uint32_t slot = view_name_hash(host->name) & mask;
 	while (table[slot])
 		slot = (slot + 1) & mask;
 	table[slot] = host;
@@ -133,7 +125,7 @@ static int ids_grow(struct pending_set *set)
 	for (struct pending *p = set->first; p; p = p->next) {
 		if (!p->cmd_id[0])
 			continue;
-		uint32_t slot = text_hash(p->cmd_id) & (cap - 1);
+		uint32_t slot = view_name_hash(p->cmd_id) & (cap - 1);
 		p->id_next = NULL;
 		if (tails[slot])
 			tails[slot]->id_next = p;
@@ -152,7 +144,7 @@ static void ids_add(struct pending_set *set, struct pending *pending)
 {
 	if (!pending->cmd_id[0])
 		return;
-	struct pending **link = &set->ids[text_hash(pending->cmd_id) & (set->ids_cap - 1)];
+	struct pending **link = &set->ids[view_name_hash(pending->cmd_id) & (set->ids_cap - 1)];
 	while (*link)
 		link = &(*link)->id_next;
 	*link = pending;
@@ -162,7 +154,7 @@ static void ids_remove(struct pending_set *set, struct pending *pending)
 {
 	if (!pending->cmd_id[0])
 		return;
-	struct pending **link = &set->ids[text_hash(pending->cmd_id) & (set->ids_cap - 1)];
+	struct pending **link = &set->ids[view_name_hash(pending->cmd_id) & (set->ids_cap - 1)];
 	while (*link && *link != pending)
 		link = &(*link)->id_next;
 	if (*link)
@@ -397,7 +389,7 @@ struct pending *pending_find_id(struct pending_set *set, const char *cmd_id)
 {
 	if (!cmd_id || !*cmd_id || !set->ids)
 		return NULL;
-	for (struct pending *p = set->ids[text_hash(cmd_id) & (set->ids_cap - 1)]; p;
+	for (struct pending *p = set->ids[view_name_hash(cmd_id) & (set->ids_cap - 1)]; p;
 	     p = p->id_next)
 		if (strcmp(p->cmd_id, cmd_id) == 0)
 			return p;
@@ -552,8 +544,9 @@ void pending_on_event(struct pending_set *set, const struct bus_event *event, ui
 		return;
 	if (event->has_cmd_id && event->cmd_id[0] &&
 	    (event->event == BUS_EV_REJECTED || event->event == BUS_EV_SPAWNED)) {
-		for (struct pending *p = set->ids[text_hash(event->cmd_id) & (set->ids_cap - 1)]; p;
-		     p = p->id_next) {
+		for (struct pending *p =
+			 set->ids[view_name_hash(event->cmd_id) & (set->ids_cap - 1)];
+		     p; p = p->id_next) {
 			if (strcmp(p->cmd_id, event->cmd_id) != 0 ||
 			    strcmp(p->host, event->host) != 0)
 				continue;

@@ -66,7 +66,7 @@ void view_destroy(struct view *view)
 	free(view);
 }
 
-static uint32_t name_hash(const char *name)
+uint32_t view_name_hash(const char *name)
 {
 	uint32_t hash = 2166136261u; /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
@@ -77,7 +77,7 @@ static uint32_t name_hash(const char *name)
 struct view_host *view_host_find(const struct view *view, const char *name)
 {
 	uint32_t mask = view->table_cap - 1;
-	for (uint32_t slot = name_hash(name) & mask;; slot = (slot + 1) & mask) {
+	for (uint32_t slot = view_name_hash(name) & mask;; slot = (slot + 1) & mask) {
 		struct view_host *host = view->table[slot];
 		if (!host || strcmp(host->name, name) == 0)
 			return host;
@@ -87,7 +87,7 @@ struct view_host *view_host_find(const struct view *view, const char *name)
 static void table_put(struct view_host **table, uint32_t cap, struct view_host *host)
 {
 	uint32_t mask = cap - 1;
-	uint32_t slot = name_hash(host->name) & mask;
+	uint32_t slot = view_name_hash(host->name) & mask;
 	while (table[slot])
 		slot = (slot + 1) & mask;
 	table[slot] = host;

@@ -110,6 +110,9 @@ struct view {
 struct view *view_create(const struct policy_params *params);
 void view_destroy(struct view *view);
 
+/* FNV-1a of a host name or command id: the policy's hash tables' one hash. */
+uint32_t view_name_hash(const char *name);
+
 struct view_host *view_host_find(const struct view *view, const char *name);
 /* Find or add; NULL only when out of memory. */
 struct view_host *view_host_get(struct view *view, const char *name);
