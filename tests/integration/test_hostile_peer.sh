@@ -48,16 +48,17 @@ services_of() {
 	says "$1" services retained "{\"v\":1,\"host\":\"$1\",\"ts_ms\":$(now_ms),\"services\":{\"2\":[$instances]}}"
 }
 # Keep h2's and h3's stats fresh, as a live manager would.
-cat >"$ONVM_TMP/fresh.sh" <<SH
+cat >"$ONVM_TMP/fresh.sh" <<'SH'
 for ((seq = 1; ; seq++)); do
 	for host in h2 h3; do
-		XDG_CONFIG_HOME=$BROKER_DIR/clients/\$host$ONVM_CLIENT_SUFFIX mosquitto_pub -q 0 \\
-			-t onvm/hosts/\$host/stats -m "{\\"v\\":1,\\"host\\":\\"\$host\\",\\"ts_ms\\":\$((\$(date +%s%N) / 1000000)),\\"seq\\":\$seq,\\"period_ms\\":500,\\"ports\\":[],\\"instances\\":[]}"
+		now=$(($(date +%s%N) / 1000000))
+		XDG_CONFIG_HOME=$CLIENTS/$host$SUFFIX mosquitto_pub -q 0 -t "onvm/hosts/$host/stats" \
+			-m "{\"v\":1,\"host\":\"$host\",\"ts_ms\":$now,\"seq\":$seq,\"period_ms\":500,\"ports\":[],\"instances\":[]}"
 	done
 	sleep 0.3
 done
 SH
-onvm_spawn fresh bash "$ONVM_TMP/fresh.sh"
+onvm_spawn fresh env CLIENTS="$BROKER_DIR/clients" SUFFIX="$ONVM_CLIENT_SUFFIX" bash "$ONVM_TMP/fresh.sh"
 joined() { grep -c "peers: $1's instance .* of service 2 joins" "$MGR_LOG"; }
 refusals() { grep -c "peers: ignoring h3's $1" "$MGR_LOG"; }
 
