@@ -422,6 +422,23 @@ void bus_client_counters(const struct bus_client *client, struct bus_client_coun
 	    __atomic_load_n(&client->counters.connection_losses, __ATOMIC_RELAXED);
 }
 
+/* Wait until the messages paho still holds are delivered, or timeout_ms. */
+static void wait_for_deliveries(struct bus_client *client, unsigned timeout_ms)
+{
+	uint64_t deadline = onvm_mono_ms() + timeout_ms;
+	MQTTAsync_token *tokens = NULL;
+	if (MQTTAsync_getPendingTokens(client->handle, &tokens) != MQTTASYNC_SUCCESS || !tokens)
+		return;
+	for (int i = 0; tokens[i] != -1; i++) {
+		uint64_t now = onvm_mono_ms();
+		if (now >= deadline)
+			break;
+		MQTTAsync_waitForCompletion(client->handle, tokens[i],
+					    (unsigned long)(deadline - now));
+	}
+	MQTTAsync_free(tokens);
+}
+
 void bus_client_stop(struct bus_client *client)
 {
 	if (client == NULL)
@@ -433,8 +450,12 @@ void bus_client_stop(struct bus_client *client)
 	pthread_join(client->reconnect_thread, NULL);
 
 	if (MQTTAsync_isConnected(client->handle)) {
+		/* What was published last (a clean exit's offline state) goes out
+		 * first, within a second; paho's own disconnect timeout would
+		 * otherwise wait out the whole second. */
+		wait_for_deliveries(client, 1000);
 		MQTTAsync_disconnectOptions disconnect = MQTTAsync_disconnectOptions_initializer;
-		disconnect.timeout = 1000;
+		disconnect.timeout = 0;
 		MQTTAsync_disconnect(client->handle, &disconnect);
 		/* Give the disconnect (and queued messages) a moment to go out. */
 		for (int i = 0; i < 100 && MQTTAsync_isConnected(client->handle); i++) {

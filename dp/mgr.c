@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <mntent.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,21 +358,59 @@ static void remove_runtime_dir(const struct mgr_config *config)
 	rmdir(path);
 }
 
+/*
+ * DPDK's own cleanup (closing ports, rte_eal_cleanup) takes locks that live
+ * in shared memory, and an NF killed in the middle of its EAL init can die
+ * holding one: the manager would then spin there for ever.  So the files
+ * are removed first (the mappings outlive them), and a watchdog ends the
+ * process if that cleanup has not returned in MGR_CLEANUP_GRACE_MS.
+ */
+#define MGR_CLEANUP_GRACE_MS 2000
+
+static void *cleanup_watchdog(void *arg)
+{
+	const volatile int *done = arg;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += MGR_CLEANUP_GRACE_MS / 1000;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
+		;
+	if (*done)
+		return NULL;
+	static const char message[] = "onvm-mgr: DPDK cleanup still running after 2 s (a lock held "
+				      "by an NF killed while starting?): leaving without it\n";
+	if (write(STDERR_FILENO, message, sizeof(message) - 1) < 0) {
+		/* nothing more to say it with */
+	}
+	_exit(0);
+	return NULL;
+}
+
 void mgr_shutdown(struct onvm_mgr *mgr)
 {
 	printf("onvm-mgr: shutting down\n");
 	fflush(stdout);
+	uint64_t start_ms = mgr_now_ms();
 	if (mgr->shm)
 		mgr_nf_stop_all(mgr);
 	nf_reaper_stop(&mgr->reaper);
+	uint64_t nfs_ms = mgr_now_ms() - start_ms;
 	mgr_bus_stop(mgr->bus);
 	mgr->bus = NULL;
 	mgr_dataplane_wait(mgr);
+	remove_hugepage_files(&mgr->config);
+	remove_runtime_dir(&mgr->config);
+
+	static volatile int cleaned_up;
+	pthread_t watchdog;
+	int watched = pthread_create(&watchdog, NULL, cleanup_watchdog, (void *)&cleaned_up) == 0;
+	if (watched)
+		pthread_detach(watchdog);
 	mgr_ports_close(mgr);
 	catalog_free(&mgr->catalog);
 	rte_eal_cleanup();
-	remove_hugepage_files(&mgr->config);
-	remove_runtime_dir(&mgr->config);
+	cleaned_up = 1;
+	remove_runtime_dir(&mgr->config); /* what the cleanup may have left */
 	if (mgr->wake_fd >= 0)
 		close(mgr->wake_fd);
 	mgr->wake_fd = -1;
@@ -379,4 +418,7 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	netns_close(mgr->host_netns);
 	mgr->home_netns = mgr->host_netns = NETNS_NONE;
 	signal_mgr = NULL;
+	printf("onvm-mgr: stopped in %" PRIu64 " ms (NFs %" PRIu64 " ms)\n",
+	       mgr_now_ms() - start_ms, nfs_ms);
+	fflush(stdout);
 }

@@ -714,13 +714,11 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 {
 	mgr->stopping_nfs = 1;
 	mgr->shm->manager_stopping = 1;
-	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+	/* One still starting is not signalled: killed inside its EAL init, it
+	 * could leave a shared lock held.  Its registration is refused, and it
+	 * ends by itself. */
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
 		mgr->shm->instances[slot].stop_requested = 1;
-		/* One still starting (in EAL init, or waiting for an answer) looks at
-		 * no flag yet, has served nothing and has nothing to save. */
-		if (mgr->slots[slot].state == ONVM_INST_STARTING && mgr->slots[slot].process.child)
-			nf_process_signal(&mgr->slots[slot].process, SIGTERM);
-	}
 
 	uint64_t deadline = mgr_now_ms() + MGR_STOP_GRACE_MS;
 	while (live_processes(mgr) > 0 && mgr_now_ms() < deadline) {

@@ -6,7 +6,10 @@
 #define _GNU_SOURCE
 #include "nf_reaper.h"
 
+#include "clock.h"
+
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 
 #define REAP_RETRY_MS 10
 #define STOP_WAIT_MS  1000
+#define SLOW_REAP_MS  100 /* said in the log: the kernel is slow to let go */
 
 int nf_reaper_exited(pid_t pid, struct nf_exit *how)
 {
@@ -43,7 +47,12 @@ static unsigned reap_ended(const pid_t *pids, unsigned count, pid_t *reaped)
 {
 	unsigned nb_reaped = 0;
 	for (unsigned i = 0; i < count; i++) {
+		uint64_t start_ms = onvm_mono_ms();
 		pid_t done = waitpid(pids[i], NULL, WNOHANG); /* the slow part, here */
+		uint64_t took_ms = onvm_mono_ms() - start_ms;
+		if (took_ms >= SLOW_REAP_MS)
+			fprintf(stderr, "onvm-mgr: reaping pid %d took the kernel %" PRIu64 " ms\n",
+				(int)pids[i], took_ms);
 		if (done == pids[i] || (done < 0 && errno == ECHILD))
 			reaped[nb_reaped++] = pids[i];
 	}

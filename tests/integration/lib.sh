@@ -122,6 +122,20 @@ onvm_remove_hugepage_files() {
 	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" "/var/run/dpdk/${ONVM_PREFIX}"_h* 2>/dev/null
 }
 
+# Where each thread of a process that will not finish is: its state, what it
+# waits in, its kernel stack, and (with gdb) its user stack.
+onvm_dump_threads() {
+	local pid=$1 task
+	echo "----- threads of pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
+	for task in /proc/"$pid"/task/*; do
+		echo "$(cat "$task/comm" 2>/dev/null) $(awk '/^State:/ {print $2}' "$task/status" 2>/dev/null)" \
+			"wchan $(cat "$task/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$task/stack" 2>/dev/null
+	done
+	command -v gdb >/dev/null && timeout 20 gdb -batch -p "$pid" -ex "thread apply all bt" 2>/dev/null |
+		grep -E '^(Thread|#)'
+}
+
 # Commands a test adds to the cleanup (before processes are stopped).
 ONVM_EXIT_HOOKS=()
 

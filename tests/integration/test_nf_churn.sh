@@ -59,8 +59,11 @@ while ((SECONDS < end)); do
 	kills=$((kills + 1))
 	if [[ $what == standby ]]; then
 		standby_kills=$((standby_kills + 1))
+		# It may have been switched on between the look and the kill: then
+		# it died an instance, and says so.
 		wait_for 10 "h$index notices that its standby (pid $pid) died" eval \
-			'tail -n +$((log_lines + 1)) "${HOST_LOG[$index]}" | grep -q "warm standby of service 2 ended"'
+			'tail -n +$((log_lines + 1)) "${HOST_LOG[$index]}" |
+				grep -qE "warm standby of service 2 ended|event exited service 2 "'
 	else
 		instance_kills=$((instance_kills + 1))
 		wait_for 10 "h$index publishes: instance $what exited" grep -q \
@@ -75,6 +78,12 @@ onvm_log "$kills kills: $instance_kills instances, $standby_kills standbys, in $
 ((instance_kills > 0 && standby_kills > 0)) || fail "the churn did not hit both instances and standbys"
 
 # Clean shutdown of each manager, timed; then nothing of theirs is left.
+# A manager that does not finish is shown thread by thread.
+dump_managers() {
+	((ONVM_FAILED)) || return 0
+	for i in 1 2; do kill -0 "${HOST_PID[$i]}" 2>/dev/null && onvm_dump_threads "${HOST_PID[$i]}"; done
+}
+ONVM_EXIT_HOOKS+=(dump_managers)
 all_gone() {
 	local pid
 	for pid in "$@"; do [[ ! -e /proc/$pid ]] || return 1; done
