@@ -181,6 +181,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	memset(mgr, 0, sizeof(*mgr));
 	mgr->home_netns = mgr->host_netns = NETNS_NONE;
 	mgr->wake_fd = -1;
+	mgr->nursery = (struct nf_nursery){.spawn_fd = -1, .deaths_fd = -1};
 	int ret = mgr_args_parse(argc, argv, &mgr->config);
 	if (ret != 0)
 		return ret < 0 ? -EINVAL : 1;
@@ -189,6 +190,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	if (mgr->config.bus.uri[0])
 		mgr->host_hash = onvm_host_hash(mgr->config.host);
 
+	/* Before EAL starts its threads: the nursery's fork must be clean. */
+	int rc = nf_nursery_start(&mgr->nursery);
+	if (rc < 0) {
+		fprintf(stderr, "onvm-mgr: cannot start the NF nursery: %s\n", strerror(-rc));
+		return -EIO;
+	}
 	char *eal_argv[MGR_MAX_EAL_ARGS + 1];
 	int eal_argc = eal_args_with_base(&mgr->config, eal_argv);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
@@ -218,12 +225,6 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	mgr->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (mgr->wake_fd < 0) {
 		perror("onvm-mgr: eventfd");
-		mgr_shutdown(mgr);
-		return -EIO;
-	}
-	int rc = nf_reaper_start(&mgr->reaper);
-	if (rc < 0) {
-		fprintf(stderr, "onvm-mgr: reaper thread: %s\n", strerror(-rc));
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
@@ -393,7 +394,7 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	uint64_t start_ms = mgr_now_ms();
 	if (mgr->shm)
 		mgr_nf_stop_all(mgr);
-	nf_reaper_stop(&mgr->reaper);
+	nf_nursery_stop(&mgr->nursery); /* it ends once its last reaps are done */
 	uint64_t nfs_ms = mgr_now_ms() - start_ms;
 	mgr_bus_stop(mgr->bus);
 	mgr->bus = NULL;

@@ -16,7 +16,7 @@
 #include "mgr_args.h"
 #include "mgr_tunnel.h"
 #include "nf_process.h"
-#include "nf_reaper.h"
+#include "nf_nursery.h"
 #include "onvm_common.h"
 
 #define MGR_SPAWN_TIMEOUT_MS 10000 /* a spawned NF must register by then */
@@ -104,7 +104,7 @@ struct onvm_mgr {
 	/* Slots the TX thread must poll (running, stopping, draining). */
 	volatile uint64_t active_slots;
 	struct mgr_slot slots[ONVM_MAX_INSTANCES];
-	struct nf_reaper reaper; /* reaps the NFs we forked, off this thread */
+	struct nf_nursery nursery; /* starts, reports and reaps the NFs we spawn */
 	uint32_t next_instance_id;
 	uint32_t host_hash; /* of the host's bus name: the high half of member keys */
 	uint64_t last_liveness_ms;

@@ -120,8 +120,6 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 	} else {
 		emit(mgr, kind, slot, error);
 	}
-	if (bookkeeping->process.child) /* dead or on its way out: reaped elsewhere */
-		nf_reaper_hand_over(&mgr->reaper, bookkeeping->process.pid);
 	bookkeeping->process = (struct nf_process){0};
 	publish_slot(mgr, slot);
 }
@@ -378,34 +376,45 @@ static void process_gone(struct onvm_mgr *mgr, unsigned slot, const char *how, u
 	retire(mgr, slot, kind, kind == MGR_EVENT_STOPPED ? NULL : error, now_ms);
 }
 
-/* Whether the process of a slot has ended, and how: 1, or 0 while it runs.
- * A child is only looked at, not reaped (nf_reaper.h says why). */
-static int process_ended(const struct nf_process *process, char *how, size_t size)
-{
-	if (!process->child) {
-		snprintf(how, size, "is gone");
-		return !nf_process_alive(process);
-	}
-	struct nf_exit exit_status;
-	int ended = nf_reaper_exited(process->pid, &exit_status);
-	if (ended > 0)
-		describe_exit(&exit_status, how, size);
-	else if (ended < 0) /* not our child any more: nothing to wait for */
-		snprintf(how, size, "is gone");
-	return ended != 0;
-}
-
-/* Notice NFs that ended, children of ours or started by hand. */
-static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
+/* The slot of the process a death report names, or -1 (its slot already
+ * retired it, or a reused pid). */
+static int slot_of_death(const struct onvm_mgr *mgr, const struct nf_death *death)
 {
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
-		char how[96];
+		if (bookkeeping->process.pid == death->pid && bookkeeping->process.child &&
+		    bookkeeping->process.start_time == death->start_time &&
+		    bookkeeping->state != ONVM_INST_FREE &&
+		    bookkeeping->state != ONVM_INST_DRAINING)
+			return (int)slot;
+	}
+	return -1;
+}
+
+/*
+ * Notice NFs that ended: first those the nursery reported, with how they
+ * ended; then any recorded process that is gone (started by hand, or the
+ * nursery is gone).  A report is written before its reap, so a spawned NF
+ * missing from /proc has had its report read by then.
+ */
+static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	struct nf_death death;
+	char how[96];
+	while (nf_nursery_next_death(&mgr->nursery, &death) > 0) {
+		int slot = slot_of_death(mgr, &death);
+		if (slot < 0)
+			continue;
+		describe_exit(&death.how, how, sizeof(how));
+		process_gone(mgr, (unsigned)slot, how, now_ms);
+	}
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		if (bookkeeping->state == ONVM_INST_FREE ||
 		    bookkeeping->state == ONVM_INST_DRAINING || bookkeeping->process.pid == 0)
 			continue;
-		if (process_ended(&bookkeeping->process, how, sizeof(how)))
-			process_gone(mgr, slot, how, now_ms);
+		if (!nf_process_alive(&bookkeeping->process))
+			process_gone(mgr, slot, "is gone", now_ms);
 	}
 }
 
@@ -447,22 +456,7 @@ static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 	}
 }
 
-/* The child of fork(): only async-signal-safe calls from here to exec. */
-static void exec_nf(const struct nf_launch *launch)
-{
-	/* Die with the manager rather than linger attached to dead shared memory. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	/* Nothing of the manager's but stdio: its broker connection (which would
-	 * otherwise outlive it, hiding its death from the broker), its port
-	 * sockets, its hugepage files. */
-	close_range(3, ~0U, 0);
-	execv(launch->exec, launch->argv);
-	ssize_t written = write(STDERR_FILENO, launch->exec_error, strlen(launch->exec_error));
-	(void)written;
-	_exit(127);
-}
-
-/* Fork and exec the NF of service into slot on lcores; the slot is STARTING. */
+/* Start the NF of service (by the nursery) into slot on lcores; the slot is STARTING. */
 static int start_process(struct onvm_mgr *mgr, const struct catalog_service *service, unsigned slot,
 			 const uint16_t *lcores, unsigned nb_lcores, char *err, size_t errlen)
 {
@@ -482,16 +476,12 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	clear_instance(instance); /* before the NF can see the slot */
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, errlen, "fork failed: %s", strerror(errno));
+	pid_t pid;
+	if (nf_nursery_spawn(&mgr->nursery, &launch, &pid, err, errlen) < 0)
 		return -1;
-	}
-	if (pid == 0)
-		exec_nf(&launch);
 
 	struct mgr_slot *bookkeeping = &mgr->slots[slot];
-	if (nf_process_record(&bookkeeping->process, pid, 1) < 0) /* our child all the same */
+	if (nf_process_record(&bookkeeping->process, pid, 1) < 0) /* gone already: seen as such */
 		bookkeeping->process = (struct nf_process){.pid = pid, .child = 1};
 	bookkeeping->service_id = service->id;
 	bookkeeping->core = lcores[0];
@@ -689,23 +679,24 @@ int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, 
 	return 0;
 }
 
-/* NFs still running; those that ended are handed to the reaper. */
+/* NFs still running: the ones reported dead, or gone, are forgotten. */
 static unsigned live_processes(struct onvm_mgr *mgr)
 {
+	struct nf_death death;
+	while (nf_nursery_next_death(&mgr->nursery, &death) > 0) {
+		int slot = slot_of_death(mgr, &death);
+		if (slot >= 0)
+			mgr->slots[slot].process = (struct nf_process){0};
+	}
 	unsigned live = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
-		struct nf_process *process = &bookkeeping->process;
-		char how[96];
-		if (bookkeeping->state == ONVM_INST_FREE || process->pid == 0)
+		if (bookkeeping->state == ONVM_INST_FREE || bookkeeping->process.pid == 0)
 			continue;
-		if (!process_ended(process, how, sizeof(how))) {
+		if (nf_process_alive(&bookkeeping->process))
 			live++;
-			continue;
-		}
-		if (process->child)
-			nf_reaper_hand_over(&mgr->reaper, process->pid);
-		*process = (struct nf_process){0};
+		else
+			bookkeeping->process = (struct nf_process){0};
 	}
 	return live;
 }

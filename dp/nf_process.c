@@ -53,8 +53,7 @@ int nf_process_alive(const struct nf_process *process)
 	uint64_t start_time;
 	if (process->pid <= 1)
 		return 0;
-	if (process->child) /* a zombie is still ours: alive until reaped */
-		return kill(process->pid, 0) == 0 || errno != ESRCH;
+	/* A zombie still has its entry, and its start time, until reaped. */
 	return nf_process_start_time(process->pid, &start_time) == 0 &&
 	       start_time == process->start_time;
 }

@@ -6,7 +6,7 @@
  * can write 0, -1 or another process's pid; as root, kill(0) signals the
  * manager's own process group and kill(-1) every process on the machine.
  * So the manager keeps its own record of each NF's process, in its private
- * memory: the pid it forked, or the pid a hand-started NF registered with
+ * memory: the pid its nursery started, or the pid a hand-started NF registered with
  * together with that process's start time (/proc/PID/stat), and signals
  * only a process that is still that one.
  */
@@ -22,19 +22,19 @@
 struct nf_process {
 	pid_t pid;	     /* 0: none */
 	uint64_t start_time; /* clock ticks after boot, /proc/PID/stat field 22 */
-	int child;	     /* forked by the manager: the pid stays ours until reaped */
+	int child;	     /* started by the manager's nursery, which reports its end */
 };
 
 /* The start time of process pid: 0, or -1 when there is no such process. */
 int nf_process_start_time(pid_t pid, uint64_t *start_time);
 
-/* Record a process the manager forked (child) or one that registered by
- * itself.  0, or -1 when pid is not a live process other than init and the
- * manager (then nothing is recorded). */
+/* Record a process the manager's nursery started (child) or one that
+ * registered by itself.  0, or -1 when pid is not a live process other than
+ * init and the manager (then nothing is recorded). */
 int nf_process_record(struct nf_process *process, pid_t pid, int child);
 
-/* Whether process is still the one recorded: alive, and (not a child) the
- * same start time, so a reused pid is never taken for it. */
+/* Whether process is still the one recorded: alive (a zombie counts), with
+ * the same start time, so a reused pid is never taken for it. */
 int nf_process_alive(const struct nf_process *process);
 
 /* Whether the recorded process, still that one, maps a file under folder
@@ -46,11 +46,11 @@ int nf_process_maps(const struct nf_process *process, const char *dir);
 int nf_process_signal(const struct nf_process *process, int sig);
 
 /*
- * The command line of a spawned NF, built whole before fork(): the manager
- * is threaded, and between fork() and exec() its child may only make
- * async-signal-safe calls (no snprintf, no malloc: another thread may have
- * held their locks at the fork).  Every string argv points to is in the
- * struct or in the catalog service.
+ * The command line of a spawned NF, built whole by the manager and sent to
+ * its nursery (nf_nursery.h), which has threads too: between fork() and
+ * exec() a child may only make async-signal-safe calls (no snprintf, no
+ * malloc: another thread may have held their locks at the fork).  Every
+ * string argv points to is in the struct or in the catalog service.
  */
 #define NF_ARGV_MAX (CATALOG_MAX_ARGS + 16) /* 14 of ours at most, the catalog's, NULL */
 

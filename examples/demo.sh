@@ -88,10 +88,14 @@ INTERRUPTED=0
 
 # ---- cleanup ----
 
-# A process and the NFs it started, by pid.
+# A process and what it started, by pid: a manager's NFs are its nursery's
+# children.
 stop_tree() {
-	local pid=$1 child
-	for child in $(pgrep -P "$pid" 2>/dev/null); do kill -9 "$child" 2>/dev/null || true; done
+	local pid=$1 child grandchild
+	for child in $(pgrep -P "$pid" 2>/dev/null); do
+		for grandchild in $(pgrep -P "$child" 2>/dev/null); do kill -9 "$grandchild" 2>/dev/null || true; done
+		kill -9 "$child" 2>/dev/null || true
+	done
 	kill -9 "$pid" 2>/dev/null || true
 }
 

@@ -122,6 +122,13 @@ onvm_remove_hugepage_files() {
 	rm -rf "/var/run/dpdk/${ONVM_PREFIX}" "/var/run/dpdk/${ONVM_PREFIX}"_h* 2>/dev/null
 }
 
+# The NFs a manager started, one pid a line: its nursery's children.
+onvm_nfs_of() {
+	local nursery
+	nursery=$(pgrep -P "$1" -x onvm-nursery) || return 0
+	pgrep -P "$nursery"
+}
+
 # Where each thread of a process that will not finish is: its state, what it
 # waits in, its kernel stack, and (with gdb) its user stack.
 onvm_dump_threads() {

@@ -20,7 +20,7 @@ onvm_start_mgr mgr -l 0,1 --vdev=net_null0,no-rx=1 -- -c "$ONVM_TMP/catalog.json
 	-p '0:2>0' -s 9 $(onvm_bus_args h1)
 standby_pids() {
 	pgrep -f -- "--file-prefix=$ONVM_PREFIX .* -r 2 " | while read -r pid; do
-		grep -q "^$pid$" <(pgrep -P "$MGR_PID") && echo "$pid"
+		grep -q "^$pid$" <(onvm_nfs_of "$MGR_PID") && echo "$pid"
 	done
 }
 wait_for 20 "a warm standby ready" grep -q "warm standby of service 2 ready" "$MGR_LOG"
