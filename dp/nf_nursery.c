@@ -22,10 +22,16 @@
 #define DEATHS_FD      4
 #define REQUEST_MAX    65536
 #define ANSWER_WAIT_MS 5000
-#define SLOW_REAP_MS	 100 /* said in the log: the kernel is slow to let go */
+#define SLOW_REAP_MS   100 /* said in the log: the kernel is slow to let go */
 
-/* A request: exec path, exec-failure message, then the argv strings, each
- * NUL-terminated, back to back. */
+/* A request: its number, then exec path, exec-failure message and the argv
+ * strings, each NUL-terminated, back to back.  The answer repeats the number,
+ * so one that comes after its spawn gave up is never taken for the next's. */
+struct answer {
+	uint32_t seq;
+	int32_t pid; /* or -errno */
+};
+
 static int pack_request(const struct nf_launch *launch, char *buffer, size_t size)
 {
 	size_t used = 0;
@@ -103,7 +109,8 @@ static void *report_and_reap(void *arg)
 		waitpid(death.pid, NULL, 0);
 		uint64_t took_ms = onvm_mono_ms() - start_ms;
 		if (took_ms >= SLOW_REAP_MS)
-			fprintf(stderr, "onvm-nursery: reaping pid %d took the kernel %" PRIu64 " ms\n",
+			fprintf(stderr,
+				"onvm-nursery: reaping pid %d took the kernel %" PRIu64 " ms\n",
 				(int)death.pid, took_ms);
 		pthread_mutex_lock(&children_lock);
 		nb_children--;
@@ -144,14 +151,16 @@ static void __attribute__((noreturn)) nursery_main(pid_t manager)
 		ssize_t length = recv(SPAWN_FD, request, sizeof(request), 0);
 		if (length == 0 || (length < 0 && errno != EINTR))
 			_exit(0); /* the manager closed its end, or is gone */
-		if (length < 0)
+		if (length < (ssize_t)sizeof(uint32_t))
 			continue;
 		const char *exec = NULL, *exec_error = NULL;
 		char *argv[NF_ARGV_MAX];
-		int32_t answer = -EINVAL;
-		if (unpack_request(request, (size_t)length, &exec, &exec_error, argv) == 0) {
+		struct answer answer = {.pid = -EINVAL};
+		memcpy(&answer.seq, request, sizeof(answer.seq));
+		if (unpack_request(request + sizeof(uint32_t), (size_t)length - sizeof(uint32_t),
+				   &exec, &exec_error, argv) == 0) {
 			pid_t pid = start_child(exec, exec_error, argv);
-			answer = pid < 0 ? -errno : pid;
+			answer.pid = pid < 0 ? -errno : pid;
 			if (pid > 0) {
 				pthread_mutex_lock(&children_lock);
 				nb_children++;
@@ -207,7 +216,12 @@ int nf_nursery_spawn(struct nf_nursery *nursery, const struct nf_launch *launch,
 		     char *err, size_t errlen)
 {
 	static char request[REQUEST_MAX];
-	int length = pack_request(launch, request, sizeof(request));
+	static uint32_t last_seq;
+	uint32_t seq = ++last_seq;
+	memcpy(request, &seq, sizeof(seq));
+	int length = pack_request(launch, request + sizeof(seq), sizeof(request) - sizeof(seq));
+	if (length >= 0)
+		length += (int)sizeof(seq);
 	if (length < 0) {
 		snprintf(err, errlen, "the command line is too long for the nursery");
 		return -1;
@@ -217,18 +231,23 @@ int nf_nursery_spawn(struct nf_nursery *nursery, const struct nf_launch *launch,
 		snprintf(err, errlen, "the nursery is gone: no NF can be started");
 		return -1;
 	}
-	struct pollfd answer_ready = {.fd = nursery->spawn_fd, .events = POLLIN};
-	int32_t answer;
-	if (poll(&answer_ready, 1, ANSWER_WAIT_MS) != 1 ||
-	    recv(nursery->spawn_fd, &answer, sizeof(answer), 0) != (ssize_t)sizeof(answer)) {
-		snprintf(err, errlen, "the nursery did not answer");
+	struct answer answer = {0};
+	uint64_t deadline = onvm_mono_ms() + ANSWER_WAIT_MS;
+	while (answer.seq != seq) { /* older answers are of spawns that gave up */
+		uint64_t now = onvm_mono_ms();
+		struct pollfd answer_ready = {.fd = nursery->spawn_fd, .events = POLLIN};
+		if (now >= deadline || poll(&answer_ready, 1, (int)(deadline - now)) != 1 ||
+		    recv(nursery->spawn_fd, &answer, sizeof(answer), 0) !=
+			(ssize_t)sizeof(answer)) {
+			snprintf(err, errlen, "the nursery did not answer");
+			return -1;
+		}
+	}
+	if (answer.pid <= 0) {
+		snprintf(err, errlen, "fork failed: %s", strerror(-answer.pid));
 		return -1;
 	}
-	if (answer <= 0) {
-		snprintf(err, errlen, "fork failed: %s", strerror(-answer));
-		return -1;
-	}
-	*pid = answer;
+	*pid = answer.pid;
 	return 0;
 }
 
