@@ -542,8 +542,14 @@ void onvm_nflib_finish(struct onvm_nf *nf)
 	}
 	printf("nflib: %s instance %u stopped: rx %" PRIu64 " tx %" PRIu64 "\n", nf->name,
 	       nf->info.instance_id, nf->instance->counters.rx, nf->instance->counters.tx);
+	fflush(stdout);
 	signal_nf = NULL;
-	rte_eal_cleanup();
+	/* A secondary's EAL cleanup detaches its memory under a lock in shared
+	 * memory that every NF takes in turn.  When the whole host stops, NFs
+	 * were seen to wait there past the manager's grace, and one killed in it
+	 * leaves the lock held.  The process's exit releases the same memory. */
+	if (!nf->shm->manager_stopping)
+		rte_eal_cleanup();
 	free(nf);
 }
 
