@@ -391,6 +391,18 @@ static int slot_of_death(const struct onvm_mgr *mgr, const struct nf_death *deat
 	return -1;
 }
 
+/* The slot of the next NF the nursery reported dead, how in *death; -1 when
+ * no report waits.  Reports of processes already retired are passed over. */
+static int next_reported_death(struct onvm_mgr *mgr, struct nf_death *death)
+{
+	while (nf_nursery_next_death(&mgr->nursery, death) > 0) {
+		int slot = slot_of_death(mgr, death);
+		if (slot >= 0)
+			return slot;
+	}
+	return -1;
+}
+
 /*
  * Notice NFs that ended: first those the nursery reported, with how they
  * ended; then any recorded process that is gone (started by hand, or the
@@ -401,12 +413,10 @@ static void check_liveness(struct onvm_mgr *mgr, uint64_t now_ms)
 {
 	struct nf_death death;
 	char how[96];
-	while (nf_nursery_next_death(&mgr->nursery, &death) > 0) {
-		int slot = slot_of_death(mgr, &death);
-		if (slot < 0)
-			continue;
+	int dead;
+	while ((dead = next_reported_death(mgr, &death)) >= 0) {
 		describe_exit(&death.how, how, sizeof(how));
-		process_gone(mgr, (unsigned)slot, how, now_ms);
+		process_gone(mgr, (unsigned)dead, how, now_ms);
 	}
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
@@ -683,11 +693,9 @@ int mgr_nf_stop(struct onvm_mgr *mgr, uint32_t instance_id, const char *cmd_id, 
 static unsigned live_processes(struct onvm_mgr *mgr)
 {
 	struct nf_death death;
-	while (nf_nursery_next_death(&mgr->nursery, &death) > 0) {
-		int slot = slot_of_death(mgr, &death);
-		if (slot >= 0)
-			mgr->slots[slot].process = (struct nf_process){0};
-	}
+	int dead;
+	while ((dead = next_reported_death(mgr, &death)) >= 0)
+		mgr->slots[dead].process = (struct nf_process){0};
 	unsigned live = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];

@@ -39,6 +39,17 @@ static void shell_launch(struct nf_launch *launch, const char *script)
 	strcpy(launch->exec_error, "cannot run /bin/sh\n");
 }
 
+/* Start /bin/sh -c SCRIPT by the nursery; its pid. */
+static pid_t spawn_script(struct nf_nursery *nursery, const char *script)
+{
+	struct nf_launch launch;
+	shell_launch(&launch, script);
+	pid_t pid = 0;
+	char err[128];
+	assert_int_equal(nf_nursery_spawn(nursery, &launch, &pid, err, sizeof(err)), 0);
+	return pid;
+}
+
 /* The next death, waited for up to 5 s. */
 static int next_death(struct nf_nursery *nursery, struct nf_death *death)
 {
@@ -54,11 +65,7 @@ static void test_an_exit_is_told(void **state)
 	(void)state;
 	struct nf_nursery nursery;
 	assert_int_equal(nf_nursery_start(&nursery), 0);
-	struct nf_launch launch;
-	shell_launch(&launch, "exit 7");
-	pid_t pid;
-	char err[128];
-	assert_int_equal(nf_nursery_spawn(&nursery, &launch, &pid, err, sizeof(err)), 0);
+	pid_t pid = spawn_script(&nursery, "exit 7");
 	struct nf_death death;
 	assert_int_equal(next_death(&nursery, &death), 1);
 	assert_int_equal(death.pid, pid);
@@ -73,11 +80,7 @@ static void test_a_kill_is_told_with_the_start_time(void **state)
 	(void)state;
 	struct nf_nursery nursery;
 	assert_int_equal(nf_nursery_start(&nursery), 0);
-	struct nf_launch launch;
-	shell_launch(&launch, "exec sleep 30");
-	pid_t pid;
-	char err[128];
-	assert_int_equal(nf_nursery_spawn(&nursery, &launch, &pid, err, sizeof(err)), 0);
+	pid_t pid = spawn_script(&nursery, "exec sleep 30");
 	struct nf_process process;
 	assert_int_equal(nf_process_record(&process, pid, 1), 0);
 	assert_true(nf_process_alive(&process));
