@@ -245,6 +245,22 @@ static const struct field inst_stats_fields[] = {
 #undef S
 static const struct object_spec inst_stats_spec = SPEC(inst_stats_fields);
 
+#define S struct bus_unserved
+static const struct field unserved_fields[] = {
+    F_UINT(S, "service", service, 1, U16, FL_REQ, NO_FLAG),
+    F_REAL(S, "pps", pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+};
+#undef S
+static const struct object_spec unserved_spec = SPEC(unserved_fields);
+
+static const struct array_spec unserved_array = {
+    .ptr_off = offsetof(struct bus_stats, unserved),
+    .count_off = offsetof(struct bus_stats, n_unserved),
+    .cap_off = offsetof(struct bus_stats, unserved_cap),
+    .elem_size = sizeof(struct bus_unserved),
+    .max = BUS_MAX_UNSERVED,
+};
+
 static const struct array_spec port_array = {
     .ptr_off = offsetof(struct bus_stats, ports),
     .count_off = offsetof(struct bus_stats, n_ports),
@@ -270,6 +286,7 @@ static const struct field stats_fields[] = {
     F_UINT(S, "period_ms", period_ms, BUS_PERIOD_MIN_MS, BUS_PERIOD_MAX_MS, FL_REQ, NO_FLAG),
     F_ARRAY("ports", port_spec, port_array, FL_REQ),
     F_ARRAY("instances", inst_stats_spec, inst_stats_array, FL_REQ),
+    F_ARRAY("unserved", unserved_spec, unserved_array, 0),
     F_UINT(S, "cmd_queue_drops", cmd_queue_drops, 0, I64, 0, HAS(S, has_cmd_counts)),
     F_UINT(S, "cmd_window_refusals", cmd_window_refusals, 0, I64, 0, HAS(S, has_cmd_counts)),
     F_UINT(S, "bus_rejects", bus_rejects, 0, I64, 0, HAS(S, has_reject_counts)),
@@ -289,7 +306,7 @@ static const struct field cmd_fields[] = {
     F_UINT(S, "service", service, 1, U16, FL_REQ, NO_FLAG),
     F_UINT(S, "count", count, 1, BUS_MAX_SPAWN, FL_ZERO_ABSENT, NO_FLAG),
     F_UINT(S, "instance", instance, 1, U32, FL_ZERO_ABSENT, NO_FLAG),
-    F_STR(S, "origin", origin, STR_NAME, 0, HAS(S, has_origin)),
+    F_STR(S, "origin", origin, STR_NAME, FL_NULLABLE, HAS(S, has_origin)),
     F_STR(S, "reason", reason, STR_TEXT, FL_REQ, NO_FLAG),
     F_UINT(S, "expires_ms", expires_ms, 0, I64, 0, HAS(S, has_expires)),
     F_UINT(S, "ts_ms", ts_ms, 0, I64, 0, HAS(S, has_ts_ms)),
@@ -320,7 +337,7 @@ static const struct field decision_fields[] = {
     F_STR(S, "engine", engine, STR_NAME, FL_REQ, NO_FLAG),
     F_UINT(S, "ts_ms", ts_ms, 0, I64, FL_REQ, NO_FLAG),
     F_UINT(S, "service", service, 1, U16, FL_REQ, NO_FLAG),
-    F_STR(S, "origin", origin, STR_NAME, FL_REQ, NO_FLAG),
+    F_STR(S, "origin", origin, STR_NAME, FL_REQ | FL_NULLABLE, HAS(S, has_origin)),
     F_STR(S, "target", target, STR_NAME, FL_REQ | FL_NULLABLE, HAS(S, has_target)),
     F_STR(S, "cmd_id", cmd_id, STR_ID, 0, HAS(S, has_cmd_id)),
     F_STR(S, "reason", reason, STR_TEXT, FL_REQ, NO_FLAG),
@@ -1196,7 +1213,8 @@ int bus_decode_stats(const char *topic_name, const void *payload, size_t len, st
 {
 	struct bus_port_stats *ports;
 	struct bus_inst_stats *insts;
-	uint32_t ports_cap, insts_cap;
+	struct bus_unserved *unserved;
+	uint32_t ports_cap, insts_cap, unserved_cap;
 	struct dec d;
 	int ret;
 
@@ -1207,11 +1225,15 @@ int bus_decode_stats(const char *topic_name, const void *payload, size_t len, st
 	ports_cap = out->ports_cap;
 	insts = out->insts;
 	insts_cap = out->insts_cap;
+	unserved = out->unserved;
+	unserved_cap = out->unserved_cap;
 	memset(out, 0, sizeof(*out));
 	out->ports = ports;
 	out->ports_cap = ports_cap;
 	out->insts = insts;
 	out->insts_cap = insts_cap;
+	out->unserved = unserved;
+	out->unserved_cap = unserved_cap;
 	ret = decode_payload(&d, &stats_spec, payload, len, out);
 	if (ret)
 		return ret;
@@ -1291,6 +1313,7 @@ void bus_stats_free(struct bus_stats *stats)
 		return;
 	free(stats->ports);
 	free(stats->insts);
+	free(stats->unserved);
 	memset(stats, 0, sizeof(*stats));
 }
 

@@ -34,7 +34,8 @@
 #define BUS_TEXT_LEN	  256	      /* reason / error text: up to 255 bytes + NUL */
 #define BUS_MAX_INSTANCES 1024	      /* per services or stats message */
 #define BUS_MAX_PORTS	  64
-#define BUS_MAX_SPAWN	  64 /* largest "count" of a spawn command */
+#define BUS_MAX_UNSERVED  256 /* services listed in one stats message's "unserved" */
+#define BUS_MAX_SPAWN	  64  /* largest "count" of a spawn command */
 /* Bounds of what a host may claim: a stats period a decade beyond the
  * managers' 100..60000 ms either way, and cores no machine has past 4096.
  * A claim outside them is refused, so one host's numbers cannot make a
@@ -121,6 +122,12 @@ struct bus_inst_stats {
 	uint64_t first_rx_ms; /* when the instance handled its first packet (optional) */
 };
 
+/* Packets for a service with no instance anywhere, dropped on arrival. */
+struct bus_unserved {
+	uint16_t service; /* 1..65535 */
+	double pps;
+};
+
 struct bus_stats {
 	char host[BUS_NAME_LEN];
 	uint64_t ts_ms;
@@ -130,6 +137,10 @@ struct bus_stats {
 	struct bus_port_stats *ports;
 	uint32_t n_insts, insts_cap;
 	struct bus_inst_stats *insts;
+	/* Optional: services whose packets this host dropped in the period
+	 * because no host had an instance of them. */
+	uint32_t n_unserved, unserved_cap;
+	struct bus_unserved *unserved;
 	/* Beyond the contract: commands the manager lost (its queue was full)
 	 * or refused unread (every remembered id still live), since it started. */
 	bool has_cmd_counts;
@@ -175,6 +186,7 @@ struct bus_decision {
 	char engine[BUS_NAME_LEN];
 	uint64_t ts_ms;
 	uint16_t service;
+	bool has_origin; /* false: JSON null, a repair that no host asked for */
 	char origin[BUS_NAME_LEN];
 	bool has_target; /* false: JSON null, nothing chosen */
 	char target[BUS_NAME_LEN];

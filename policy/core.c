@@ -164,7 +164,10 @@ static void publish_verdict(struct policy_core *core, const struct verdict *verd
 	struct bus_decision decision = {
 	    .ts_ms = wall_ms(core, now_ms), .service = verdict->service, .shadow = !core->leading};
 	snprintf(decision.engine, sizeof(decision.engine), "%s", core->engine_id);
-	snprintf(decision.origin, sizeof(decision.origin), "%s", verdict->origin);
+	if (verdict->origin) {
+		decision.has_origin = true;
+		snprintf(decision.origin, sizeof(decision.origin), "%s", verdict->origin);
+	}
 	snprintf(decision.reason, sizeof(decision.reason), "%s", verdict->reason);
 	cmd_id[0] = '\0';
 	if (verdict->target) {

@@ -867,6 +867,36 @@ static void test_roundtrip_stats(void **state)
 	assert_non_null(strstr(json, "\"rx_pps\":0,\"tx_pps\":0,\"drop_pps\":290000,"
 				     "\"ring_fill\":0.98,\"busy\":1.0}"));
 	free(json);
+
+	/* Unserved demand: optional, and kept from one decode to the next only
+	 * when the payload lists it. */
+	struct bus_unserved unserved[2];
+	memset(unserved, 0, sizeof(unserved)); /* padding compares too */
+	unserved[0].service = 3;
+	unserved[0].pps = 5000;
+	unserved[1].service = 9;
+	unserved[1].pps = 0.5;
+	in.unserved = unserved;
+	in.n_unserved = 2;
+	assert_int_equal(bus_encode_stats(&in, &json, err, sizeof(err)), 0);
+	assert_non_null(strstr(
+	    json, "\"unserved\":[{\"service\":3,\"pps\":5000},{\"service\":9,\"pps\":0.5}]"));
+	assert_int_equal(bus_decode_stats("h1", json, strlen(json), &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n_unserved, 2);
+	assert_memory_equal(out.unserved, unserved, sizeof(unserved));
+	free(json);
+	static const char without[] = "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":2,"
+				      "\"period_ms\":100,\"ports\":[],\"instances\":[]}";
+	assert_int_equal(bus_decode_stats("h1", without, strlen(without), &out, err, sizeof(err)),
+			 0);
+	assert_int_equal(out.n_unserved, 0);
+	static const char bad[] = "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":2,"
+				  "\"period_ms\":100,\"ports\":[],\"instances\":[],"
+				  "\"unserved\":[{\"service\":0,\"pps\":1}]}";
+	assert_int_equal(bus_decode_stats("h1", bad, strlen(bad), &out, err, sizeof(err)),
+			 BUS_ERR_RANGE);
+	in.unserved = NULL;
+	in.n_unserved = 0;
 	free(insts);
 	bus_stats_free(&out);
 }
@@ -904,6 +934,7 @@ static void test_roundtrip_cmd_event_decision_engine(void **state)
 	cmd.expires_ms = 0;
 	assert_int_equal(bus_encode_cmd(&cmd, &json, err, sizeof(err)), 0);
 	assert_null(strstr(json, "count"));
+	assert_non_null(strstr(json, "\"origin\":null")); /* a repair: no host asked */
 	assert_int_equal(bus_decode_cmd(NULL, json, strlen(json), &cmd2, err, sizeof(err)), 0);
 	assert_memory_equal(&cmd, &cmd2, sizeof(cmd));
 	free(json);
@@ -925,6 +956,7 @@ static void test_roundtrip_cmd_event_decision_engine(void **state)
 	strcpy(dec.engine, "pe-a");
 	dec.ts_ms = 1795480013000ull;
 	dec.service = 2;
+	dec.has_origin = true;
 	strcpy(dec.origin, "h1");
 	strcpy(dec.reason, "no capacity");
 	dec.shadow = true;
@@ -932,6 +964,13 @@ static void test_roundtrip_cmd_event_decision_engine(void **state)
 	assert_string_equal(json, "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":1795480013000,"
 				  "\"service\":2,\"origin\":\"h1\",\"target\":null,"
 				  "\"reason\":\"no capacity\",\"shadow\":true}");
+	assert_int_equal(bus_decode_decision(NULL, json, strlen(json), &dec2, err, sizeof(err)), 0);
+	assert_memory_equal(&dec, &dec2, sizeof(dec));
+	free(json);
+	dec.has_origin = false;
+	memset(dec.origin, 0, sizeof(dec.origin));
+	assert_int_equal(bus_encode_decision(&dec, &json, err, sizeof(err)), 0);
+	assert_non_null(strstr(json, "\"origin\":null"));
 	assert_int_equal(bus_decode_decision(NULL, json, strlen(json), &dec2, err, sizeof(err)), 0);
 	assert_memory_equal(&dec, &dec2, sizeof(dec));
 	free(json);
