@@ -17,7 +17,9 @@
 # slow_thing (catalog "warm": 1, the measured case) and with cold starts
 # (the baseline, where a DPDK secondary has to start first).
 # Also: the share of flows that move when a service goes from 1 to 2
-# instances (bench_flow_moves, the generator's flows and the real hash).
+# instances (bench_flow_moves, the generator's flows and the real hash),
+# and the repair time of a lost host's instance (tests/bench/repair.sh:
+# kill -9 warm and cold, and a silent link loss).
 #
 #   sudo tests/bench/scale.sh [RUNS]      (default 5)
 # Last line: scale_local_ms_p50: <ms>  (warm)
@@ -156,4 +158,7 @@ awk -v wl="${warm_local_P50:-0}" -v cl="${cold_local_P50:-0}" -v wr="${warm_remo
 echo
 echo "== flows that move (the generator's flows) =="
 "$ONVM_BUILD/bench_flow_moves" 1024
+echo
+echo "== repair: a host lost, its instance replaced (tests/bench/repair.sh) =="
+bash tests/bench/repair.sh "$RUNS" | grep -v '^repair_kill_warm_ms_p50:'
 echo "scale_local_ms_p50: ${warm_local_P50:-n/a}"

@@ -321,7 +321,8 @@ onvm_hosts() {
 # NFs and bus connection), with only the CA, its certificate and its key,
 # copied to $ONVM_TMP/hN-pki as an operator copies them to a server; the
 # broker's log must show it connected from its management address.
-declare -A HOST_PID HOST_STATS HOST_LOG
+# HOST_EAL[N], if set, adds EAL arguments (another port) to host N's manager.
+declare -A HOST_PID HOST_STATS HOST_LOG HOST_EAL
 onvm_start_host() {
 	local index=$1 name="h$1"
 	shift
@@ -340,7 +341,7 @@ onvm_start_host() {
 	fi
 	# shellcheck disable=SC2086
 	onvm_spawn "$name" "${run[@]}" "$ONVM_BUILD/onvm-mgr" -l 0,1 --file-prefix="${ONVM_PREFIX}_$name" \
-		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 -- \
+		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 ${HOST_EAL[$index]:-} -- \
 		"${place[@]}" -T "1:10.250.0.$index" -f "${HOST_STATS[$index]}" -q -m 16383 $bus "$@"
 	HOST_PID[$index]=$LAST_PID
 	onvm_wait_up "manager of $name" "$LAST_PID" "${HOST_LOG[$index]}"
@@ -381,6 +382,59 @@ onvm_scale_catalog() {
 ]}
 JSON
 	echo 0 >"$ONVM_TMP/rate"
+}
+
+# ---- self-healing (test_self_heal.sh, tests/bench/repair.sh) ----
+
+# Host N gets a second data port, port 2: veth in0 inside its namespace,
+# whose peer in1 takes test traffic (pktio send in1 ...).  Before
+# onvm_start_host N.
+onvm_ingress_port() {
+	local ns="$ONVM_NETNS_TAG-h$1" link
+	ip -n "$ns" link add in0 type veth peer name in1 || fail "cannot make h$1's ingress veth"
+	for link in in0 in1; do ip -n "$ns" link set "$link" up; done
+	HOST_EAL[$1]="--vdev=net_af_packet1,iface=in0"
+}
+
+# A catalog of simple_forward as SERVICE (warm standbys: WARM) and a
+# monitor as service 5, to hold a core: onvm_heal_catalog FILE SERVICE WARM.
+onvm_heal_catalog() {
+	cat >"$1" <<JSON
+{"services": [
+  {"id": $2, "name": "simple_forward", "exec": "$ONVM_BUILD/examples/simple_forward", "warm": $3},
+  {"id": 5, "name": "monitor", "exec": "$ONVM_BUILD/examples/monitor", "args": ["-e", "0"]}
+]}
+JSON
+}
+
+# Wait until nothing of host N's last manager runs: its NFs end about a
+# second after it, and a new manager cannot start while they hold its memory.
+onvm_host_gone() {
+	local prefix="--file-prefix=${ONVM_PREFIX}_h$1( |\$)"
+	wait_for 15 "h$1's manager and NFs gone" eval '[[ -z $(pgrep -f -- "$prefix") ]]'
+	rm -f "${HOST_STATS[$1]}"
+}
+
+# The bus log ($ONVM_TMP/bus.log, from onvm_watch bus) after line MARK:
+# bus_after MARK [HOST KIND]: with HOST and KIND, only those payloads.
+bus_mark() { wc -l <"$ONVM_TMP/bus.log"; }
+bus_after() {
+	if (($# == 1)); then
+		tail -n +"$(($1 + 1))" "$ONVM_TMP/bus.log"
+	else
+		tail -n +"$(($1 + 1))" "$ONVM_TMP/bus.log" | grep "^onvm/hosts/$2/$3 " | cut -d' ' -f2-
+	fi
+}
+# The first first_rx_ms of a service's instances in HOST's stats after MARK
+# (empty until one got a packet): first_rx_after HOST SERVICE MARK.
+first_rx_after() {
+	bus_after "$3" "$1" stats |
+		jq -r --argjson s "$2" '.instances[] | select(.service == $s) | .first_rx_ms // empty' |
+		sort -n | head -1
+}
+# HOST's unserved pps of SERVICE in each of its stats after MARK, one a line.
+unserved_after() {
+	bus_after "$3" "$1" stats | jq -r --argjson s "$2" '[.unserved[]? | select(.service == $s) | .pps] | add // 0'
 }
 
 # A benchmark's start: set the machine up, build, and start like a test
