@@ -163,7 +163,8 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 		policy_core_handle(core, msg, item->retained, live_now(core));
 }
 
-static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms)
+static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms,
+		     uint64_t stale_ms)
 {
 	struct policy_ingest ingest;
 	policy_ingest_init(&ingest);
@@ -176,7 +177,9 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 					       live->online_payload, strlen(live->online_payload),
 					       1, 1) < 0)
 				fprintf(stderr, "onvm-policy: could not announce the engine\n");
-			policy_core_lead_after(core, live_now(core) + grace_ms);
+			uint64_t now = live_now(core);
+			policy_core_lead_after(core, now + grace_ms);
+			policy_core_hold_repairs(core, now + stale_ms);
 			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
 			fflush(stdout);
 		}
@@ -241,6 +244,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	struct policy_config config = {
 	    .engine_id = id,
 	    .params = options->params,
+	    .rules = &options->rules,
 	    .follow_engines = true,
 	    .first_cmd_no = onvm_wall_ms() * 1000, /* ids stay unique across restarts */
 	    .log = stdout,
@@ -258,7 +262,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	}
 	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->bus.uri);
 	fflush(stdout);
-	run_loop(live, core, options->grace_ms);
+	run_loop(live, core, options->grace_ms, options->params.stale_ms);
 	say_goodbye(live, offline_payload);
 	struct policy_counters counters;
 	policy_core_counters(core, &counters);
