@@ -409,7 +409,7 @@ static void shortfall_cause(const struct policy_core *core, const struct view_se
 			return;
 		}
 	}
-	snprintf(buf, len, "%s", svc->lost[0] ? svc->lost : "none running yet");
+	snprintf(buf, len, "%s", svc->lost[0] ? svc->lost : "no loss seen: short from the start");
 }
 
 /*

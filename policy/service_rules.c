@@ -145,7 +145,8 @@ int service_rules_parse(const char *text, size_t len, const char *name, struct s
 	json_error_t error;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
 	if (!root) {
-		snprintf(err, errlen, "%s: line %d: %s", name, error.line, error.text);
+		snprintf(err, errlen, "%s: not valid JSON (line %d: %s)", name, error.line,
+			 error.text);
 		return -1;
 	}
 	int ret = parse_root(root, name, out, err, errlen);
