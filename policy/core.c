@@ -717,6 +717,16 @@ void policy_core_destroy(struct policy_core *core)
 	free(core);
 }
 
+int policy_core_set_rules(struct policy_core *core, const struct service_rules *rules)
+{
+	struct service_rules copy;
+	if (service_rules_copy(&copy, rules) < 0)
+		return -1;
+	service_rules_free(&core->rules);
+	core->rules = copy;
+	return 0;
+}
+
 void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms)
 {
 	if (until_ms > core->repair_after_ms)

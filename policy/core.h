@@ -96,6 +96,10 @@ void policy_core_set_wall_offset(struct policy_core *core, int64_t offset_ms);
  */
 void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms);
 
+/* Replace the per-service rules (a --services reload); they apply from the
+ * next message. 0, or -1 when out of memory (the old rules stay). */
+int policy_core_set_rules(struct policy_core *core, const struct service_rules *rules);
+
 /* Do not lead before this time. */
 void policy_core_lead_after(struct policy_core *core, uint64_t now_ms);
 bool policy_core_leading(const struct policy_core *core);
