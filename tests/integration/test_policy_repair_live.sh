@@ -38,9 +38,9 @@ stream() {
 	local seq=0 host
 	while :; do
 		seq=$((seq + 1))
-		for host in $(cat "$UP"); do
+		while read -r host; do
 			publish_as "$host" "onvm/hosts/$host/stats" "{\"v\":1,\"host\":\"$host\",\"ts_ms\":$(now_ms),\"seq\":$seq,\"period_ms\":100,\"ports\":[],\"instances\":[]}"
-		done
+		done <"$UP"
 		sleep 0.1
 	done
 }
