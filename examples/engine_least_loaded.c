@@ -10,6 +10,8 @@
  * already receive more than max_pps (default: no limit). It shows the whole
  * interface of policy/engine_api.h: an exported entry point, state made
  * from --engine-args, place(), and observe() (here: counting messages).
+ * It never looks at req->origin, so a repair (origin NULL, API version 2)
+ * is placed like any other spawn.
  *
  * Build: cc -shared -fPIC -I policy -I bus examples/engine_least_loaded.c
  *        -o libengine_least_loaded.so   (no library needed)

@@ -29,6 +29,9 @@ struct policy_core {
 	struct known_engine *engines;
 	uint32_t cands_cap;
 	struct policy_candidate *cands;
+	struct service_rules rules; /* --services, sorted by id */
+	bool started;		    /* a message arrived */
+	uint64_t repair_after_ms;   /* no repair before (see check_repairs) */
 };
 
 #define REASON_LEN BUS_TEXT_LEN
@@ -134,7 +137,7 @@ static void send_command(struct policy_core *core, const struct verdict *verdict
 {
 	struct bus_cmd cmd = {.op = verdict->op,
 			      .service = verdict->service,
-			      .has_origin = true,
+			      .has_origin = verdict->origin != NULL,
 			      .has_expires = true,
 			      .expires_ms = wall_ms(core, now_ms) + core->config.params.cmd_ttl_ms,
 			      .has_ts_ms = true,
@@ -144,7 +147,8 @@ static void send_command(struct policy_core *core, const struct verdict *verdict
 	snprintf(cmd.id, sizeof(cmd.id), "%s", cmd_id);
 	snprintf(cmd.engine, sizeof(cmd.engine), "%s", core->engine_id);
 	snprintf(cmd.target, sizeof(cmd.target), "%s", verdict->target);
-	snprintf(cmd.origin, sizeof(cmd.origin), "%s", verdict->origin);
+	if (verdict->origin)
+		snprintf(cmd.origin, sizeof(cmd.origin), "%s", verdict->origin);
 	snprintf(cmd.reason, sizeof(cmd.reason), "%s", verdict->reason);
 	if (verdict->op == BUS_OP_SPAWN)
 		cmd.count = 1;
@@ -208,7 +212,8 @@ static int grow_cands(struct policy_core *core)
 	return 0;
 }
 
-/* Usable hosts with a free core not promised, not avoiding the service; by name. */
+/* Usable hosts with a free core not promised, not avoiding the service; by
+ * name. origin NULL: a repair, no candidate is the origin. */
 static size_t build_candidates(struct policy_core *core, uint16_t service, const char *origin,
 			       uint64_t now_ms)
 {
@@ -231,7 +236,7 @@ static size_t build_candidates(struct policy_core *core, uint16_t service, const
 		    .service_instances = view_host_instances(host, service),
 		    .all_instances = all,
 		    .load_pps = host->load_pps,
-		    .is_origin = strcmp(host->name, origin) == 0,
+		    .is_origin = origin && strcmp(host->name, origin) == 0,
 		};
 	}
 	return count;
@@ -268,48 +273,108 @@ static void say_no_capacity(struct policy_core *core, struct view_service *svc,
 	core->counters.no_capacity++;
 }
 
-static void decide_spawn(struct policy_core *core, const struct view_host *origin,
-			 const struct view_host_svc *hs, const struct bus_stats *stats,
-			 uint64_t now_ms)
+/*
+ * Ask the engine where one more instance of the service goes and publish
+ * the answer: a spawn, or a rate-limited "no capacity". origin NULL is a
+ * repair (no host asked); situation starts the reason.
+ */
+static void place_one(struct policy_core *core, struct view_service *svc, const char *origin,
+		      const struct bus_stats *stats, const char *situation, uint64_t now_ms)
 {
-	uint16_t service = hs->service;
-	struct view_service *svc = view_service_get(core->view, service);
-	if (!svc || grow_cands(core) < 0) {
+	uint16_t service = svc->service;
+	if (grow_cands(core) < 0) {
 		core->counters.failures++;
 		return;
 	}
 	struct policy_request req = {
 	    .now_ms = now_ms,
 	    .service = service,
-	    .origin = origin->name,
+	    .origin = origin,
 	    .candidates = core->cands,
-	    .n_candidates = build_candidates(core, service, origin->name, now_ms),
+	    .n_candidates = build_candidates(core, service, origin, now_ms),
 	    .stats = stats,
 	};
 	struct policy_choice choice;
 	ask_engine(core, &req, &choice);
-	snprintf(svc->home, sizeof(svc->home), "%s", origin->name);
-
-	char overload[160];
-	snprintf(overload, sizeof(overload),
-		 "service %u overloaded on %s for %u periods (drops %.0f pps, ring %.2f)", service,
-		 origin->name, view_streak_len(origin, hs), hs->max_drop_pps, hs->max_ring_fill);
-	struct verdict verdict = {.op = BUS_OP_SPAWN, .service = service, .origin = origin->name};
+	struct verdict verdict = {.op = BUS_OP_SPAWN, .service = service, .origin = origin};
 	if (choice.index < 0) {
-		say_no_capacity(core, svc, &verdict, overload, choice.why, now_ms);
+		say_no_capacity(core, svc, &verdict, situation, choice.why, now_ms);
 		return;
 	}
 	const char *target = core->cands[choice.index].host;
 	const struct view_host *host = view_host_find(core->view, target);
 	verdict.target = target;
-	format_text(verdict.reason, sizeof(verdict.reason), "%s; %s", overload, choice.why);
+	format_text(verdict.reason, sizeof(verdict.reason), "%s; %s", situation, choice.why);
 	char cmd_id[BUS_NAME_LEN];
 	publish_verdict(core, &verdict, now_ms, cmd_id, sizeof(cmd_id));
-	if (pending_add_spawn(&core->pending, host, cmd_id, !core->leading, service, origin->name,
-			      1, now_ms) < 0)
+	if (pending_add_spawn(&core->pending, host, cmd_id, !core->leading, service, origin, 1,
+			      now_ms) < 0)
 		core->counters.failures++;
 	svc->nocap_said = false;
+	svc->atmax_said = false;
 	core->counters.spawns++;
+}
+
+/* Instances of the service on usable hosts (starting or running) plus
+ * those pending spawns will bring: what min and max count. */
+static uint32_t live_count(const struct policy_core *core, uint16_t service, uint64_t now_ms)
+{
+	uint32_t count = pending_spawns_unseen(&core->pending, service);
+	for (uint32_t i = 0; i < core->view->n_hosts; i++) {
+		const struct view_host *host = core->view->sorted[i];
+		if (view_host_usable(core->view, host, now_ms))
+			count += view_host_instances(host, service);
+	}
+	return count;
+}
+
+/* An overload at max: a decision without a target, as rarely as "no capacity". */
+static void say_at_max(struct policy_core *core, struct view_service *svc, const char *origin,
+		       uint32_t count, uint32_t max, const char *overload, uint64_t now_ms)
+{
+	if (svc->atmax_said && now_ms - svc->atmax_ms < core->config.params.nocap_repeat_ms)
+		return;
+	svc->atmax_said = true;
+	svc->atmax_ms = now_ms;
+	struct verdict verdict = {.op = BUS_OP_SPAWN, .service = svc->service, .origin = origin};
+	format_text(verdict.reason, sizeof(verdict.reason),
+		    "at max: service %u has %u of max %u instances; %s", svc->service, count, max,
+		    overload);
+	char cmd_id[BUS_NAME_LEN];
+	publish_verdict(core, &verdict, now_ms, cmd_id, sizeof(cmd_id));
+}
+
+static void decide_spawn(struct policy_core *core, const struct view_host *origin,
+			 const struct view_host_svc *hs, const struct bus_stats *stats,
+			 uint64_t now_ms)
+{
+	uint16_t service = hs->service;
+	struct view_service *svc = view_service_get(core->view, service);
+	if (!svc) {
+		core->counters.failures++;
+		return;
+	}
+	snprintf(svc->home, sizeof(svc->home), "%s", origin->name);
+	char overload[160];
+	if (hs->unserved)
+		snprintf(overload, sizeof(overload),
+			 "service %u unserved on %s for %u periods (%.0f pps dropped: no instance "
+			 "anywhere)",
+			 service, origin->name, view_streak_len(origin, hs), hs->drop_pps);
+	else
+		snprintf(overload, sizeof(overload),
+			 "service %u overloaded on %s for %u periods (drops %.0f pps, ring %.2f)",
+			 service, origin->name, view_streak_len(origin, hs), hs->max_drop_pps,
+			 hs->max_ring_fill);
+	const struct service_rule *rule = service_rules_find(&core->rules, service);
+	if (rule && rule->has_max) {
+		uint32_t count = live_count(core, service, now_ms);
+		if (count >= rule->max) {
+			say_at_max(core, svc, origin->name, count, rule->max, overload, now_ms);
+			return;
+		}
+	}
+	place_one(core, svc, origin->name, stats, overload, now_ms);
 }
 
 static void check_overloads(struct policy_core *core, const struct view_host *host,
@@ -320,6 +385,64 @@ static void check_overloads(struct policy_core *core, const struct view_host *ho
 		if (view_streak_len(host, hs) >= core->config.params.periods &&
 		    !pending_spawn_blocks(&core->pending, hs->service))
 			decide_spawn(core, host, hs, stats, now_ms);
+	}
+}
+
+/* ---- repair ---- */
+
+/* Why the service is short: a host that lists instances of it but cannot
+ * be counted, else its latest loss, else it never had its instances. */
+static void shortfall_cause(const struct policy_core *core, const struct view_service *svc,
+			    uint64_t now_ms, char *buf, size_t len)
+{
+	for (uint32_t i = 0; i < core->view->n_hosts; i++) {
+		const struct view_host *host = core->view->sorted[i];
+		if (!view_host_instances(host, svc->service) ||
+		    view_host_usable(core->view, host, now_ms))
+			continue;
+		if (host->has_state && host->status == BUS_STATUS_OFFLINE) {
+			snprintf(buf, len, "%s went offline", host->name);
+			return;
+		}
+		if (view_host_stale(core->view, host, now_ms)) {
+			snprintf(buf, len, "%s is stale", host->name);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s", svc->lost[0] ? svc->lost : "no loss seen: short from the start");
+}
+
+/*
+ * min is a declaration: whenever fewer than min instances of a service
+ * run (or are pending) on usable hosts, whatever the cause (a host offline
+ * or stale, an exit, an instance gone from a map, or none ever started),
+ * one more is spawned, with no origin, one command at a time. Not in the
+ * first staleness bound after the first message (or a reconnection,
+ * policy_core_hold_repairs): until every live host has been heard from,
+ * instances on hosts not heard yet would look lost.
+ */
+static void check_repairs(struct policy_core *core, uint64_t now_ms)
+{
+	if (!core->rules.n || now_ms < core->repair_after_ms)
+		return;
+	for (uint32_t i = 0; i < core->rules.n; i++) {
+		const struct service_rule *rule = &core->rules.rules[i];
+		if (!rule->min || pending_spawn_blocks(&core->pending, rule->id))
+			continue;
+		uint32_t count = live_count(core, rule->id, now_ms);
+		if (count >= rule->min)
+			continue;
+		struct view_service *svc = view_service_get(core->view, rule->id);
+		if (!svc) {
+			core->counters.failures++;
+			continue;
+		}
+		char cause[128], situation[224];
+		shortfall_cause(core, svc, now_ms, cause, sizeof(cause));
+		snprintf(situation, sizeof(situation),
+			 "repair: service %u has %u of min %u instances (%s)", rule->id, count,
+			 rule->min, cause);
+		place_one(core, svc, NULL, NULL, situation, now_ms);
 	}
 }
 
@@ -362,8 +485,15 @@ static void check_spare(struct policy_core *core, const struct view_host *host, 
 			continue;
 		svc->checked = true;
 		svc->checked_ms = now_ms;
+		const struct service_rule *rule = service_rules_find(&core->rules, svc->service);
+		struct scale_in_limits limits = {
+		    .floor = rule && rule->min > 1 ? rule->min : 1,
+		    .window_ms =
+			rule && rule->has_scale_in_ms ? rule->scale_in_ms : params->scale_in_ms,
+		};
 		struct scale_in_choice choice;
-		if (scale_in_check(core->view, &core->pending, svc->service, now_ms, &choice))
+		if (scale_in_check(core->view, &core->pending, svc->service, &limits, now_ms,
+				   &choice))
 			decide_stop(core, &choice, now_ms);
 	}
 }
@@ -473,6 +603,9 @@ static int take_in(struct policy_core *core, const struct bus_msg *msg, bool ret
 		break;
 	case BUS_KIND_EVENTS:
 		view_host_heard(view, msg->u.event.host, retained, now_ms);
+		if (msg->u.event.event == BUS_EV_EXITED && msg->u.event.has_instance)
+			view_instance_exited(view, msg->u.event.host, msg->u.event.service,
+					     msg->u.event.instance, now_ms);
 		pending_on_event(&core->pending, &msg->u.event, now_ms);
 		break;
 	case BUS_KIND_CMD:
@@ -496,11 +629,16 @@ void policy_core_handle(struct policy_core *core, const struct bus_msg *msg, boo
 			uint64_t now_ms)
 {
 	core->counters.messages++;
+	if (!core->started) {
+		core->started = true;
+		policy_core_hold_repairs(core, now_ms + core->config.params.stale_ms);
+	}
 	pending_expire(&core->pending, core->view, now_ms);
 	int ret = take_in(core, msg, retained, now_ms);
 	update_leadership(core, now_ms);
 	if (core->engine.ops->observe)
 		core->engine.ops->observe(core->engine.state, msg, now_ms);
+	check_repairs(core, now_ms);
 	if (msg->kind != BUS_KIND_STATS || ret != 1)
 		return;
 	const struct view_host *host = view_host_find(core->view, msg->u.stats.host);
@@ -548,8 +686,16 @@ struct policy_core *policy_core_create(const struct policy_config *config,
 	core->sink = *sink;
 	core->cmd_no = config->first_cmd_no;
 	core->leading = config->always_lead;
+	if (service_rules_copy(&core->rules, config->rules) < 0) {
+		view_destroy(core->view);
+		free(core);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	core->config.rules = NULL; /* the core's copy is core->rules */
 	struct pending_hooks hooks = {.ended = pending_ended, .ctx = core};
 	if (pending_init(&core->pending, &config->params, &hooks) < 0) {
+		service_rules_free(&core->rules);
 		view_destroy(core->view);
 		free(core);
 		snprintf(err, errlen, "out of memory");
@@ -567,7 +713,24 @@ void policy_core_destroy(struct policy_core *core)
 	view_destroy(core->view);
 	free(core->engines);
 	free(core->cands);
+	service_rules_free(&core->rules);
 	free(core);
+}
+
+int policy_core_set_rules(struct policy_core *core, const struct service_rules *rules)
+{
+	struct service_rules copy;
+	if (service_rules_copy(&copy, rules) < 0)
+		return -1;
+	service_rules_free(&core->rules);
+	core->rules = copy;
+	return 0;
+}
+
+void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms)
+{
+	if (until_ms > core->repair_after_ms)
+		core->repair_after_ms = until_ms;
 }
 
 void policy_core_lead_after(struct policy_core *core, uint64_t now_ms)

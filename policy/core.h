@@ -26,6 +26,7 @@
 #include "engines.h"
 #include "params.h"
 #include "pending.h"
+#include "service_rules.h"
 #include "view.h"
 
 #define POLICY_ID_MAX 40 /* engine id bytes, so "<id>-<n>" fits a command id */
@@ -40,10 +41,11 @@ struct policy_sink {
 struct policy_config {
 	const char *engine_id; /* 1..POLICY_ID_MAX bytes, a valid bus name */
 	struct policy_params params;
-	bool always_lead;      /* replay: lead whatever other engines announce */
-	bool follow_engines;   /* take in other engines' commands and announcements */
-	uint64_t first_cmd_no; /* command ids are "<engine id>-<n>", n from this + 1 */
-	FILE *log;	       /* one line per decision and bookkeeping event, or NULL */
+	const struct service_rules *rules; /* per-service min, max, scale-in (copied); NULL: none */
+	bool always_lead;		   /* replay: lead whatever other engines announce */
+	bool follow_engines;		   /* take in other engines' commands and announcements */
+	uint64_t first_cmd_no;		   /* command ids are "<engine id>-<n>", n from this + 1 */
+	FILE *log; /* one line per decision and bookkeeping event, or NULL */
 };
 
 struct policy_counters {
@@ -85,6 +87,18 @@ void policy_core_tick(struct policy_core *core, uint64_t now_ms);
  * date.  Replay leaves it at 0: its recorded times are both.
  */
 void policy_core_set_wall_offset(struct policy_core *core, int64_t offset_ms);
+
+/*
+ * Make no repair (a spawn for a service under its min) before this time.
+ * The core holds repairs for one staleness bound after its first message
+ * by itself; the live daemon holds them as long again after reconnecting,
+ * when every host looks stale until it speaks again.
+ */
+void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms);
+
+/* Replace the per-service rules (a --services reload); they apply from the
+ * next message. 0, or -1 when out of memory (the old rules stay). */
+int policy_core_set_rules(struct policy_core *core, const struct service_rules *rules);
 
 /* Do not lead before this time. */
 void policy_core_lead_after(struct policy_core *core, uint64_t now_ms);

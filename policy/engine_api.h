@@ -8,7 +8,10 @@
  * service with a pending spawn is not asked about again). When service S
  * is overloaded on host ORIGIN it asks the engine where one more instance
  * should go: the engine gets the candidate hosts and the stats message that
- * completed the overload, and picks one candidate or none.
+ * completed the overload, and picks one candidate or none. When S has
+ * fewer instances than its --services min (a host went offline or stale,
+ * an instance exited), the daemon asks for a repair: the same request with
+ * no origin and no stats.
  *
  * Rules for engines:
  *  - read time only from req->now_ms, never the wall clock, and use no
@@ -23,6 +26,11 @@
  * with -fPIC -shared and the include paths of policy/ and bus/ (it needs
  * no library: everything it sees comes through these structs).
  * examples/engine_least_loaded.c is one.
+ *
+ * Versions: 2 (this one) added repairs: req->origin and req->stats may be
+ * NULL, and then no candidate has is_origin set; an engine must choose as
+ * if no host were local (or choose nothing, with a why). Version 1 engines
+ * were never asked that, so the daemon refuses to load them.
  */
 #ifndef ONVM_POLICY_ENGINE_API_H
 #define ONVM_POLICY_ENGINE_API_H
@@ -32,7 +40,7 @@
 
 #include "codec.h"
 
-#define POLICY_ENGINE_API_VERSION 1
+#define POLICY_ENGINE_API_VERSION 2
 #define POLICY_ENGINE_SYMBOL	  "onvm_policy_engine"
 #define POLICY_WHY_LEN		  128
 
@@ -44,17 +52,19 @@ struct policy_candidate {
 	uint32_t service_instances; /* instances of the service it runs (starting or running) */
 	uint32_t all_instances;	    /* instances of any service it runs */
 	double load_pps;	    /* packets/s its instances received in its latest stats */
-	int is_origin;		    /* 1 for the host where the service is overloaded */
+	int is_origin;		    /* 1 for the host where the service is overloaded
+				       (0 for every candidate of a repair) */
 };
 
 struct policy_request {
 	uint64_t now_ms; /* the clock handed to the engine (virtual in replay) */
 	uint16_t service;
-	const char *origin; /* host where the service is overloaded */
+	const char *origin; /* host where the service is overloaded; NULL: a repair */
 	/* Candidates sorted by host name (strcmp), so index order breaks ties. */
 	const struct policy_candidate *candidates;
 	size_t n_candidates;
-	const struct bus_stats *stats; /* the stats message that completed the overload */
+	const struct bus_stats *stats; /* the stats message that completed the overload;
+					  NULL for a repair */
 };
 
 struct policy_choice {

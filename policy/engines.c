@@ -106,6 +106,10 @@ static void place_local_only(void *state, const struct policy_request *req,
 {
 	(void)state;
 	int index = origin_index(req);
+	if (!req->origin) {
+		choose_nothing(choice, "local-only: a repair has no origin host to place on");
+		return;
+	}
 	if (index < 0) {
 		choose_nothing(choice, "local-only: the origin host has no free core");
 		return;
@@ -178,7 +182,9 @@ static int check_ops(const struct policy_engine *ops, char *err, size_t errlen)
 		return -1;
 	}
 	if (ops->api_version != POLICY_ENGINE_API_VERSION) {
-		snprintf(err, errlen, "engine API version %u, this daemon speaks %u",
+		snprintf(err, errlen,
+			 "engine API version %u, this daemon speaks %u (rebuild the engine "
+			 "against this policy/engine_api.h)",
 			 ops->api_version, POLICY_ENGINE_API_VERSION);
 		return -1;
 	}

@@ -10,7 +10,10 @@
  *                spreads instances for resilience and even load.
  *   pack         the host with the fewest free cores that still fits:
  *                fills hosts up, keeping others empty for big jobs or power-off.
- *   local-only   the origin host or nothing: for clusters without tunnels.
+ *   local-only   the origin host or nothing: for clusters without tunnels
+ *                (so nothing for a repair, which has no origin).
+ * A repair (no origin): local-first skips its rule 1, spread and pack
+ * choose as always.
  * Ties always go to the lexicographically smallest host name.
  */
 #ifndef ONVM_POLICY_ENGINES_H

@@ -97,17 +97,27 @@ static const char *opt_string(const json_t *item, const char *key)
 	return json_is_string(value) ? json_string_value(value) : NULL;
 }
 
+/* An expected "origin": absent (anything), null (none: a repair) or a host. */
+static bool origin_matches(const json_t *item, bool has_origin, const char *origin)
+{
+	const json_t *want = json_object_get(item, "origin");
+	if (json_is_null(want))
+		return !has_origin;
+	if (json_is_string(want))
+		return has_origin && strcmp(origin, json_string_value(want)) == 0;
+	return true;
+}
+
 static bool cmd_matches(const struct out_line *line, enum bus_cmd_op op, const json_t *item,
 			const struct window *w)
 {
 	const struct bus_cmd *cmd = &line->cmd;
 	const char *host = opt_string(item, "host");
-	const char *origin = opt_string(item, "origin");
 	const json_t *instance = json_object_get(item, "instance");
 	return line->kind == BUS_KIND_CMD && !line->used && cmd->op == op &&
 	       (!host || strcmp(cmd->target, host) == 0) &&
 	       cmd->service == json_integer_value(json_object_get(item, "service")) &&
-	       (!origin || (cmd->has_origin && strcmp(cmd->origin, origin) == 0)) &&
+	       origin_matches(item, cmd->has_origin, cmd->origin) &&
 	       (!json_is_integer(instance) || cmd->instance == json_integer_value(instance)) &&
 	       in_window(w, line->rel_ms);
 }
@@ -116,7 +126,6 @@ static bool decision_matches(const struct out_line *line, const json_t *item,
 			     const struct window *w)
 {
 	const struct bus_decision *d = &line->decision;
-	const char *origin = opt_string(item, "origin");
 	const char *contains = opt_string(item, "reason_contains");
 	const json_t *target = json_object_get(item, "target");
 	const json_t *shadow = json_object_get(item, "shadow");
@@ -124,7 +133,7 @@ static bool decision_matches(const struct out_line *line, const json_t *item,
 	    d->service != json_integer_value(json_object_get(item, "service")) ||
 	    !in_window(w, line->rel_ms))
 		return false;
-	if (origin && strcmp(d->origin, origin) != 0)
+	if (!origin_matches(item, d->has_origin, d->origin))
 		return false;
 	if (contains && !strstr(d->reason, contains))
 		return false;

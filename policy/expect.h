@@ -10,6 +10,8 @@
  *   "decisions": [{"service", "origin"?, "target": "h" | null,
  *                  "reason_contains"?, "shadow"?, "by_ms"?, "after_ms"?}]
  *       each needs its own decision line that matches;
+ *   "origin": a host name, or null for none (a repair's command or
+ *       decision); absent: any;
  *   "commands": N, "decisions_total": N    exact line counts;
  *   "by_ms": deadline for every listed item without its own.
  * Times count from the first line of the replayed trace, in ms.

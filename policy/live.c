@@ -163,7 +163,30 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 		policy_core_handle(core, msg, item->retained, live_now(core));
 }
 
-static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms)
+/* SIGHUP: read the --services file again; a bad file keeps the old rules. */
+static void reload_rules(struct policy_core *core, const char *path)
+{
+	if (!path) {
+		printf("onvm-policy: SIGHUP: no --services file to reload\n");
+		fflush(stdout);
+		return;
+	}
+	struct service_rules rules;
+	char err[512];
+	if (service_rules_load(path, &rules, err, sizeof(err)) < 0)
+		fprintf(stderr, "onvm-policy: reload of --services failed, old rules kept: %s\n",
+			err);
+	else if (policy_core_set_rules(core, &rules) < 0)
+		fprintf(stderr,
+			"onvm-policy: reload of --services: out of memory, old rules kept\n");
+	else
+		printf("onvm-policy: reloaded --services %s: %u services\n", path, rules.n);
+	fflush(stdout);
+	service_rules_free(&rules);
+}
+
+static void run_loop(struct live *live, struct policy_core *core, uint64_t grace_ms,
+		     uint64_t stale_ms, const char *services)
 {
 	struct policy_ingest ingest;
 	policy_ingest_init(&ingest);
@@ -176,7 +199,9 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 					       live->online_payload, strlen(live->online_payload),
 					       1, 1) < 0)
 				fprintf(stderr, "onvm-policy: could not announce the engine\n");
-			policy_core_lead_after(core, live_now(core) + grace_ms);
+			uint64_t now = live_now(core);
+			policy_core_lead_after(core, now + grace_ms);
+			policy_core_hold_repairs(core, now + stale_ms);
 			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
 			fflush(stdout);
 		}
@@ -186,6 +211,8 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 			free(items);
 			items = next;
 		}
+		if (run_reload_requested())
+			reload_rules(core, services);
 		policy_core_tick(core, live_now(core));
 	}
 	policy_ingest_free(&ingest);
@@ -241,6 +268,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	struct policy_config config = {
 	    .engine_id = id,
 	    .params = options->params,
+	    .rules = &options->rules,
 	    .follow_engines = true,
 	    .first_cmd_no = onvm_wall_ms() * 1000, /* ids stay unique across restarts */
 	    .log = stdout,
@@ -252,13 +280,14 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	}
 	policy_core_lead_after(core, UINT64_MAX); /* not before connecting */
 	run_stop_on_signals();
+	run_reload_on_sighup();
 	if (!connect_bus(options, live, id, offline_payload)) {
 		policy_core_destroy(core);
 		return 1;
 	}
 	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->bus.uri);
 	fflush(stdout);
-	run_loop(live, core, options->grace_ms);
+	run_loop(live, core, options->grace_ms, options->params.stale_ms, options->services);
 	say_goodbye(live, offline_payload);
 	struct policy_counters counters;
 	policy_core_counters(core, &counters);

@@ -6,7 +6,8 @@
  * hosts' state, services, stats, events and cmd topics and to the engine
  * announcements, and feeds each message, decoded, to the core on its own
  * thread with the wall clock of its arrival. The core's commands (QoS 1)
- * and decisions are published as they come. SIGINT/SIGTERM: announce
+ * and decisions are published as they come. SIGHUP reads the --services
+ * file again (a bad one keeps the old rules). SIGINT/SIGTERM: announce
  * "offline", disconnect, exit 0.
  */
 #ifndef ONVM_POLICY_LIVE_H

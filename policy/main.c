@@ -25,8 +25,10 @@ static void list_engines(void)
 	for (size_t i = 0; i < count; i++)
 		printf("%-12s %s%s\n", engines[i]->name, engines[i]->summary,
 		       strcmp(engines[i]->name, POLICY_DEFAULT_ENGINE) == 0 ? " (default)" : "");
-	printf("%-12s a shared object exporting %s() (policy/engine_api.h)\n", "./lib.so",
-	       POLICY_ENGINE_SYMBOL);
+	printf("%-12s a shared object exporting %s() (policy/engine_api.h, version %d)\n",
+	       "./lib.so", POLICY_ENGINE_SYMBOL, POLICY_ENGINE_API_VERSION);
+	printf("Every engine also places repairs (--services min): a request with no origin,\n"
+	       "where local-first uses its rules 2-4 and local-only chooses nothing.\n");
 }
 
 static FILE *open_trace(const char *path)
@@ -85,6 +87,7 @@ static int run_replay(const struct policy_options *options,
 	struct replay_options replay = {
 	    .engine_id = options->id,
 	    .params = options->params,
+	    .rules = &options->rules,
 	    .log = options->verbose ? stderr : NULL,
 	    .warn = stderr,
 	    .max_warnings = 100,
@@ -164,16 +167,26 @@ int main(int argc, char **argv)
 		policy_usage(stderr, argv[0]);
 		return 2;
 	}
+	if (policy_options_load_services(&options, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-policy: --services: %s\n", err);
+		return 2;
+	}
+	int status;
 	switch (options.mode) {
 	case POLICY_MODE_HELP:
 		policy_usage(stdout, argv[0]);
-		return 0;
+		status = 0;
+		break;
 	case POLICY_MODE_LIST_ENGINES:
 		list_engines();
-		return 0;
+		status = 0;
+		break;
 	case POLICY_MODE_BENCH_PARSE:
-		return run_bench_parse(&options);
+		status = run_bench_parse(&options);
+		break;
 	default:
-		return run_with_engine(&options, argv[0]);
+		status = run_with_engine(&options, argv[0]);
 	}
+	policy_options_free(&options);
+	return status;
 }

@@ -28,6 +28,7 @@ enum long_only {
 	OPT_NO_SCALE_IN,
 	OPT_GRACE_MS,
 	OPT_STATS,
+	OPT_SERVICES,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
     {"scale-in-fill", required_argument, NULL, OPT_SCALE_IN_FILL},
     {"scale-in-headroom", required_argument, NULL, OPT_SCALE_IN_HEADROOM},
     {"no-scale-in", no_argument, NULL, OPT_NO_SCALE_IN},
+    {"services", required_argument, NULL, OPT_SERVICES},
     BUS_LONG_OPTIONS,
     {"grace-ms", required_argument, NULL, OPT_GRACE_MS},
     {"stats", no_argument, NULL, OPT_STATS},
@@ -89,6 +91,12 @@ static const char usage_options[] =
     "      --scale-in-fill F   (default 0.2)\n"
     "      --scale-in-headroom F  (default 0.7)\n"
     "      --no-scale-in\n"
+    "per service (live and replay):\n"
+    "      --services FILE     {\"services\":[{\"id\":2,\"min\":1,\"max\":6,\n"
+    "                          \"scale_in_after_ms\":60000}]}: keep >= min instances\n"
+    "                          (a lost one is replaced at once, \"origin\": null),\n"
+    "                          never more than max; scale-in stops at max(min, 1) and\n"
+    "                          waits scale_in_after_ms; unlisted: 0, no max, --scale-in-ms\n"
     "replay:\n"
     "      --check EXPECT      check the output against an expect file (exit 1 if not met)\n"
     "      --stats             time, records per second and peak memory on stderr\n"
@@ -220,6 +228,9 @@ static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen
 	case OPT_STATS:
 		o->stats = true;
 		return 0;
+	case OPT_SERVICES:
+		o->services = optarg;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -258,4 +269,15 @@ int policy_options_parse(int argc, char **argv, struct policy_options *o, char *
 		return -1;
 	}
 	return policy_params_check(&o->params, err, errlen);
+}
+
+int policy_options_load_services(struct policy_options *o, char *err, size_t errlen)
+{
+	service_rules_free(&o->rules);
+	return o->services ? service_rules_load(o->services, &o->rules, err, errlen) : 0;
+}
+
+void policy_options_free(struct policy_options *o)
+{
+	service_rules_free(&o->rules);
 }

@@ -10,6 +10,7 @@
 
 #include "bus_options.h"
 #include "params.h"
+#include "service_rules.h"
 
 enum policy_mode {
 	POLICY_MODE_LIVE = 0,
@@ -31,6 +32,8 @@ struct policy_options {
 	const char *engine_args;
 	const char *id; /* NULL: the default of the mode */
 	struct policy_params params;
+	const char *services;	    /* --services FILE, or NULL */
+	struct service_rules rules; /* its rules: policy_options_load_services() */
 	bool verbose;
 	bool stats;
 	/* live: the identity defaults to POLICY_USER_DEFAULT, the broker to
@@ -42,6 +45,11 @@ struct policy_options {
 /* 0, or -1 with a reason in err (print it with the usage, exit 2). */
 int policy_options_parse(int argc, char **argv, struct policy_options *options, char *err,
 			 size_t errlen);
+
+/* Read the --services file into options->rules (none: no rules). 0, or -1
+ * with a reason in err (exit 2). */
+int policy_options_load_services(struct policy_options *options, char *err, size_t errlen);
+void policy_options_free(struct policy_options *options);
 
 void policy_usage(FILE *f, const char *prog);
 

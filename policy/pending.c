@@ -242,6 +242,7 @@ static void link_entry(struct pending_set *set, struct pending *pending)
 	if (pending->op == PENDING_SPAWN) {
 		at->promised += pending->count;
 		svc->spawns_blocking++;
+		svc->spawns_unseen++;
 	} else {
 		svc->stops++;
 	}
@@ -284,6 +285,8 @@ static void unlink_entry(struct pending_set *set, struct pending *pending)
 		at->promised -= pending->count;
 		if (!pending->carried_out)
 			svc->spawns_blocking--;
+		if (pending->queue == QUEUE_WAITING)
+			svc->spawns_unseen--;
 	} else {
 		svc->stops--;
 	}
@@ -401,6 +404,11 @@ bool pending_spawn_blocks(const struct pending_set *set, uint16_t service)
 	return set->svcs && set->svcs[service].spawns_blocking > 0;
 }
 
+uint32_t pending_spawns_unseen(const struct pending_set *set, uint16_t service)
+{
+	return set->svcs ? set->svcs[service].spawns_unseen : 0;
+}
+
 bool pending_stop_blocks(const struct pending_set *set, uint16_t service)
 {
 	return set->svcs && set->svcs[service].stops > 0;
@@ -482,6 +490,7 @@ static uint32_t new_instance(const struct pending *pending, const struct view_ho
 static void seen_in_map(struct pending_set *set, struct pending *pending, uint64_t now_ms)
 {
 	pending->carried_out_ms = now_ms;
+	set->svcs[pending->service].spawns_unseen--;
 	queue_remove(set, pending);
 	queue_push(set, pending, pending->state_after ? QUEUE_READY : QUEUE_SETTLING);
 }

@@ -90,6 +90,7 @@ struct pending_queue {
 /* Per service: what blocks it, and its shadow entries per op. */
 struct pending_svc {
 	uint32_t spawns_blocking; /* spawns not carried out */
+	uint32_t spawns_unseen;	  /* spawns whose instance is not yet in its host's map */
 	uint32_t stops;
 	struct pending *shadow[2], *shadow_tail[2];
 };
@@ -125,6 +126,9 @@ int pending_add_stop(struct pending_set *set, const char *host, const char *cmd_
 struct pending *pending_find_id(struct pending_set *set, const char *cmd_id);
 
 bool pending_spawn_blocks(const struct pending_set *set, uint16_t service);
+/* Spawns of the service whose instance is not in its host's map yet:
+ * instances to come, which max and min count. */
+uint32_t pending_spawns_unseen(const struct pending_set *set, uint16_t service);
 bool pending_stop_blocks(const struct pending_set *set, uint16_t service);
 bool pending_stopping(const struct pending_set *set, const char *host, uint32_t instance);
 /* Cores promised on the host to spawns whose promise still holds. */

@@ -128,6 +128,7 @@ int policy_replay(FILE *in, FILE *out, const struct replay_options *options,
 	struct policy_config config = {
 	    .engine_id = options->engine_id ? options->engine_id : REPLAY_ENGINE_ID,
 	    .params = options->params,
+	    .rules = options->rules,
 	    .always_lead = true,
 	    .follow_engines = false,
 	    .first_cmd_no = 0,

@@ -26,9 +26,10 @@
 struct replay_options {
 	const char *engine_id; /* NULL: REPLAY_ENGINE_ID */
 	struct policy_params params;
-	FILE *log;	       /* the core's decision log, or NULL */
-	FILE *warn;	       /* warnings and the summary, or NULL */
-	unsigned max_warnings; /* then only counted (0: no limit) */
+	const struct service_rules *rules; /* --services, or NULL */
+	FILE *log;			   /* the core's decision log, or NULL */
+	FILE *warn;			   /* warnings and the summary, or NULL */
+	unsigned max_warnings;		   /* then only counted (0: no limit) */
 };
 
 struct replay_result {

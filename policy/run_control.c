@@ -5,6 +5,28 @@
 #include "run_control.h"
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+void run_reload_on_sighup(void)
+{
+	struct sigaction action = {.sa_handler = on_hangup};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGHUP, &action, NULL);
+}
+
+bool run_reload_requested(void)
+{
+	if (!reload_requested)
+		return false;
+	reload_requested = 0;
+	return true;
+}
 
 static void on_signal(int sig)
 {

@@ -14,4 +14,8 @@ void run_stop_on_signals(void);
 
 bool run_stop_requested(void);
 
+/* SIGHUP asks for a reload; run_reload_requested() answers once per ask. */
+void run_reload_on_sighup(void);
+bool run_reload_requested(void);
+
 #endif

@@ -116,7 +116,8 @@ static struct victim pick_victim(const struct view *view, const struct pending_s
 }
 
 int scale_in_check(const struct view *view, const struct pending_set *pending, uint16_t service,
-		   uint64_t now_ms, struct scale_in_choice *choice)
+		   const struct scale_in_limits *limits, uint64_t now_ms,
+		   struct scale_in_choice *choice)
 {
 	const struct policy_params *params = &view->params;
 	*choice = (struct scale_in_choice){.service = service};
@@ -125,9 +126,10 @@ int scale_in_check(const struct view *view, const struct pending_set *pending, u
 		return 0;
 	const struct view_service *svc = view_service_find(view, service);
 	uint64_t since_ms = svc ? svc->changed_ms : 0;
-	if (!survey(view, pending, service, now_ms, choice, &since_ms) || choice->n_live < 2)
+	uint32_t floor = limits->floor > 1 ? limits->floor : 1;
+	if (!survey(view, pending, service, now_ms, choice, &since_ms) || choice->n_live <= floor)
 		return 0;
-	if (now_ms < since_ms || now_ms - since_ms < params->scale_in_ms)
+	if (now_ms < since_ms || now_ms - since_ms < limits->window_ms)
 		return 0;
 	double capacity = view_capacity(view, service);
 	if (capacity > 0 &&

@@ -8,8 +8,9 @@
  * host learnt from the rx_pps of its instances that dropped packets), its
  * offered load (rx + drops) fits in
  * one instance fewer with headroom: offered <= scale_in_headroom * (n - 1)
- * * capacity. Never below one instance; nothing while a spawn or a stop of
- * the service is pending.
+ * * capacity. Never below `floor` instances (max(min, 1) of the service's
+ * rule); nothing while a spawn or a stop of the service is pending. The
+ * window is the service's scale_in_after_ms when its rule gives one.
  *
  * The instance stopped: remote ones first (not on the service's home host:
  * the origin of its latest overload, else the host with most instances),
@@ -34,8 +35,15 @@ struct scale_in_choice {
 	uint64_t calm_ms; /* how long it has been calm */
 };
 
+/* What one service's rule asks of scale-in. */
+struct scale_in_limits {
+	uint32_t floor;	    /* never fewer live instances; >= 1 */
+	uint64_t window_ms; /* calm this long */
+};
+
 /* 1 and a choice when the service should lose an instance now, else 0. */
 int scale_in_check(const struct view *view, const struct pending_set *pending, uint16_t service,
-		   uint64_t now_ms, struct scale_in_choice *choice);
+		   const struct scale_in_limits *limits, uint64_t now_ms,
+		   struct scale_in_choice *choice);
 
 #endif /* ONVM_POLICY_SCALE_IN_H */

@@ -194,6 +194,12 @@ bool view_host_usable(const struct view *view, const struct view_host *host, uin
 	       host_fresh(view, host, now_ms);
 }
 
+bool view_host_stale(const struct view *view, const struct view_host *host, uint64_t now_ms)
+{
+	return host->has_state && host->status == BUS_STATUS_ONLINE &&
+	       !host_fresh(view, host, now_ms);
+}
+
 /* ---- per (host, service) ---- */
 
 struct view_host_svc *view_host_svc_find(const struct view_host *host, uint16_t service)
@@ -346,21 +352,28 @@ static void mark_changes(struct view *view, const struct view_host *host,
 		else
 			order = old->instance < new->instance ? -1 : old->instance > new->instance;
 		uint16_t changed = 0;
+		const struct bus_service_inst *lost = NULL;
 		if (order < 0) {
 			changed = old->service;
+			lost = inst_counts(old) ? old : NULL;
 			i++;
 		} else if (order > 0) {
 			changed = new->service;
 			j++;
 		} else {
-			if (inst_counts(old) != inst_counts(new))
+			if (inst_counts(old) != inst_counts(new)) {
 				changed = old->service;
+				lost = inst_counts(old) ? old : NULL;
+			}
 			i++;
 			j++;
 		}
 		struct view_service *svc = changed ? view_service_get(view, changed) : NULL;
 		if (svc)
 			svc->changed_ms = now_ms;
+		if (svc && lost)
+			snprintf(svc->lost, sizeof(svc->lost), "instance %u left %s's map",
+				 lost->instance, host->name);
 	}
 }
 
@@ -380,6 +393,30 @@ int view_apply_services(struct view *view, const struct bus_services *services, 
 		memcpy(host->insts, services->insts, count * sizeof(*host->insts));
 	host->n_insts = count;
 	heard(host, retained, now_ms);
+	return 0;
+}
+
+int view_instance_exited(struct view *view, const char *name, uint16_t service, uint32_t instance,
+			 uint64_t now_ms)
+{
+	struct view_host *host = view_host_find(view, name);
+	if (!host)
+		return 0;
+	for (uint32_t i = first_inst(host, service);
+	     i < host->n_insts && host->insts[i].service == service; i++) {
+		if (host->insts[i].instance != instance)
+			continue;
+		memmove(&host->insts[i], &host->insts[i + 1],
+			(host->n_insts - i - 1) * sizeof(*host->insts));
+		host->n_insts--;
+		struct view_service *svc = view_service_get(view, service);
+		if (svc) {
+			svc->changed_ms = now_ms;
+			snprintf(svc->lost, sizeof(svc->lost), "instance %u exited on %s", instance,
+				 host->name);
+		}
+		return 1;
+	}
 	return 0;
 }
 
@@ -452,6 +489,29 @@ static void add_report(struct view_host_svc *svc, const struct bus_inst_stats *i
 		svc->max_ring_fill = inst->ring_fill;
 	if (!draining && inst->ring_fill > svc->max_rising_fill)
 		svc->max_rising_fill = inst->ring_fill;
+}
+
+/*
+ * Unserved demand (DESIGN.md 3a): packets for a service with no instance
+ * anywhere, dropped here. It is that service's overload on this host with
+ * zero instances, judged like drops; entries of one service are summed. A
+ * service the same stats list instances of is judged by those instances.
+ */
+static int add_unserved(struct view_host *host, const struct bus_stats *stats)
+{
+	for (uint32_t i = 0; i < stats->n_unserved; i++) {
+		const struct bus_unserved *entry = &stats->unserved[i];
+		struct view_host_svc *svc = host_svc_get(host, entry->service);
+		if (!svc)
+			return -1;
+		if (svc->n_insts)
+			continue;
+		svc->reported = true;
+		svc->unserved = true;
+		svc->drop_pps += entry->pps;
+		svc->max_drop_pps = svc->drop_pps;
+	}
+	return 0;
 }
 
 /* After the aggregates are summed: extend or end streaks and calm windows. */
@@ -532,6 +592,7 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 	for (uint32_t i = 0; i < host->n_svcs; i++) {
 		struct view_host_svc *svc = &host->svcs[i];
 		svc->reported = false;
+		svc->unserved = false;
 		svc->n_insts = 0;
 		svc->rx_pps = svc->drop_pps = svc->max_drop_pps = 0;
 		svc->max_ring_fill = svc->max_rising_fill = 0;
@@ -546,6 +607,8 @@ int view_apply_stats(struct view *view, const struct bus_stats *stats, bool reta
 		if (inst_overloaded(&view->params, inst))
 			learn_capacity(svc, inst, view->params.drop_pps);
 	}
+	if (add_unserved(host, stats) < 0)
+		return -1;
 	if (keep_load(host, stats) < 0)
 		return -1;
 	judge_reports(view, host, stats->seq, now_ms);

@@ -32,6 +32,7 @@
 struct view_host_svc {
 	uint16_t service;
 	bool reported;		   /* listed in the host's latest stats */
+	bool unserved;		   /* ... only as unserved demand: no instance anywhere */
 	bool streak;		   /* overloaded in every report since streak_seq */
 	uint64_t streak_seq;	   /* seq of the first overloaded report of the streak */
 	uint64_t streak_ms;	   /* ... and when it arrived */
@@ -94,6 +95,9 @@ struct view_service {
 	uint64_t nocap_ms;	 /* ... at this time */
 	bool checked;		 /* scale-in looked at it ... */
 	uint64_t checked_ms;	 /* ... at this time */
+	bool atmax_said;	 /* an "at max" decision was made ... */
+	uint64_t atmax_ms;	 /* ... at this time */
+	char lost[96];		 /* how it last lost an instance ("" if never) */
 };
 
 struct view {
@@ -128,11 +132,19 @@ int view_apply_services(struct view *view, const struct bus_services *services, 
 /* Returns 1 when the stats were taken in, 0 for a duplicate (ignored), -1 out of memory. */
 int view_apply_stats(struct view *view, const struct bus_stats *stats, bool retained,
 		     uint64_t now_ms);
+/*
+ * An "exited" event: the instance is gone from the host's map now (its
+ * next services map says the same, or brings it back). 1 if it was there.
+ */
+int view_instance_exited(struct view *view, const char *host, uint16_t service, uint32_t instance,
+			 uint64_t now_ms);
 /* Any other message from a host: it is alive. */
 void view_host_heard(struct view *view, const char *host, bool retained, uint64_t now_ms);
 
 /* Online, with cores known, heard from within the staleness bound. */
 bool view_host_usable(const struct view *view, const struct view_host *host, uint64_t now_ms);
+/* Online by its state but not heard from within the staleness bound. */
+bool view_host_stale(const struct view *view, const struct view_host *host, uint64_t now_ms);
 
 /*
  * Length of the host's current overload streak of this service, in periods:

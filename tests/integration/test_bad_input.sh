@@ -33,6 +33,33 @@ expect_exit2 start_not_in_catalog "service 9 is not in the catalog" "${mgr[@]}" 
 expect_exit2 nf_no_service "service id" "$ONVM_BUILD/examples/bounce" $(onvm_nf_eal 2) --
 expect_exit2 nf_bad_service "bad service id" "$ONVM_BUILD/examples/bounce" $(onvm_nf_eal 2) -- -r 0
 
+# onvm-policy --services FILE (live and replay): a strict file, exit 2 on any fault.
+policy=("$ONVM_BUILD/onvm-policy" --replay /dev/null --services)
+expect_exit2 services_missing "cannot read" "${policy[@]}" "$ONVM_TMP/none.json"
+bad_services() { # NAME PATTERN JSON
+	echo "$3" >"$ONVM_TMP/$1.json"
+	expect_exit2 "services_$1" "$2" "${policy[@]}" "$ONVM_TMP/$1.json"
+}
+bad_services not_json "not valid JSON" '{"services": [{"id": 2}'
+bad_services top_key 'unknown key "service"' '{"service": [{"id": 2, "min": 1}]}'
+bad_services entry_key 'unknown key "mni"' '{"services": [{"id": 2, "mni": 1}]}'
+bad_services no_id 'no "id"' '{"services": [{"min": 1}]}'
+bad_services id_zero '"id" must be an integer in 1..65535' '{"services": [{"id": 0}]}'
+bad_services id_text '"id" must be an integer' '{"services": [{"id": "2"}]}'
+bad_services min_real '"min" must be an integer' '{"services": [{"id": 2, "min": 1.5}]}'
+bad_services max_zero '"max" must be an integer in 1..' '{"services": [{"id": 2, "max": 0}]}'
+bad_services min_over_max "min 3 > max 2" '{"services": [{"id": 2, "min": 3, "max": 2}]}'
+bad_services after_zero '"scale_in_after_ms" must be' '{"services": [{"id": 2, "scale_in_after_ms": 0}]}'
+bad_services duplicate "service 2 is listed twice" '{"services": [{"id": 2}, {"id": 3}, {"id": 2, "min": 1}]}'
+bad_services duplicate_key "duplicate" '{"services": [{"id": 2, "min": 1, "min": 2}]}'
+bad_services not_list '"services" must be an array' '{"services": {"id": 2}}'
+echo '{"services": [{"id": 2, "mni": 1}]}' >"$ONVM_TMP/live.json"
+expect_exit2 services_live 'unknown key "mni"' "$ONVM_BUILD/onvm-policy" --broker tcp://127.0.0.1:1 \
+	--services "$ONVM_TMP/live.json"
+echo '{"services": [{"id": 2, "min": 1, "max": 6, "scale_in_after_ms": 60000}, {"id": 7}]}' \
+	>"$ONVM_TMP/good.json"
+"${policy[@]}" "$ONVM_TMP/good.json" >/dev/null 2>&1 || fail "a good --services file was refused"
+
 # No manager was left behind, and none left files.
 leftover=$(compgen -G "/dev/hugepages/${ONVM_PREFIX}map_*" | wc -l)
 [[ $leftover -eq 0 ]] || fail "$leftover hugepage files left by failed starts"

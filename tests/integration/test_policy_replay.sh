@@ -42,6 +42,8 @@ for scn in "$TRACES"/*.scn; do
 		fail "$name.jsonl differs from what gen.sh makes of $name.scn"
 done
 
+# .args may name files beside the traces (--services NAME.services.json).
+cd "$TRACES" || exit 1
 checked=0
 for expect in "$TRACES"/*.expect.json; do
 	label=$(basename "$expect" .expect.json) # NAME or NAME.VARIANT
@@ -77,8 +79,43 @@ if cc -shared -fPIC -I "$ONVM_SRC/policy" -I "$ONVM_SRC/bus" "$ONVM_SRC/examples
 	grep -q 'target..:null' "$TMP/plugin2.out" || fail "engine args did not reach the engine"
 	"$POLICY" --replay "$TRACES/scale_remote.jsonl" --engine "$TMP/libengine_least_loaded.so" \
 		--engine-args nonsense >/dev/null 2>&1 && fail "bad engine args should fail"
+	# A repair (no origin) placed by the plugin CMake builds: repair_offline
+	# with its own expectations (not NAME.VARIANT.expect.json: it needs the
+	# plugin's path).
+	plugin=$ONVM_BUILD/examples/libengine_least_loaded.so
+	[[ -f $plugin ]] || plugin=$TMP/libengine_least_loaded.so
+	"$POLICY" --replay "$TRACES/repair_offline.jsonl" --engine "$plugin" \
+		--services "$TRACES/repair_offline.services.json" \
+		--check "$TRACES/repair_offline.least_loaded.check.json" >"$TMP/plugin3.out" 2>"$TMP/plugin3.err" ||
+		fail "the shared-object engine's repair: $(grep '^check:' "$TMP/plugin3.err" | tr '\n' ' ')"
+	"$POLICY" --replay "$TRACES/repair_offline.jsonl" --engine "$plugin" \
+		--services "$TRACES/repair_offline.services.json" 2>/dev/null | cmp -s - "$TMP/plugin3.out" ||
+		fail "two replays with the shared-object engine differ"
 else
 	fail "cannot build the example engine: $(cat "$TMP/cc.err")"
+fi
+
+# An engine built for API version 1 (never asked a repair, whose origin is
+# NULL) is refused with the reason, exit 1.
+cat >"$TMP/old_engine.c" <<'EOF'
+#include "engine_api.h"
+static void place(void *s, const struct policy_request *r, struct policy_choice *c)
+{
+	(void)s;
+	(void)r;
+	c->index = 0;
+}
+static const struct policy_engine old = {.api_version = 1, .name = "old", .place = place};
+const struct policy_engine *onvm_policy_engine(void);
+const struct policy_engine *onvm_policy_engine(void) { return &old; }
+EOF
+if cc -shared -fPIC -I "$ONVM_SRC/policy" -I "$ONVM_SRC/bus" "$TMP/old_engine.c" -o "$TMP/libold.so" 2>"$TMP/cc2.err"; then
+	"$POLICY" --replay "$TRACES/scale_local.jsonl" --engine "$TMP/libold.so" >/dev/null 2>"$TMP/old.err"
+	[[ $? -eq 1 ]] || fail "an API version 1 engine should exit 1"
+	grep -q "engine API version 1, this daemon speaks 2" "$TMP/old.err" ||
+		fail "no clear reason for refusing an old engine: $(cat "$TMP/old.err")"
+else
+	fail "cannot build the old engine: $(cat "$TMP/cc2.err")"
 fi
 "$POLICY" --replay "$TRACES/scale_remote.jsonl" --engine "$TMP/no-such.so" >/dev/null 2>&1
 [[ $? -eq 1 ]] || fail "a shared object that does not load should exit 1"

@@ -21,6 +21,9 @@
 #                                   is busy but under the default thresholds;
 #                                   "drain" is a full ring emptying by 3 % a
 #                                   period from FROM on, without drops)
+#   unserved NAME S FROM TO PPS     NAME's stats of periods FROM..TO list PPS
+#                                   of unserved demand for service S (one
+#                                   entry per line: two lines, two entries)
 #   lose NAME P[,P...]              those stats of NAME are lost
 #   at P state NAME FREE            state online with FREE free cores
 #   at P offline NAME               the Last Will: offline; its stats stop
@@ -84,7 +87,7 @@ scenario() {
 		}
 		return r
 	}
-	function stats_payload(host, ms, p,    i, out, lv, drop, fill, rx) {
+	function stats_payload(host, ms, p,    i, k, first, out, lv, drop, fill, rx) {
 		out = sprintf("{\"v\":1,\"host\":\"%s\",\"ts_ms\":%.0f,\"seq\":%d,\"period_ms\":%d,\"ports\":[{\"port\":0,\"rx_pps\":%d,\"tx_pps\":%d,\"drop_pps\":0}],\"instances\":[", host, BASE_MS + ms, p, period, 120000 * ninst[host], 120000 * ninst[host])
 		for (i = 1; i <= ninst[host]; i++) {
 			lv = level(host, isvc[host, i], p)
@@ -95,7 +98,15 @@ scenario() {
 			else if (lv == "drain") { fill = sprintf("%.2f", 0.99 - 0.03 * lstep) }
 			out = out (i > 1 ? "," : "") sprintf("{\"instance\":%d,\"service\":%d,\"core\":%d,\"rx_pps\":%d,\"tx_pps\":%d,\"drop_pps\":%d,\"ring_fill\":%s,\"busy\":0.15}", iid[host, i], isvc[host, i], icore[host, i], rx, rx, drop, fill)
 		}
-		return out "]}"
+		out = out "]"
+		first = 1
+		for (k = 1; k <= nuns; k++) {
+			if (uhost[k] != host || p < ufrom[k] || p > uto[k]) continue
+			out = out (first ? ",\"unserved\":[" : ",") sprintf("{\"service\":%d,\"pps\":%d}", usvc[k], upps[k])
+			first = 0
+		}
+		if (!first) out = out "]"
+		return out "}"
 	}
 	function do_at(k, ms,    f, n, payload) {
 		n = split(atline[k], f, " ")
@@ -122,6 +133,7 @@ scenario() {
 	$1 == "load" { nload++; lhost[nload] = $2; lsvc[nload] = $3; lfrom[nload] = $4; lto[nload] = $5
 		lpat[nload] = (NF >= 6 && $6 ~ /^[01]+$/) ? $6 : "1"
 		llevel[nload] = ($NF == "ring" || $NF == "mild" || $NF == "drain") ? $NF : "drop"; next }
+	$1 == "unserved" { nuns++; uhost[nuns] = $2; usvc[nuns] = $3; ufrom[nuns] = $4; uto[nuns] = $5; upps[nuns] = $6; next }
 	$1 == "lose" { n = split($3, lp, ","); for (i = 1; i <= n; i++) lost[$2, lp[i]] = 1; next }
 	$1 == "at" { nat++; atp[nat] = $2; atline[nat] = $0; next }
 	{ print "gen.sh: bad line: " $0 > "/dev/stderr"; exit 2 }

@@ -36,6 +36,42 @@ static int place(const char *engine_name, const struct policy_candidate *cands, 
 	return choice.index;
 }
 
+/* A repair: no origin, no stats, no candidate is the origin. */
+static int place_repair(const char *engine_name, const struct policy_candidate *cands, size_t n,
+			char *why, size_t whylen)
+{
+	const struct policy_engine *engine = policy_builtin_engine(engine_name);
+	assert_non_null(engine);
+	struct policy_request req = {
+	    .now_ms = 1000, .service = 2, .origin = NULL, .candidates = cands, .n_candidates = n};
+	struct policy_choice choice = {.index = -2};
+	engine->place(NULL, &req, &choice);
+	assert_true(choice.why[0] != '\0');
+	snprintf(why, whylen, "%s", choice.why);
+	return choice.index;
+}
+
+static void test_repair_without_origin(void **state)
+{
+	(void)state;
+	char why[POLICY_WHY_LEN];
+	/* local-first, rule 2: a host running the service beats more free cores. */
+	const struct policy_candidate running[] = {CAND("alpha", 1, 1, 0), CAND("beta", 6, 0, 0)};
+	assert_int_equal(place_repair("local-first", running, 2, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "already runs the service"));
+	/* rule 3: the most free cores, ties to the smaller name. */
+	const struct policy_candidate idle[] = {CAND("alpha", 2, 0, 0), CAND("beta", 6, 0, 0),
+						CAND("gamma", 6, 0, 0)};
+	assert_int_equal(place_repair("local-first", idle, 3, why, sizeof(why)), 1);
+	/* rule 4: nothing. */
+	assert_int_equal(place_repair("local-first", NULL, 0, why, sizeof(why)), -1);
+	/* local-only has no origin to place on, whatever is free. */
+	assert_int_equal(place_repair("local-only", idle, 3, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "no origin"));
+	assert_int_equal(place_repair("spread", idle, 3, why, sizeof(why)), 1);
+	assert_int_equal(place_repair("pack", idle, 3, why, sizeof(why)), 0);
+}
+
 static void test_local_first_rule1_local(void **state)
 {
 	(void)state;
@@ -150,6 +186,7 @@ int main(void)
 	    cmocka_unit_test(test_spread),
 	    cmocka_unit_test(test_pack),
 	    cmocka_unit_test(test_local_only),
+	    cmocka_unit_test(test_repair_without_origin),
 	    cmocka_unit_test(test_builtin_list),
 	    cmocka_unit_test(test_open),
 	};

@@ -469,8 +469,12 @@ static void test_scale_in(void **state)
 	struct pending_set set;
 	assert_int_equal(pending_init(&set, &p, NULL), 0);
 	struct scale_in_choice choice;
-	assert_int_equal(scale_in_check(view, &set, 2, 5499, &choice), 0);
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					5499, &choice),
+			 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 1);
 	assert_string_equal(choice.host->name, "beta"); /* alpha is home: same count, first name */
 	assert_int_equal(choice.instance, 5);
 	assert_int_equal(choice.n_live, 2);
@@ -478,25 +482,37 @@ static void test_scale_in(void **state)
 	/* The origin of the latest overload is home. */
 	struct view_service *svc = view_service_get(view, 2);
 	snprintf(svc->home, sizeof(svc->home), "beta");
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 1);
 	assert_string_equal(choice.host->name, "alpha");
 
 	/* A learnt capacity: 60 kpps offered does not fit 0.7 * 1 * 80 kpps. */
 	struct view_host_svc *learnt = view_host_svc_find(view_host_find(view, "alpha"), 2);
 	learnt->has_capacity = true;
 	learnt->capacity_pps = 80000;
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 	learnt->capacity_pps = 100000;
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 1);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 1);
 
 	/* Pending work, a stale host, or scale-in off: nothing. */
 	pending_add_stop(&set, "alpha", "x-1", false, 2, 1, 9000);
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 	pending_free(&set);
 	assert_int_equal(pending_init(&set, &p, NULL), 0);
-	assert_int_equal(scale_in_check(view, &set, 2, 10000 + p.stale_ms + 1, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000 + p.stale_ms + 1, &choice),
+			 0);
 	view->params.scale_in = false;
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 	pending_free(&set);
 	view_destroy(view);
 }
@@ -511,7 +527,9 @@ static void test_scale_in_never_last(void **state)
 	struct pending_set set;
 	assert_int_equal(pending_init(&set, &p, NULL), 0);
 	struct scale_in_choice choice;
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 	pending_free(&set);
 	view_destroy(view);
 }
@@ -559,7 +577,9 @@ static void test_capacity_bounded(void **state)
 		put_inst(view, "beta", 5, seq, 60000, 0, seq * 500);
 	}
 	assert_true(view_capacity(view, 2) == 100000);
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 	view_destroy(view);
 
 	/* The same host's: one report moves the capacity by 30 % at most. */
@@ -579,7 +599,9 @@ static void test_capacity_bounded(void **state)
 		snprintf(stats.host, sizeof(stats.host), "alpha");
 		view_apply_stats(view, &stats, false, seq * 500);
 	}
-	assert_int_equal(scale_in_check(view, &set, 2, 10000, &choice), 0);
+	assert_int_equal(scale_in_check(view, &set, 2, &(struct scale_in_limits){1, p.scale_in_ms},
+					10000, &choice),
+			 0);
 
 	/* Never above the ceiling, however long a host insists. */
 	for (uint64_t seq = 21; seq <= 200; seq++)
