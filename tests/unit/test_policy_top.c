@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "top.h"
+#include "view.h"
 
 #define T0 UINT64_C(1795480000000) /* the table's start */
 
@@ -283,7 +284,7 @@ static void test_local_then_remote_times(void **state)
 				     "1010 ms, ->spawned 1400 ms, ->first packet 2000 ms\n"));
 	assert_non_null(
 	    strstr(text, "no capacity at +6.000 s: service 2 overloaded on h1: no free core\n"));
-	assert_non_null(strstr(text, "2 scale-outs, 1 no-capacity decisions"));
+	assert_non_null(strstr(text, "2 scale-outs, 0 repairs, 1 no-capacity decisions"));
 	free(text);
 
 	struct top_counters counters;
@@ -343,9 +344,9 @@ static void test_totals_and_rows(void **state)
 	top_print_row(f->top, T0 + 5600, out);
 	top_print_tsv_line(f->top, T0 + 5600, out);
 	fclose(out);
-	assert_non_null(strstr(text, "   5.6  28.0k  29.0k   8.0k   3 |  online  0/3  2 20.0k  "
-				     "online  3/3  1  9.0k\n"));
-	assert_non_null(strstr(text, "5.600\t28000\t29000\t8000\t3\n"));
+	assert_non_null(strstr(text, "   5.6  28.0k  29.0k   8.0k   3 |  0/3    2 20.0k     -  "
+				     "3/3    1  9.0k     -\n"));
+	assert_non_null(strstr(text, "5.600\t28000\t29000\t8000\t3\t0\n"));
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 		assert_true(strlen(line) <= 100);
 	free(text);
@@ -380,6 +381,54 @@ static void test_onset_after_previous_scale_out(void **state)
 	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
 				     "1010 ms, ->spawned n/a, ->first packet n/a\n"));
 	free(text);
+}
+
+/*
+ * A draining ring is not overload, for onvm-top exactly as for the policy:
+ * h1's ring fills (+1000), then drains through 0.95 and 0.9 (+1500, +2000)
+ * and only then holds at 0.9 (+2500 on). The onset is +2500, the first
+ * period of the streak the policy's own view counts, not +1000.
+ */
+static void test_draining_ring_is_no_onset(void **state)
+{
+	struct fixture *f = *state;
+	static const double fills[] = {0.1, 1.0, 0.95, 0.9, 0.9, 0.9, 0.9};
+	struct policy_params params;
+	policy_params_default(&params);
+	struct view *policy_view = view_create(&params);
+	assert_non_null(policy_view);
+	struct bus_stats decoded = {0};
+	char err[256];
+	cluster(f);
+	for (uint64_t seq = 1; seq <= sizeof(fills) / sizeof(fills[0]); seq++) {
+		uint64_t at = 500 * seq;
+		h1_stats(f, seq, at, 0, fills[seq - 1]);
+		/* The same report, as the policy takes it. */
+		char payload[1024], insts[512] = "";
+		inst(insts, sizeof(insts), 10, 20000, 0, fills[seq - 1], 0);
+		snprintf(payload, sizeof(payload),
+			 "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"seq\":%" PRIu64
+			 ",\"period_ms\":500,\"ports\":[],\"instances\":[%s]}",
+			 T0 + at, seq, insts);
+		assert_int_equal(
+		    bus_decode_stats("h1", payload, strlen(payload), &decoded, err, sizeof(err)),
+		    0);
+		assert_int_equal(view_apply_stats(policy_view, &decoded, false, T0 + at), 1);
+	}
+	const struct view_host_svc *svc = view_host_svc_find(view_host_find(policy_view, "h1"), 2);
+	assert_non_null(svc);
+	assert_true(svc->streak);
+	assert_int_equal(svc->streak_ms, T0 + 2500); /* the policy's streak */
+
+	decision(f, 3510, "h1", "h2", "pe-a-1", false);
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_non_null(so);
+	assert_true(so->has_onset);
+	assert_int_equal(so->onset_ms, svc->streak_ms);
+	assert_null(strstr(f->events, "overloaded since +1.0s"));
+	assert_non_null(strstr(f->events, "h1: service 2 overloaded since +2.5s"));
+	bus_stats_free(&decoded);
+	view_destroy(policy_view);
 }
 
 static void test_rejected_and_stop(void **state)
@@ -472,6 +521,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_event_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totals_and_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_onset_after_previous_scale_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_draining_ring_is_no_onset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_and_natural_order, setup, teardown),
