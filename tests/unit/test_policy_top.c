@@ -3,7 +3,8 @@
  * bus payloads in, table totals, event lines, and the reaction times of
  * local and remote scale-outs (onset, decision, spawned, first packet, with
  * and without first_rx_ms), spawns that fail, "no capacity", shadow
- * decisions, stops, and malformed messages.
+ * decisions, stops, malformed messages, the draining rule the policy
+ * applies, unserved demand, repairs, and service ids other than the defaults.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -431,6 +432,155 @@ static void test_draining_ring_is_no_onset(void **state)
 	view_destroy(policy_view);
 }
 
+/* A row and the TSV line at now (T0 + at), as printed. */
+static char *printed_row(struct fixture *f, uint64_t at)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	top_print_row(f->top, T0 + at, out);
+	top_print_tsv_line(f->top, T0 + at, out);
+	fclose(out);
+	return text;
+}
+
+/*
+ * Unserved demand: h2 drops 5000 pps of service 2 (and 100 of service 4)
+ * because no host has an instance. It is offered and dropped load of the
+ * watched service, h2's unserved column, and a line when it starts and ends.
+ */
+static void test_unserved_demand(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	h1_stats(f, 1, 500, 0, 0.1);
+	assert_int_equal(feed(f, "hosts/h2/stats", 500,
+			      "{\"v\":1,\"host\":\"h2\",\"ts_ms\":%" PRIu64 ",\"seq\":1,"
+			      "\"period_ms\":500,\"ports\":[],\"instances\":[],\"unserved\":["
+			      "{\"service\":4,\"pps\":100},{\"service\":2,\"pps\":5000}]}",
+			      T0 + 500),
+			 1);
+	struct top_totals t;
+	top_get_totals(f->top, T0 + 600, &t);
+	assert_true(t.unserved_pps == 5000);
+	assert_true(t.offered_pps == 25000); /* 20000 sent by the generator, 5000 unserved */
+	assert_true(t.delivered_pps == 20000);
+	assert_true(t.drop_pps == 5000);
+	struct top_host_row row;
+	top_get_host(f->top, 0, T0 + 600, &row);
+	assert_true(row.unserved_pps == 0);
+	top_get_host(f->top, 1, T0 + 600, &row);
+	assert_string_equal(row.name, "h2");
+	assert_true(row.unserved_pps == 5000);
+	assert_non_null(strstr(f->events, "h2: service 2 unserved: 5000 pps for it arrive and no "
+					  "host has an instance\n"));
+	char *text = printed_row(f, 600);
+	assert_non_null(strstr(text, "   0.6  25.0k  20.0k   5.0k   1 |  1/3    1 20.0k     -  "
+				     "3/3    0     0  5.0k\n"));
+	assert_non_null(strstr(text, "0.600\t25000\t20000\t5000\t1\t5000\n"));
+	free(text);
+
+	/* Served again: the column and the totals go back to nothing. */
+	assert_int_equal(feed(f, "hosts/h2/stats", 1000,
+			      "{\"v\":1,\"host\":\"h2\",\"ts_ms\":%" PRIu64 ",\"seq\":2,"
+			      "\"period_ms\":500,\"ports\":[],\"instances\":[]}",
+			      T0 + 1000),
+			 1);
+	assert_non_null(strstr(f->events, "h2: service 2 served again\n"));
+	top_get_totals(f->top, T0 + 1100, &t);
+	assert_true(t.unserved_pps == 0);
+	assert_true(t.drop_pps == 0);
+	top_get_host(f->top, 1, T0 + 1100, &row);
+	assert_true(row.unserved_pps == 0);
+}
+
+/* A decision with no origin is a repair: listed apart, timed from its decision. */
+static void test_repair(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	cmd(f, "h2", "pe-a-7", "\"op\":\"spawn\",\"service\":2,\"count\":1");
+	assert_int_equal(feed(f, "policy/decisions", 1000,
+			      "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":%" PRIu64
+			      ",\"service\":2,\"origin\":null,\"target\":\"h2\",\"cmd_id\":"
+			      "\"pe-a-7\",\"reason\":\"below min 1\",\"shadow\":false}",
+			      T0 + 1000),
+			 1);
+	spawned(f, "h2", 1300, 10, "pe-a-7");
+	char insts[512] = "";
+	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 1320);
+	stats(f, "h2", 1, 1500, insts, 0);
+	assert_int_equal(top_scale_out_count(f->top), 1);
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_true(so->repair);
+	assert_false(so->has_onset);
+	assert_string_equal(so->origin, "");
+	assert_true(so->spawned);
+	assert_int_equal(so->first_ms, T0 + 1320);
+	assert_non_null(
+	    strstr(f->events, "decision: repair: spawn service 2 on h2: below min 1\n"));
+	char *text = summary(f);
+	assert_non_null(strstr(text, "repair 1: service 2 -> h2 at +1.000 s, command pe-a-7, "
+				     "decision->spawned 300 ms, ->first packet 320 ms\n"));
+	assert_non_null(strstr(text, "no scale-out of service 2 seen\n"));
+	assert_non_null(strstr(text, "0 scale-outs, 1 repairs, 0 no-capacity decisions"));
+	assert_null(strstr(text, "\nscale-out "));
+	free(text);
+}
+
+/* The service ids are the configuration's: here 5 watched, 6 the generator. */
+static void test_other_service_ids(void **state)
+{
+	struct fixture *f = *state;
+	top_destroy(f->top);
+	struct top_config config;
+	top_config_default(&config);
+	config.service = 5;
+	config.gen_service = 6;
+	config.start_ms = T0;
+	config.event = capture;
+	config.event_ctx = f;
+	f->top = top_create(&config);
+	assert_non_null(f->top);
+	put_state(f, "h1", 1, 0);
+	assert_int_equal(feed(f, "hosts/h1/services", 0,
+			      "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"services\":{"
+			      "\"5\":[{\"instance\":3,\"core\":2,\"state\":\"running\"}],"
+			      "\"2\":[{\"instance\":4,\"core\":3,\"state\":\"running\"}]}}",
+			      T0),
+			 1);
+	for (uint64_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(
+		    feed(f, "hosts/h1/stats", 500 * seq,
+			 "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"seq\":%" PRIu64
+			 ",\"period_ms\":500,\"ports\":[],\"instances\":["
+			 "{\"instance\":3,\"service\":5,\"core\":2,\"rx_pps\":7000,\"tx_pps\":7000,"
+			 "\"drop_pps\":3000,\"ring_fill\":1,\"busy\":1},"
+			 "{\"instance\":4,\"service\":2,\"core\":3,\"rx_pps\":1,\"tx_pps\":1,"
+			 "\"drop_pps\":9999,\"ring_fill\":1,\"busy\":1},"
+			 "{\"instance\":1,\"service\":6,\"core\":1,\"rx_pps\":0,\"tx_pps\":7000,"
+			 "\"drop_pps\":0,\"ring_fill\":0,\"busy\":1}]}",
+			 T0 + 500 * seq, seq),
+		    1);
+	struct top_totals t;
+	top_get_totals(f->top, T0 + 1600, &t);
+	assert_true(t.offered_pps == 10000); /* 7000 sent by 6, 3000 dropped by 5 */
+	assert_true(t.delivered_pps == 7000);
+	assert_true(t.drop_pps == 3000);
+	assert_int_equal(t.instances, 1);
+	assert_non_null(strstr(f->events, "h1: service 5 overloaded since +0.5s"));
+	assert_null(strstr(f->events, "service 2 overloaded"));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	top_print_legend(f->top, out);
+	fclose(out);
+	assert_non_null(strstr(text, "load generator (service 6)"));
+	assert_non_null(strstr(text, "what service 5 sent on"));
+	free(text);
+}
+
 static void test_rejected_and_stop(void **state)
 {
 	struct fixture *f = *state;
@@ -522,6 +672,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_totals_and_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_onset_after_previous_scale_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_draining_ring_is_no_onset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unserved_demand, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_service_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_and_natural_order, setup, teardown),
