@@ -27,6 +27,7 @@ struct top_host {
 	char name[BUS_NAME_LEN];
 	/* From its state: whether it told its cores (the view keeps the numbers). */
 	bool has_cores;
+	uint64_t offline_ms; /* when it last went offline (0: not seen) */
 	/* Its latest stats. */
 	bool has_stats;
 	uint64_t stats_ts_ms, stats_rx_ms;
@@ -57,6 +58,9 @@ struct top {
 	uint32_t scale_cap;
 	struct top_scale_out *scale; /* in decision order */
 	uint64_t floor_ms;	     /* end of the latest scale-out: onsets come after it */
+	/* The latest crash of an instance of the watched service (exited, no command). */
+	char exit_host[BUS_NAME_LEN];
+	uint64_t exit_ms;
 	struct recent_cmd cmds[RECENT_CMDS];
 	uint32_t next_cmd;
 	struct policy_ingest ingest;
@@ -284,9 +288,10 @@ static int apply_state(struct top *top, const struct bus_state *state, bool reta
 	if (!changed)
 		return 0;
 	uint64_t ts = state->has_ts_ms ? state->ts_ms : now_ms;
-	if (state->status == BUS_STATUS_OFFLINE)
+	if (state->status == BUS_STATUS_OFFLINE) {
+		host->offline_ms = ts;
 		say(top, ts, "%s: offline", host->name);
-	else if (host->has_cores)
+	} else if (host->has_cores)
 		say(top, ts, "%s: online, %" PRIu32 " of %" PRIu32 " NF cores free", host->name,
 		    seen->cores_free, seen->cores_total);
 	else
@@ -436,6 +441,11 @@ static void apply_event(struct top *top, const struct bus_event *ev, bool retain
 	say(top, ev->ts_ms, "%s: %s service %u%s%s%s", ev->host, bus_event_name(ev->event),
 	    ev->service, detail, ev->has_cmd_id ? " for " : "", ev->has_cmd_id ? ev->cmd_id : "");
 
+	if (ev->service == top->config.service && ev->event == BUS_EV_EXITED && !ev->has_cmd_id &&
+	    ev->ts_ms >= top->exit_ms) {
+		snprintf(top->exit_host, sizeof(top->exit_host), "%s", ev->host);
+		top->exit_ms = ev->ts_ms;
+	}
 	if (ev->service != top->config.service || (ev->event == BUS_EV_EXITED && !ev->has_cmd_id) ||
 	    ev->event == BUS_EV_STOPPED)
 		return;
@@ -482,7 +492,40 @@ static int grow_scale(struct top *top)
 	return 0;
 }
 
-static void record_scale_out(struct top *top, const struct bus_decision *d)
+/* Consider a loss at ms on host: the latest one before the decision is kept. */
+static void consider_loss(struct top_scale_out *so, const char *host, uint64_t ms, const char *how)
+{
+	if (ms == 0 || ms > so->decision_ms || (so->has_loss && ms <= so->loss_ms))
+		return;
+	so->has_loss = true;
+	so->loss_ms = ms;
+	snprintf(so->lost_on, sizeof(so->lost_on), "%s", host);
+	so->loss_how = how;
+}
+
+/*
+ * What a repair replaces: the latest loss, before its decision, of
+ * instances of the service, as the policy sees losses: a host that listed
+ * some went offline (its state's time) or silent past the staleness bound
+ * (when it was last heard), or one of them exited.
+ */
+static void find_loss(const struct top *top, struct top_scale_out *so, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < top->n_hosts; i++) {
+		const struct top_host *host = top->hosts[i];
+		const struct view_host *seen = view_host_find(top->view, host->name);
+		if (!seen || view_host_instances(seen, top->config.service) == 0)
+			continue;
+		enum top_host_status status = host_status(top, host, now_ms);
+		if (status == TOP_HOST_OFFLINE)
+			consider_loss(so, host->name, host->offline_ms, "offline");
+		else if (status == TOP_HOST_STALE && seen->seen)
+			consider_loss(so, host->name, seen->last_seen_ms, "last heard");
+	}
+	consider_loss(so, top->exit_host, top->exit_ms, "exited");
+}
+
+static void record_scale_out(struct top *top, const struct bus_decision *d, uint64_t now_ms)
 {
 	if (grow_scale(top) < 0)
 		return;
@@ -495,6 +538,8 @@ static void record_scale_out(struct top *top, const struct bus_decision *d)
 		snprintf(so->target, sizeof(so->target), "%s", d->target);
 	if (d->has_cmd_id)
 		snprintf(so->cmd_id, sizeof(so->cmd_id), "%s", d->cmd_id);
+	if (so->repair)
+		find_loss(top, so, now_ms);
 	const struct top_host *origin = d->has_origin ? host_find(top, d->origin) : NULL;
 	if (origin && origin->has_run && origin->run_start_ms > top->floor_ms &&
 	    origin->run_start_ms <= d->ts_ms) {
@@ -513,7 +558,7 @@ static const char *reason_why(const char *reason)
 	return why && why[1] == ' ' && why[2] ? why + 2 : reason;
 }
 
-static void apply_decision(struct top *top, const struct bus_decision *d)
+static void apply_decision(struct top *top, const struct bus_decision *d, uint64_t now_ms)
 {
 	if (d->shadow) {
 		top->counters.shadow_decisions++;
@@ -537,7 +582,7 @@ static void apply_decision(struct top *top, const struct bus_decision *d)
 		    reason_why(d->reason));
 	}
 	if (d->service == top->config.service)
-		record_scale_out(top, d);
+		record_scale_out(top, d, now_ms);
 }
 
 static void apply_engine(struct top *top, const struct bus_engine *engine, uint64_t now_ms)
@@ -565,7 +610,7 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
 		apply_event(top, &msg->u.event, retained, now_ms);
 		break;
 	case BUS_KIND_DECISIONS:
-		apply_decision(top, &msg->u.decision);
+		apply_decision(top, &msg->u.decision, now_ms);
 		break;
 	case BUS_KIND_ENGINE:
 		apply_engine(top, &msg->u.engine, now_ms);
@@ -819,22 +864,36 @@ static void print_scale_out_line(const struct top *top, const struct top_scale_o
 		fmt_since(so, so->has_first, so->first_ms, f, sizeof(f)));
 }
 
-/* A repair's times, from its decision (no overload led to it). */
+/* "+1510 ms" after from_ms, or "n/a". */
+static const char *fmt_after(bool has, uint64_t ms, uint64_t from_ms, char *buf, size_t len)
+{
+	if (has)
+		snprintf(buf, len, "%" PRId64 " ms", diff_ms(ms, from_ms));
+	else
+		snprintf(buf, len, "n/a");
+	return buf;
+}
+
+/* A repair's times, from the loss it replaces (else from its decision). */
 static void print_repair_line(const struct top *top, const struct top_scale_out *so,
 			      uint32_t number, FILE *out)
 {
-	char s[32] = "not seen", f[32] = "not seen";
-	if (so->failed)
-		snprintf(s, sizeof(s), "failed");
-	else if (so->spawned)
-		snprintf(s, sizeof(s), "%" PRId64 " ms", diff_ms(so->spawned_ms, so->decision_ms));
-	if (so->has_first)
-		snprintf(f, sizeof(f), "%" PRId64 " ms", diff_ms(so->first_ms, so->decision_ms));
+	char from[BUS_NAME_LEN + 64], d[32], s[32], f[32];
+	uint64_t from_ms = so->has_loss ? so->loss_ms : so->decision_ms;
+	if (so->has_loss)
+		snprintf(from, sizeof(from), "lost on %s at %+.3f s (%s)", so->lost_on,
+			 rel_s(top, so->loss_ms), so->loss_how);
+	else
+		snprintf(from, sizeof(from), "loss not seen, decided at %+.3f s",
+			 rel_s(top, so->decision_ms));
 	fprintf(out,
-		"repair %" PRIu32 ": service %u -> %s at %+.3f s%s%s, decision->spawned %s, "
+		"repair %" PRIu32 ": service %u -> %s (%s)%s%s: ->decision %s, ->spawned %s, "
 		"->first packet %s\n",
-		number, top->config.service, so->target, rel_s(top, so->decision_ms),
-		so->cmd_id[0] ? ", command " : "", so->cmd_id, s, f);
+		number, top->config.service, so->target, from, so->cmd_id[0] ? ", command " : "",
+		so->cmd_id, fmt_after(true, so->decision_ms, from_ms, d, sizeof(d)),
+		so->failed ? "failed"
+			   : fmt_after(so->spawned, so->spawned_ms, from_ms, s, sizeof(s)),
+		fmt_after(so->has_first, so->first_ms, from_ms, f, sizeof(f)));
 }
 
 void top_print_summary(const struct top *top, FILE *out)

@@ -17,8 +17,10 @@
  * led to it, never earlier than the end of the previous scale-out. Then
  * come the decision (its ts_ms), the "spawned" event, and the new
  * instance's first packet (its first_rx_ms, else the first stats period in
- * which it received packets). A repair (a decision with no origin) has no
- * onset; its times are shown from the decision.
+ * which it received packets). A repair (a decision with no origin) is
+ * timed from the loss it replaces: the latest, before its decision, of a
+ * host with instances of the service going offline (its state's time) or
+ * stale (when it was last heard, by arrival), or an instance exiting.
  *
  * Unserved demand (stats' "unserved": packets for a service with no
  * instance anywhere, dropped where they arrived) of the watched service is
@@ -81,9 +83,13 @@ struct top_totals {
 
 /* One scale-out or repair of the watched service, or a decision that found no host. */
 struct top_scale_out {
-	bool repair;		   /* no origin: a replacement no host asked for */
-	char origin[BUS_NAME_LEN]; /* the overloaded host ("" for a repair) */
-	char target[BUS_NAME_LEN]; /* "" for "no capacity" */
+	bool repair;		    /* no origin: a replacement no host asked for */
+	char origin[BUS_NAME_LEN];  /* the overloaded host ("" for a repair) */
+	bool has_loss;		    /* a repair: the loss it replaces, */
+	uint64_t loss_ms;	    /* ... when (see loss_how), */
+	char lost_on[BUS_NAME_LEN]; /* ... on which host, */
+	const char *loss_how;	    /* ... and how: "offline", "last heard" or "exited" */
+	char target[BUS_NAME_LEN];  /* "" for "no capacity" */
 	char cmd_id[BUS_NAME_LEN];
 	char reason[BUS_TEXT_LEN];
 	bool has_onset;

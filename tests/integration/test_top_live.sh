@@ -57,7 +57,8 @@ wait_for 10 "onvm-top's summary" grep -q "1 scale-outs, 1 repairs, 0 no-capacity
 # onset is +2500, 100 ms before the decision.
 grep -q "^scale-out 1: service 5 h1 -> h2 (remote) onset->decision 100 ms," "$TOP_LOG" ||
 	fail "the onset is not where the ring held: $(grep '^scale-out 1' "$TOP_LOG")"
-grep -q "^repair 1: service 5 -> h2 at .*, command pe-a-2," "$TOP_LOG" || fail "no repair line"
+grep -q "^repair 1: service 5 -> h2 (loss not seen, decided at +[0-9.]* s), command pe-a-2:" \
+	"$TOP_LOG" || fail "no repair line"
 grep -q "service 2" "$TOP_LOG" && fail "service 2 is not watched, yet onvm-top told of it"
 kill -0 "$TOP_PID" 2>/dev/null && fail "onvm-top did not end at SIGINT"
 exit 0

@@ -495,37 +495,94 @@ static void test_unserved_demand(void **state)
 	assert_true(row.unserved_pps == 0);
 }
 
-/* A decision with no origin is a repair: listed apart, timed from its decision. */
+/* A repair decision (no origin) on the bus, at T0 + at. */
+static void repair(struct fixture *f, uint64_t at, const char *target, const char *cmd_id)
+{
+	assert_int_equal(feed(f, "policy/decisions", at,
+			      "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":%" PRIu64
+			      ",\"service\":2,\"origin\":null,\"target\":\"%s\",\"cmd_id\":"
+			      "\"%s\",\"reason\":\"below min 1\",\"shadow\":false}",
+			      T0 + at, target, cmd_id),
+			 1);
+}
+
+/*
+ * A decision with no origin is a repair: listed apart, timed from the loss
+ * it replaces. h3's instance is lost when h3 falls silent (last heard at
+ * +200, stale by +5600); later h1's instance exits (+6500).
+ */
 static void test_repair(void **state)
 {
 	struct fixture *f = *state;
 	cluster(f);
-	cmd(f, "h2", "pe-a-7", "\"op\":\"spawn\",\"service\":2,\"count\":1");
-	assert_int_equal(feed(f, "policy/decisions", 1000,
-			      "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":%" PRIu64
-			      ",\"service\":2,\"origin\":null,\"target\":\"h2\",\"cmd_id\":"
-			      "\"pe-a-7\",\"reason\":\"below min 1\",\"shadow\":false}",
-			      T0 + 1000),
-			 1);
-	spawned(f, "h2", 1300, 10, "pe-a-7");
+	put_state(f, "h3", 2, 0);
+	services(f, "h3", 1, 0);
 	char insts[512] = "";
-	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 1320);
-	stats(f, "h2", 1, 1500, insts, 0);
-	assert_int_equal(top_scale_out_count(f->top), 1);
+	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 0);
+	stats(f, "h3", 1, 200, insts, 0);
+	for (uint64_t seq = 1; seq <= 11; seq++) { /* h1 and h2 stay alive */
+		h1_stats(f, seq, 500 * seq, 0, 0.1);
+		stats(f, "h2", seq, 500 * seq, "", 0);
+	}
+	cmd(f, "h2", "pe-a-7", "\"op\":\"spawn\",\"service\":2,\"count\":1");
+	repair(f, 5600, "h2", "pe-a-7");
+	spawned(f, "h2", 5900, 10, "pe-a-7");
+	insts[0] = '\0';
+	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 5920);
+	stats(f, "h2", 12, 6000, insts, 0);
+	assert_int_equal(feed(f, "hosts/h1/events", 6500,
+			      "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64
+			      ",\"event\":\"exited\",\"service\":2,\"instance\":10}",
+			      T0 + 6500),
+			 1);
+	repair(f, 6600, "h2", "pe-a-8");
+
+	assert_int_equal(top_scale_out_count(f->top), 2);
 	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
 	assert_true(so->repair);
 	assert_false(so->has_onset);
 	assert_string_equal(so->origin, "");
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h3");
+	assert_int_equal(so->loss_ms, T0 + 200);
 	assert_true(so->spawned);
-	assert_int_equal(so->first_ms, T0 + 1320);
+	assert_int_equal(so->first_ms, T0 + 5920);
+	so = top_get_scale_out(f->top, 1);
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h1");
+	assert_int_equal(so->loss_ms, T0 + 6500);
 	assert_non_null(
 	    strstr(f->events, "decision: repair: spawn service 2 on h2: below min 1\n"));
 	char *text = summary(f);
-	assert_non_null(strstr(text, "repair 1: service 2 -> h2 at +1.000 s, command pe-a-7, "
-				     "decision->spawned 300 ms, ->first packet 320 ms\n"));
+	assert_non_null(strstr(text, "repair 1: service 2 -> h2 (lost on h3 at +0.200 s (last "
+				     "heard)), command pe-a-7: ->decision 5400 ms, ->spawned "
+				     "5700 ms, ->first packet 5720 ms\n"));
+	assert_non_null(strstr(text, "repair 2: service 2 -> h2 (lost on h1 at +6.500 s "
+				     "(exited)), command pe-a-8: ->decision 100 ms, ->spawned "
+				     "n/a, ->first packet n/a\n"));
 	assert_non_null(strstr(text, "no scale-out of service 2 seen\n"));
-	assert_non_null(strstr(text, "0 scale-outs, 1 repairs, 0 no-capacity decisions"));
+	assert_non_null(strstr(text, "0 scale-outs, 2 repairs, 0 no-capacity decisions"));
 	assert_null(strstr(text, "\nscale-out "));
+	free(text);
+}
+
+/* A repair after a host went offline: timed from its offline state. */
+static void test_repair_after_offline(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	assert_int_equal(
+	    feed(f, "hosts/h1/state", 3000, "{\"v\":1,\"host\":\"h1\",\"status\":\"offline\"}"), 1);
+	repair(f, 3250, "h2", "pe-a-3");
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_non_null(so);
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h1");
+	assert_int_equal(so->loss_ms, T0 + 3000);
+	assert_string_equal(so->loss_how, "offline");
+	char *text = summary(f);
+	assert_non_null(strstr(text, "repair 1: service 2 -> h2 (lost on h1 at +3.000 s "
+				     "(offline)), command pe-a-3: ->decision 250 ms,"));
 	free(text);
 }
 
@@ -674,6 +731,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_draining_ring_is_no_onset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unserved_demand, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repair_after_offline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_service_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
