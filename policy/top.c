@@ -28,6 +28,7 @@ struct top_host {
 	/* From its state: whether it told its cores (the view keeps the numbers). */
 	bool has_cores;
 	uint64_t offline_ms; /* when it last went offline (0: not seen) */
+	bool said_stale;     /* a "stale" line not yet followed by another status */
 	/* Its latest stats. */
 	bool has_stats;
 	uint64_t stats_ts_ms, stats_rx_ms;
@@ -640,6 +641,25 @@ int top_feed_payload(struct top *top, const char *topic, const void *payload, si
 		return -1;
 	}
 	return 1;
+}
+
+/* ---- the clock ---- */
+
+void top_tick(struct top *top, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < top->n_hosts; i++) {
+		struct top_host *host = top->hosts[i];
+		bool stale = host_status(top, host, now_ms) == TOP_HOST_STALE;
+		const struct view_host *seen = view_host_find(top->view, host->name);
+		/* Only a host heard and then silent: retained history alone is no news. */
+		if (stale && seen && seen->seen && !host->said_stale)
+			say(top, now_ms,
+			    "%s: stale: silent since %+.1fs; its %" PRIu32
+			    " instances of service %u count as gone",
+			    host->name, rel_s(top, seen->last_seen_ms), host_instances(top, host),
+			    top->config.service);
+		host->said_stale = stale;
+	}
 }
 
 /* ---- queries ---- */

@@ -133,6 +133,9 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
 int top_feed_payload(struct top *top, const char *topic, const void *payload, size_t len,
 		     bool retained, uint64_t now_ms, char *err, size_t errlen);
 
+/* The clock's turn (before a row): tells hosts that fell silent past the staleness bound. */
+void top_tick(struct top *top, uint64_t now_ms);
+
 void top_get_totals(const struct top *top, uint64_t now_ms, struct top_totals *totals);
 uint32_t top_host_count(const struct top *top);
 /* Hosts in natural name order (h2 before h10). */

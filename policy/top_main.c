@@ -221,6 +221,7 @@ static void print_tick(struct top_run *run, FILE *timeline, uint64_t now, uint32
 		       uint32_t *hosts_in_header)
 {
 	pthread_mutex_lock(&run->lock);
+	top_tick(run->top, now);
 	if (!run->quiet) {
 		uint32_t hosts = top_host_count(run->top);
 		if (*rows % HEADER_EVERY == 0 || hosts != *hosts_in_header) {

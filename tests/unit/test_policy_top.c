@@ -337,6 +337,14 @@ static void test_totals_and_rows(void **state)
 	top_get_host(f->top, 1, T0 + 5500 + 6000, &row);
 	assert_int_equal(row.status, TOP_HOST_STALE);
 	assert_true(row.delivered_pps == 0);
+	/* The clock's turn tells it once. */
+	top_tick(f->top, T0 + 5500 + 6000);
+	top_tick(f->top, T0 + 5500 + 7000);
+	const char *stale =
+	    "h2: stale: silent since +5.5s; its 1 instances of service 2 count as gone\n";
+	const char *at = strstr(f->events, stale);
+	assert_non_null(at);
+	assert_null(strstr(at + 1, stale));
 
 	char *text = NULL;
 	size_t len = 0;
