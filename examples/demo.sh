@@ -8,7 +8,7 @@
 # manager runs wholly inside its host's namespace and reaches the broker's
 # TLS listener over the management network with its own certificate.  On h1
 # a load generator feeds
-# slow_thing (service 2, a fixed capacity per instance).  The offered load
+# slow_thing (service SERVICE, 2; a fixed capacity per instance).  The offered load
 # rises step by step: slow_thing overloads, a second instance starts on h1,
 # h1 runs out of cores, and the next instances start on h2, which then
 # carries part of the traffic through the VXLAN tunnel.  onvm-top prints the
@@ -35,6 +35,9 @@ BUILD=build
 TAG=demo
 PREFIX=onvmdemo
 STATS_MS=200
+# The service ids of the catalog, the port chains, the managers and onvm-top.
+SERVICE=2     # slow_thing, the service that scales
+GEN_SERVICE=9 # the load generator feeding it
 
 usage() {
 	cat >&2 <<EOF
@@ -202,10 +205,10 @@ RECORDER_PID=$!
 
 cat >"$RUN/catalog.json" <<JSON
 {"services": [
-  {"id": 2, "name": "slow_thing", "exec": "$BUILD/examples/slow_thing",
+  {"id": $SERVICE, "name": "slow_thing", "exec": "$BUILD/examples/slow_thing",
    "args": ["-c", "500", "-R", "$CAPACITY"], "warm": $WARM},
-  {"id": 9, "name": "load_generator", "exec": "$BUILD/examples/load_generator",
-   "args": ["-d", "2", "-p", "0", "-f", "1024", "-R", "0", "-F", "$RUN/rate"]}
+  {"id": $GEN_SERVICE, "name": "load_generator", "exec": "$BUILD/examples/load_generator",
+   "args": ["-d", "$SERVICE", "-p", "0", "-f", "1024", "-R", "0", "-F", "$RUN/rate"]}
 ]}
 JSON
 echo 0 >"$RUN/rate"
@@ -216,11 +219,11 @@ echo 0 >"$RUN/rate"
 # its own certificate.
 start_manager() {
 	local i=$1 extra=()
-	((i == 1)) && extra=(-s "2,9")
+	((i == 1)) && extra=(-s "$SERVICE,$GEN_SERVICE")
 	# shellcheck disable=SC2046
 	ip netns exec "$TAG-h$i" "$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}_h$i" \
 		--vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=tun0,framecnt=4096 -- \
-		-T "1:10.250.0.$i" -c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p '0:2>0' -p '1:2>0' \
+		-T "1:10.250.0.$i" -c "$RUN/catalog.json" -k "2-$((CORES + 1))" -p "0:$SERVICE>0" -p "1:$SERVICE>0" \
 		-t "$STATS_MS" -q -f "$RUN/h$i.stats" -H "h$i" $(tls_args "h$i") "${extra[@]}" \
 		>"$RUN/h$i.log" 2>&1 &
 	MGR_PIDS+=($!)
@@ -240,7 +243,8 @@ instances_of() {
 }
 # shellcheck disable=SC2016 # expanded by eval, on every try
 wait_for 20 "h1 runs slow_thing and the generator" \
-	eval '(( $(instances_of "$RUN/h1.stats" 2) == 1 && $(instances_of "$RUN/h1.stats" 9) == 1 ))' ||
+	eval '(( $(instances_of "$RUN/h1.stats" "$SERVICE") == 1 &&
+		$(instances_of "$RUN/h1.stats" "$GEN_SERVICE") == 1 ))' ||
 	fail "h1 did not start slow_thing and the load generator" "$RUN/h1.log"
 
 # shellcheck disable=SC2046
@@ -284,7 +288,8 @@ drive_load &
 DRIVER_PID=$!
 trap 'INTERRUPTED=1' INT TERM
 # shellcheck disable=SC2046
-"${ON_CONTROL[@]}" "$BUILD/onvm-top" $(tls_args monitor) -s 2 -g 9 -T "$RUN/timeline.tsv" \
+"${ON_CONTROL[@]}" "$BUILD/onvm-top" $(tls_args monitor) -s "$SERVICE" -g "$GEN_SERVICE" \
+	-T "$RUN/timeline.tsv" \
 	-d "$DURATION" 2>"$RUN/top.log" | tee -i "$RUN/top.out" || true
 trap 'exit 130' INT TERM
 stop_tree "$DRIVER_PID"
@@ -339,6 +344,7 @@ $(scale_out_marks)
 plot '$RUN/timeline.tsv' using 1:2 with lines lw 2 title 'offered', \
      '' using 1:3 with lines lw 2 title 'delivered', \
      '' using 1:4 with lines lw 2 title 'dropped', \
+     '' using 1:6 with lines lw 1 title 'unserved (no instance anywhere)', \
      '' using 1:5 axes x1y2 with steps lw 3 dt 2 title 'instances of slow_thing (right axis)'
 EOF
 }

@@ -6,6 +6,7 @@
 
 #include "engines.h"
 #include "options.h"
+#include "overload_options.h"
 
 enum long_only {
 	OPT_REPLAY = 256,
@@ -13,10 +14,6 @@ enum long_only {
 	OPT_BENCH_PARSE,
 	OPT_LIST,
 	OPT_ENGINE_ARGS,
-	OPT_DROP_PPS,
-	OPT_RING_FILL,
-	OPT_PERIODS,
-	OPT_STALE_MS,
 	OPT_PENDING_MS,
 	OPT_SETTLE_MS,
 	OPT_CMD_TTL_MS,
@@ -39,10 +36,7 @@ static const struct option long_options[] = {
     {"engine", required_argument, NULL, 'e'},
     {"engine-args", required_argument, NULL, OPT_ENGINE_ARGS},
     {"id", required_argument, NULL, 'i'},
-    {"drop-pps", required_argument, NULL, OPT_DROP_PPS},
-    {"ring-fill", required_argument, NULL, OPT_RING_FILL},
-    {"periods", required_argument, NULL, OPT_PERIODS},
-    {"stale-ms", required_argument, NULL, OPT_STALE_MS},
+    OVERLOAD_LONG_OPTIONS,
     {"pending-ms", required_argument, NULL, OPT_PENDING_MS},
     {"settle-ms", required_argument, NULL, OPT_SETTLE_MS},
     {"cmd-ttl-ms", required_argument, NULL, OPT_CMD_TTL_MS},
@@ -71,14 +65,7 @@ static const char usage_options[] =
     "  -i, --id ID             engine id on the bus, 1..40 bytes; the online engine with\n"
     "                          the smallest id leads (default: live: this machine's\n"
     "                          name; replay: \"replay\")\n"
-    "overload: a service is overloaded on a host when one of its instances drops more\n"
-    "than --drop-pps or fills its ring to --ring-fill, for --periods consecutive stats\n"
-    "periods (by seq; lost periods between overloaded ones count as overloaded):\n"
-    "      --drop-pps X        (default 1000)\n"
-    "      --ring-fill F       0..1 (default 0.8)\n"
-    "      --periods K         (default 3)\n"
-    "      --stale-ms MS       a host silent for max(MS, 3 stats periods) is stale:\n"
-    "                          never chosen, its instances count as gone (5000)\n"
+    "%s"
     "      --pending-ms MS     a spawn or stop not seen carried out is forgotten (10000)\n"
     "      --settle-ms MS      promised core kept after the instance shows up (2000)\n"
     "      --cmd-ttl-ms MS     commands expire this long after the decision (5000)\n"
@@ -114,33 +101,7 @@ void policy_usage(FILE *f, const char *prog)
 	fprintf(f, "       %s --bench-parse TRACE       jansson parse-only rate of its stats\n",
 		prog);
 	fprintf(f, "       %s --list-engines\n\n", prog);
-	fprintf(f, usage_options, bus_options_usage);
-}
-
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (!text || !*text || *text == '-')
-		return -1;
-	errno = 0;
-	unsigned long long value = strtoull(text, &end, 10);
-	if (errno || *end || value > max)
-		return -1;
-	*out = value;
-	return 0;
-}
-
-static int parse_double(const char *text, double *out)
-{
-	char *end;
-	if (!text || !*text)
-		return -1;
-	errno = 0;
-	double value = strtod(text, &end);
-	if (errno || *end || value != value)
-		return -1;
-	*out = value;
-	return 0;
+	fprintf(f, usage_options, overload_options_usage, bus_options_usage);
 }
 
 /* A numeric option: 0, or -1 with the reason. */
@@ -152,26 +113,15 @@ static int numeric_option(int opt, const char *arg, struct policy_options *o, ch
 	uint64_t u = 0;
 	int bad;
 	switch (opt) {
-	case OPT_DROP_PPS:
-		bad = parse_double(arg, &p->drop_pps);
-		break;
-	case OPT_RING_FILL:
-		bad = parse_double(arg, &p->ring_fill);
-		break;
 	case OPT_SCALE_IN_FILL:
-		bad = parse_double(arg, &p->scale_in_fill);
+		bad = policy_parse_double(arg, &p->scale_in_fill);
 		break;
 	case OPT_SCALE_IN_HEADROOM:
-		bad = parse_double(arg, &p->scale_in_headroom);
-		break;
-	case OPT_PERIODS:
-		bad = parse_u64(arg, 1000, &u);
-		p->periods = (uint32_t)u;
+		bad = policy_parse_double(arg, &p->scale_in_headroom);
 		break;
 	default: {
-		bad = parse_u64(arg, day_ms, &u);
-		uint64_t *field = opt == OPT_STALE_MS	   ? &p->stale_ms
-				  : opt == OPT_PENDING_MS  ? &p->pending_ms
+		bad = policy_parse_u64(arg, day_ms, &u);
+		uint64_t *field = opt == OPT_PENDING_MS	   ? &p->pending_ms
 				  : opt == OPT_SETTLE_MS   ? &p->settle_ms
 				  : opt == OPT_CMD_TTL_MS  ? &p->cmd_ttl_ms
 				  : opt == OPT_NOCAP_MS	   ? &p->nocap_repeat_ms
@@ -197,6 +147,9 @@ static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen
 	int bus_option = bus_options_parse(&o->bus, opt, optarg, err, errlen);
 	if (bus_option != 0)
 		return bus_option < 0 ? -1 : 0;
+	int overload_option = overload_options_parse(&o->params, opt, optarg, err, errlen);
+	if (overload_option != 0)
+		return overload_option < 0 ? -1 : 0;
 	switch (opt) {
 	case OPT_REPLAY:
 		set_mode(o, POLICY_MODE_REPLAY, optarg);

@@ -7,6 +7,7 @@
 
 #include "ingest.h"
 #include "top.h"
+#include "view.h"
 
 #define RECENT_CMDS 64 /* command ids remembered, to tell spawns from stops */
 
@@ -18,30 +19,29 @@ struct top_inst {
 	uint64_t first_rx_ms;
 };
 
+/*
+ * What the table shows of a host. Its status, liveness, services map and
+ * overload streaks are the policy view's (struct top's view).
+ */
 struct top_host {
 	char name[BUS_NAME_LEN];
-	/* From its state. */
-	bool has_state;
-	enum bus_status status;
+	/* From its state: whether it told its cores (the view keeps the numbers). */
 	bool has_cores;
-	uint32_t cores_total, cores_free;
-	/* Liveness: arrival of its last message that was not retained history. */
-	bool live;
-	uint64_t last_live_ms;
-	/* Instances of the watched service in its services map. */
-	uint32_t instances;
+	uint64_t offline_ms; /* when it last went offline (0: not seen) */
+	bool said_stale;     /* a "stale" line not yet followed by another status */
 	/* Its latest stats. */
 	bool has_stats;
 	uint64_t stats_ts_ms, stats_rx_ms;
 	double svc_tx_pps, svc_drop_pps, gen_tx_pps;
-	bool has_gen; /* a load generator instance runs here */
+	double svc_unserved_pps; /* the watched service's unserved demand */
+	bool has_gen;		 /* a load generator instance runs here */
 	uint32_t n_insts, insts_cap;
 	struct top_inst *insts;
-	/* The current overloaded run of the watched service. */
-	bool in_run, run_announced;
+	/* The latest overloaded run of the watched service: the view's streak,
+	 * restarted when a scale-out ended during it. */
+	bool has_run, in_run, run_announced;
 	bool said_overloaded; /* an "overloaded" line not yet followed by "calm again" */
 	uint64_t run_start_ms;
-	uint32_t run_periods;
 };
 
 struct recent_cmd {
@@ -52,12 +52,16 @@ struct recent_cmd {
 
 struct top {
 	struct top_config config;
+	struct view *view; /* the policy's view of the same messages */
 	uint32_t n_hosts;
 	struct top_host *hosts[TOP_MAX_HOSTS]; /* natural name order */
 	uint32_t n_scale;
 	uint32_t scale_cap;
 	struct top_scale_out *scale; /* in decision order */
 	uint64_t floor_ms;	     /* end of the latest scale-out: onsets come after it */
+	/* The latest crash of an instance of the watched service (exited, no command). */
+	char exit_host[BUS_NAME_LEN];
+	uint64_t exit_ms;
 	struct recent_cmd cmds[RECENT_CMDS];
 	uint32_t next_cmd;
 	struct policy_ingest ingest;
@@ -67,20 +71,25 @@ struct top {
 void top_config_default(struct top_config *config)
 {
 	*config = (struct top_config){
-	    .service = 2,
-	    .gen_service = 9,
-	    .drop_pps = 1000,
-	    .ring_fill = 0.8,
-	    .stale_ms = 5000,
+	    .service = TOP_SERVICE_DEFAULT,
+	    .gen_service = TOP_GEN_SERVICE_DEFAULT,
 	};
+	policy_params_default(&config->params);
 }
 
 struct top *top_create(const struct top_config *config)
 {
+	if (policy_params_check(&config->params, NULL, 0) < 0)
+		return NULL;
 	struct top *top = calloc(1, sizeof(*top));
 	if (!top)
 		return NULL;
 	top->config = *config;
+	top->view = view_create(&config->params);
+	if (!top->view) {
+		free(top);
+		return NULL;
+	}
 	policy_ingest_init(&top->ingest);
 	return top;
 }
@@ -94,6 +103,7 @@ void top_destroy(struct top *top)
 		free(top->hosts[i]);
 	}
 	policy_ingest_free(&top->ingest);
+	view_destroy(top->view);
 	free(top->scale);
 	free(top);
 }
@@ -157,36 +167,32 @@ static struct top_host *host_get(struct top *top, const char *name)
 	return host;
 }
 
-static void host_heard(struct top_host *host, bool retained, uint64_t now_ms)
-{
-	if (retained)
-		return;
-	host->live = true;
-	host->last_live_ms = now_ms;
-}
-
-static bool host_stale(const struct top *top, const struct top_host *host, uint64_t now_ms)
-{
-	uint64_t since = host->live ? host->last_live_ms : top->config.start_ms;
-	return now_ms > since && now_ms - since > top->config.stale_ms;
-}
-
+/* The policy's status of the host: offline, stale (silent past the bound) or online. */
 static enum top_host_status host_status(const struct top *top, const struct top_host *host,
 					uint64_t now_ms)
 {
-	if (host->has_state && host->status == BUS_STATUS_OFFLINE)
+	const struct view_host *seen = view_host_find(top->view, host->name);
+	if (!seen || !seen->has_state)
+		return TOP_HOST_UNKNOWN;
+	if (seen->status == BUS_STATUS_OFFLINE)
 		return TOP_HOST_OFFLINE;
-	if (host_stale(top, host, now_ms))
-		return TOP_HOST_STALE;
-	return host->has_state ? TOP_HOST_ONLINE : TOP_HOST_UNKNOWN;
+	return view_host_usable(top->view, seen, now_ms) ? TOP_HOST_ONLINE : TOP_HOST_STALE;
+}
+
+static uint32_t host_instances(const struct top *top, const struct top_host *host)
+{
+	const struct view_host *seen = view_host_find(top->view, host->name);
+	return seen ? view_host_instances(seen, top->config.service) : 0;
 }
 
 /* Whether the host's latest stats still describe it. */
 static bool stats_current(const struct top *top, const struct top_host *host, uint64_t now_ms)
 {
-	if (!host->has_stats || host_status(top, host, now_ms) == TOP_HOST_OFFLINE)
+	enum top_host_status status = host_status(top, host, now_ms);
+	if (!host->has_stats || status == TOP_HOST_OFFLINE || status == TOP_HOST_STALE)
 		return false;
-	return now_ms <= host->stats_rx_ms || now_ms - host->stats_rx_ms <= top->config.stale_ms;
+	return now_ms <= host->stats_rx_ms ||
+	       now_ms - host->stats_rx_ms <= top->config.params.stale_ms;
 }
 
 static const struct recent_cmd *recent_cmd_find(const struct top *top, const char *id)
@@ -268,57 +274,50 @@ static void check_first_packet(struct top *top, struct top_scale_out *so,
 
 /* ---- messages ---- */
 
-static void apply_state(struct top *top, const struct bus_state *state, bool retained,
-			uint64_t now_ms)
+static int apply_state(struct top *top, const struct bus_state *state, bool retained,
+		       uint64_t now_ms)
 {
 	struct top_host *host = host_get(top, state->host);
 	if (!host)
-		return;
-	bool changed = !host->has_state || host->status != state->status;
-	host->has_state = true;
-	host->status = state->status;
-	if (state->has_cores) {
-		host->has_cores = true;
-		host->cores_total = state->cores.total;
-		host->cores_free = state->cores.free;
-	}
-	host_heard(host, retained, now_ms);
+		return -1;
+	const struct view_host *seen = view_host_find(top->view, state->host);
+	bool changed = !seen || !seen->has_state || seen->status != state->status;
+	if (view_apply_state(top->view, state, retained, now_ms) < 0)
+		return -1;
+	seen = view_host_find(top->view, state->host);
+	host->has_cores |= state->has_cores;
 	if (!changed)
-		return;
+		return 0;
 	uint64_t ts = state->has_ts_ms ? state->ts_ms : now_ms;
-	if (state->status == BUS_STATUS_OFFLINE)
+	if (state->status == BUS_STATUS_OFFLINE) {
+		host->offline_ms = ts;
 		say(top, ts, "%s: offline", host->name);
-	else if (host->has_cores)
+	} else if (host->has_cores)
 		say(top, ts, "%s: online, %" PRIu32 " of %" PRIu32 " NF cores free", host->name,
-		    host->cores_free, host->cores_total);
+		    seen->cores_free, seen->cores_total);
 	else
 		say(top, ts, "%s: online", host->name);
+	return 0;
 }
 
-static void apply_services(struct top *top, const struct bus_services *services, bool retained,
-			   uint64_t now_ms)
+static int apply_services(struct top *top, const struct bus_services *services, bool retained,
+			  uint64_t now_ms)
 {
-	struct top_host *host = host_get(top, services->host);
-	if (!host)
-		return;
-	uint32_t count = 0;
-	for (uint32_t i = 0; i < services->n_insts; i++)
-		count += services->insts[i].service == top->config.service &&
-			 services->insts[i].state != BUS_INST_STOPPING;
-	host->instances = count;
-	host_heard(host, retained, now_ms);
+	if (!host_get(top, services->host))
+		return -1;
+	return view_apply_services(top->view, services, retained, now_ms);
 }
 
-static bool inst_overloaded(const struct top *top, const struct bus_inst_stats *inst)
+/*
+ * Follow the host's overloaded run of the watched service, one stats period
+ * at a time, from the streak the policy's view keeps for it (seen: the
+ * view's host, with these stats already applied).
+ */
+static void track_overload(struct top *top, struct top_host *host, const struct view_host *seen,
+			   uint64_t ts_ms)
 {
-	return inst->drop_pps > top->config.drop_pps || inst->ring_fill >= top->config.ring_fill;
-}
-
-/* Follow the host's overloaded run of the watched service, one stats period at a time. */
-static void track_overload(struct top *top, struct top_host *host, bool overloaded, double drop_pps,
-			   double fill, uint64_t ts_ms)
-{
-	if (!overloaded) {
+	const struct view_host_svc *svc = view_host_svc_find(seen, top->config.service);
+	if (!svc || !svc->streak) {
 		if (host->said_overloaded)
 			say(top, ts_ms, "%s: service %u calm again", host->name,
 			    top->config.service);
@@ -326,22 +325,39 @@ static void track_overload(struct top *top, struct top_host *host, bool overload
 		host->in_run = false;
 		return;
 	}
-	if (!host->in_run || host->run_start_ms <= top->floor_ms) {
+	bool streak_starts = svc->streak_seq == seen->last_seq;
+	if (!host->in_run || streak_starts || host->run_start_ms <= top->floor_ms) {
+		host->has_run = true;
 		host->in_run = true;
 		host->run_announced = false;
 		host->run_start_ms = ts_ms;
-		host->run_periods = 0;
 	}
-	host->run_periods++;
-	/* One overloaded period may be a blip: tell from the second on. */
-	if (host->run_periods == 2 && !host->run_announced) {
+	/* Told when the policy would act on the stats. */
+	if (!host->run_announced && view_streak_len(seen, svc) >= top->config.params.periods) {
 		host->run_announced = true;
 		host->said_overloaded = true;
 		say(top, ts_ms,
 		    "%s: service %u overloaded since %+.1fs (drops %.0f pps, ring fill %.2f)",
-		    host->name, top->config.service, rel_s(top, host->run_start_ms), drop_pps,
-		    fill);
+		    host->name, top->config.service, rel_s(top, host->run_start_ms),
+		    svc->max_drop_pps, svc->max_ring_fill);
 	}
+}
+
+/* The watched service's unserved demand in these stats; its start and end are told. */
+static void track_unserved(struct top *top, struct top_host *host, const struct bus_stats *stats)
+{
+	double pps = 0;
+	for (uint32_t i = 0; i < stats->n_unserved; i++)
+		if (stats->unserved[i].service == top->config.service)
+			pps += stats->unserved[i].pps;
+	if (pps > 0 && !(host->svc_unserved_pps > 0))
+		say(top, stats->ts_ms,
+		    "%s: service %u unserved: %.0f pps for it arrive and no host has an instance",
+		    host->name, top->config.service, pps);
+	else if (!(pps > 0) && host->svc_unserved_pps > 0)
+		say(top, stats->ts_ms, "%s: service %u served again", host->name,
+		    top->config.service);
+	host->svc_unserved_pps = pps;
 }
 
 static int keep_instances(struct top_host *host, const struct bus_stats *stats, uint16_t service)
@@ -374,13 +390,15 @@ static int apply_stats(struct top *top, const struct bus_stats *stats, bool reta
 	struct top_host *host = host_get(top, stats->host);
 	if (!host)
 		return -1;
-	host_heard(host, retained, now_ms);
+	int taken = view_apply_stats(top->view, stats, retained, now_ms);
+	if (taken <= 0)
+		return taken; /* out of memory, or a seq already seen */
 	if (host->has_stats && stats->ts_ms < host->stats_ts_ms)
-		return 0; /* older than what we have */
+		return 0; /* older than what the table shows */
 	if (keep_instances(host, stats, top->config.service) < 0)
 		return -1;
-	double svc_tx = 0, svc_drop = 0, gen_tx = 0, worst_drop = 0, worst_fill = 0;
-	bool has_service = false, has_gen = false, overloaded = false;
+	double svc_tx = 0, svc_drop = 0, gen_tx = 0;
+	bool has_gen = false;
 	for (uint32_t i = 0; i < stats->n_insts; i++) {
 		const struct bus_inst_stats *inst = &stats->insts[i];
 		if (inst->service == top->config.gen_service) {
@@ -389,14 +407,8 @@ static int apply_stats(struct top *top, const struct bus_stats *stats, bool reta
 		}
 		if (inst->service != top->config.service)
 			continue;
-		has_service = true;
 		svc_tx += inst->tx_pps;
 		svc_drop += inst->drop_pps;
-		overloaded |= inst_overloaded(top, inst);
-		if (inst->drop_pps > worst_drop)
-			worst_drop = inst->drop_pps;
-		if (inst->ring_fill > worst_fill)
-			worst_fill = inst->ring_fill;
 	}
 	host->has_stats = true;
 	host->stats_ts_ms = stats->ts_ms;
@@ -405,19 +417,19 @@ static int apply_stats(struct top *top, const struct bus_stats *stats, bool reta
 	host->svc_drop_pps = svc_drop;
 	host->gen_tx_pps = gen_tx;
 	host->has_gen = has_gen;
+	track_unserved(top, host, stats);
 	/* A first packet ends a scale-out: the overload may have started after it. */
 	for (uint32_t i = 0; i < top->n_scale; i++)
 		if (strcmp(top->scale[i].target, host->name) == 0)
 			check_first_packet(top, &top->scale[i], host);
-	track_overload(top, host, has_service && overloaded, worst_drop, worst_fill, stats->ts_ms);
+	track_overload(top, host, view_host_find(top->view, stats->host), stats->ts_ms);
 	return 0;
 }
 
 static void apply_event(struct top *top, const struct bus_event *ev, bool retained, uint64_t now_ms)
 {
 	struct top_host *host = host_get(top, ev->host);
-	if (host)
-		host_heard(host, retained, now_ms);
+	view_host_heard(top->view, ev->host, retained, now_ms);
 	char detail[BUS_TEXT_LEN + 64] = "";
 	if (ev->has_instance)
 		snprintf(detail, sizeof(detail), " instance %" PRIu32, ev->instance);
@@ -430,6 +442,11 @@ static void apply_event(struct top *top, const struct bus_event *ev, bool retain
 	say(top, ev->ts_ms, "%s: %s service %u%s%s%s", ev->host, bus_event_name(ev->event),
 	    ev->service, detail, ev->has_cmd_id ? " for " : "", ev->has_cmd_id ? ev->cmd_id : "");
 
+	if (ev->service == top->config.service && ev->event == BUS_EV_EXITED && !ev->has_cmd_id &&
+	    ev->ts_ms >= top->exit_ms) {
+		snprintf(top->exit_host, sizeof(top->exit_host), "%s", ev->host);
+		top->exit_ms = ev->ts_ms;
+	}
 	if (ev->service != top->config.service || (ev->event == BUS_EV_EXITED && !ev->has_cmd_id) ||
 	    ev->event == BUS_EV_STOPPED)
 		return;
@@ -476,20 +493,56 @@ static int grow_scale(struct top *top)
 	return 0;
 }
 
-static void record_scale_out(struct top *top, const struct bus_decision *d)
+/* Consider a loss at ms on host: the latest one before the decision is kept. */
+static void consider_loss(struct top_scale_out *so, const char *host, uint64_t ms, const char *how)
+{
+	if (ms == 0 || ms > so->decision_ms || (so->has_loss && ms <= so->loss_ms))
+		return;
+	so->has_loss = true;
+	so->loss_ms = ms;
+	snprintf(so->lost_on, sizeof(so->lost_on), "%s", host);
+	so->loss_how = how;
+}
+
+/*
+ * What a repair replaces: the latest loss, before its decision, of
+ * instances of the service, as the policy sees losses: a host that listed
+ * some went offline (its state's time) or silent past the staleness bound
+ * (when it was last heard), or one of them exited.
+ */
+static void find_loss(const struct top *top, struct top_scale_out *so, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < top->n_hosts; i++) {
+		const struct top_host *host = top->hosts[i];
+		const struct view_host *seen = view_host_find(top->view, host->name);
+		if (!seen || view_host_instances(seen, top->config.service) == 0)
+			continue;
+		enum top_host_status status = host_status(top, host, now_ms);
+		if (status == TOP_HOST_OFFLINE)
+			consider_loss(so, host->name, host->offline_ms, "offline");
+		else if (status == TOP_HOST_STALE && seen->seen)
+			consider_loss(so, host->name, seen->last_seen_ms, "last heard");
+	}
+	consider_loss(so, top->exit_host, top->exit_ms, "exited");
+}
+
+static void record_scale_out(struct top *top, const struct bus_decision *d, uint64_t now_ms)
 {
 	if (grow_scale(top) < 0)
 		return;
 	struct top_scale_out *so = &top->scale[top->n_scale++];
-	*so = (struct top_scale_out){.decision_ms = d->ts_ms};
-	snprintf(so->origin, sizeof(so->origin), "%s", d->origin);
+	*so = (struct top_scale_out){.decision_ms = d->ts_ms, .repair = !d->has_origin};
+	if (d->has_origin)
+		snprintf(so->origin, sizeof(so->origin), "%s", d->origin);
 	snprintf(so->reason, sizeof(so->reason), "%s", d->reason);
 	if (d->has_target)
 		snprintf(so->target, sizeof(so->target), "%s", d->target);
 	if (d->has_cmd_id)
 		snprintf(so->cmd_id, sizeof(so->cmd_id), "%s", d->cmd_id);
-	const struct top_host *origin = host_find(top, d->origin);
-	if (origin && origin->run_periods && origin->run_start_ms > top->floor_ms &&
+	if (so->repair)
+		find_loss(top, so, now_ms);
+	const struct top_host *origin = d->has_origin ? host_find(top, d->origin) : NULL;
+	if (origin && origin->has_run && origin->run_start_ms > top->floor_ms &&
 	    origin->run_start_ms <= d->ts_ms) {
 		so->has_onset = true;
 		so->onset_ms = origin->run_start_ms;
@@ -506,7 +559,7 @@ static const char *reason_why(const char *reason)
 	return why && why[1] == ' ' && why[2] ? why + 2 : reason;
 }
 
-static void apply_decision(struct top *top, const struct bus_decision *d)
+static void apply_decision(struct top *top, const struct bus_decision *d, uint64_t now_ms)
 {
 	if (d->shadow) {
 		top->counters.shadow_decisions++;
@@ -518,7 +571,10 @@ static void apply_decision(struct top *top, const struct bus_decision *d)
 		    d->service, cmd->instance, d->target, d->reason);
 		return;
 	}
-	if (!d->has_target) {
+	if (!d->has_origin) {
+		say(top, d->ts_ms, "decision: repair: spawn service %u on %s: %s", d->service,
+		    d->has_target ? d->target : "no host", d->reason);
+	} else if (!d->has_target) {
 		say(top, d->ts_ms, "decision: no host for service %u overloaded on %s: %s",
 		    d->service, d->origin, reason_why(d->reason));
 	} else {
@@ -527,7 +583,7 @@ static void apply_decision(struct top *top, const struct bus_decision *d)
 		    reason_why(d->reason));
 	}
 	if (d->service == top->config.service)
-		record_scale_out(top, d);
+		record_scale_out(top, d, now_ms);
 }
 
 static void apply_engine(struct top *top, const struct bus_engine *engine, uint64_t now_ms)
@@ -543,11 +599,9 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
 {
 	switch (msg->kind) {
 	case BUS_KIND_STATE:
-		apply_state(top, &msg->u.state, retained, now_ms);
-		break;
+		return apply_state(top, &msg->u.state, retained, now_ms);
 	case BUS_KIND_SERVICES:
-		apply_services(top, &msg->u.services, retained, now_ms);
-		break;
+		return apply_services(top, &msg->u.services, retained, now_ms);
 	case BUS_KIND_STATS:
 		return apply_stats(top, &msg->u.stats, retained, now_ms);
 	case BUS_KIND_CMD:
@@ -557,7 +611,7 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
 		apply_event(top, &msg->u.event, retained, now_ms);
 		break;
 	case BUS_KIND_DECISIONS:
-		apply_decision(top, &msg->u.decision);
+		apply_decision(top, &msg->u.decision, now_ms);
 		break;
 	case BUS_KIND_ENGINE:
 		apply_engine(top, &msg->u.engine, now_ms);
@@ -589,6 +643,25 @@ int top_feed_payload(struct top *top, const char *topic, const void *payload, si
 	return 1;
 }
 
+/* ---- the clock ---- */
+
+void top_tick(struct top *top, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < top->n_hosts; i++) {
+		struct top_host *host = top->hosts[i];
+		bool stale = host_status(top, host, now_ms) == TOP_HOST_STALE;
+		const struct view_host *seen = view_host_find(top->view, host->name);
+		/* Only a host heard and then silent: retained history alone is no news. */
+		if (stale && seen && seen->seen && !host->said_stale)
+			say(top, now_ms,
+			    "%s: stale: silent since %+.1fs; its %" PRIu32
+			    " instances of service %u count as gone",
+			    host->name, rel_s(top, seen->last_seen_ms), host_instances(top, host),
+			    top->config.service);
+		host->said_stale = stale;
+	}
+}
+
 /* ---- queries ---- */
 
 void top_get_totals(const struct top *top, uint64_t now_ms, struct top_totals *totals)
@@ -598,16 +671,18 @@ void top_get_totals(const struct top *top, uint64_t now_ms, struct top_totals *t
 		const struct top_host *host = top->hosts[i];
 		enum top_host_status status = host_status(top, host, now_ms);
 		if (status == TOP_HOST_ONLINE || status == TOP_HOST_UNKNOWN)
-			totals->instances += host->instances;
+			totals->instances += host_instances(top, host);
 		if (!stats_current(top, host, now_ms))
 			continue;
 		/*
 		 * A generator counts only the packets its target's ring took; those
 		 * it could not enqueue are the drops of the instances on its host.
 		 */
-		totals->offered_pps += host->gen_tx_pps + (host->has_gen ? host->svc_drop_pps : 0);
+		totals->offered_pps += host->gen_tx_pps + (host->has_gen ? host->svc_drop_pps : 0) +
+				       host->svc_unserved_pps;
 		totals->delivered_pps += host->svc_tx_pps;
-		totals->drop_pps += host->svc_drop_pps;
+		totals->drop_pps += host->svc_drop_pps + host->svc_unserved_pps;
+		totals->unserved_pps += host->svc_unserved_pps;
 	}
 }
 
@@ -619,18 +694,21 @@ uint32_t top_host_count(const struct top *top)
 void top_get_host(const struct top *top, uint32_t index, uint64_t now_ms, struct top_host_row *row)
 {
 	const struct top_host *host = top->hosts[index];
+	const struct view_host *seen = view_host_find(top->view, host->name);
 	*row = (struct top_host_row){
 	    .name = host->name,
 	    .status = host_status(top, host, now_ms),
-	    .has_cores = host->has_cores,
-	    .cores_free = host->cores_free,
-	    .cores_total = host->cores_total,
-	    .instances = host->instances,
+	    .has_cores = host->has_cores && seen,
+	    .cores_free = seen ? seen->cores_free : 0,
+	    .cores_total = seen ? seen->cores_total : 0,
+	    .instances = host_instances(top, host),
 	};
 	if (row->status == TOP_HOST_OFFLINE)
 		row->instances = 0;
-	if (stats_current(top, host, now_ms))
+	if (stats_current(top, host, now_ms)) {
 		row->delivered_pps = host->svc_tx_pps;
+		row->unserved_pps = host->svc_unserved_pps;
+	}
 }
 
 uint32_t top_scale_out_count(const struct top *top)
@@ -664,13 +742,19 @@ static const char *fmt_pps(double pps, char *buf, size_t len)
 	return buf;
 }
 
-static const char *status_name(enum top_host_status status)
+/* A host's status in at most 5 characters: its free/total NF cores when online. */
+static const char *fmt_status(const struct top_host_row *row, char *buf, size_t len)
 {
-	switch (status) {
+	switch (row->status) {
 	case TOP_HOST_ONLINE:
-		return "online";
+		if (row->has_cores)
+			snprintf(buf, len, "%" PRIu32 "/%" PRIu32, row->cores_free,
+				 row->cores_total);
+		else
+			snprintf(buf, len, "up");
+		return buf;
 	case TOP_HOST_OFFLINE:
-		return "offline";
+		return "off";
 	case TOP_HOST_STALE:
 		return "stale";
 	default:
@@ -683,9 +767,10 @@ void top_print_legend(const struct top *top, FILE *out)
 	fprintf(
 	    out,
 	    "every row: t_s = seconds since start; offer = what the load generator (service "
-	    "%u)\nsent, deliv = what service %u sent on, drops = its drops (pps, all hosts); "
-	    "n = its\ninstances; per host: status, free/total NF cores, instances of service %u, "
-	    "its rate there\n",
+	    "%u)\nsent plus unserved demand, deliv = what service %u sent on, drops = its drops "
+	    "and\nunserved demand (pps, all hosts); n = its instances; per host: free/total NF "
+	    "cores\n(or off, stale, ?), instances of service %u, its rate there, unsv = its "
+	    "unserved\ndemand there (packets for it dropped: no host had an instance)\n",
 	    top->config.gen_service, top->config.service, top->config.service);
 }
 
@@ -696,19 +781,19 @@ void top_print_header(const struct top *top, uint64_t now_ms, FILE *out)
 	for (uint32_t i = 0; i < top->n_hosts; i++) {
 		if (i && i % TOP_HOSTS_PER_ROW == 0)
 			fprintf(out, "\n%31s |", "");
-		fprintf(out, "  %-20.20s", top->hosts[i]->name);
+		fprintf(out, "  %-14.14s %5s", top->hosts[i]->name, "unsv");
 	}
 	fputc('\n', out);
 }
 
+/* As wide as a header cell: "  1/3    2 20.0k  5.0k" (status, n, rate, unserved). */
 static void print_cell(const struct top_host_row *row, FILE *out)
 {
-	char cores[16] = "-", pps[16];
-	if (row->has_cores && row->status != TOP_HOST_OFFLINE)
-		snprintf(cores, sizeof(cores), "%" PRIu32 "/%" PRIu32, row->cores_free,
-			 row->cores_total);
-	fprintf(out, "  %-7s %-3s %2" PRIu32 " %5s", status_name(row->status), cores,
-		row->instances, fmt_pps(row->delivered_pps, pps, sizeof(pps)));
+	char status[16], pps[16], unserved[16] = "-";
+	if (row->unserved_pps > 0)
+		fmt_pps(row->unserved_pps, unserved, sizeof(unserved));
+	fprintf(out, "  %-5s %2" PRIu32 " %5s %5s", fmt_status(row, status, sizeof(status)),
+		row->instances, fmt_pps(row->delivered_pps, pps, sizeof(pps)), unserved);
 }
 
 void top_print_row(const struct top *top, uint64_t now_ms, FILE *out)
@@ -731,15 +816,15 @@ void top_print_row(const struct top *top, uint64_t now_ms, FILE *out)
 
 void top_print_tsv_header(FILE *out)
 {
-	fprintf(out, "# t_s\toffered_pps\tdelivered_pps\tdrop_pps\tinstances\n");
+	fprintf(out, "# t_s\toffered_pps\tdelivered_pps\tdrop_pps\tinstances\tunserved_pps\n");
 }
 
 void top_print_tsv_line(const struct top *top, uint64_t now_ms, FILE *out)
 {
 	struct top_totals t;
 	top_get_totals(top, now_ms, &t);
-	fprintf(out, "%.3f\t%.0f\t%.0f\t%.0f\t%" PRIu32 "\n", t.t_s, t.offered_pps, t.delivered_pps,
-		t.drop_pps, t.instances);
+	fprintf(out, "%.3f\t%.0f\t%.0f\t%.0f\t%" PRIu32 "\t%.0f\n", t.t_s, t.offered_pps,
+		t.delivered_pps, t.drop_pps, t.instances, t.unserved_pps);
 }
 
 /* "+1510 ms" relative to the onset, or "n/a". */
@@ -799,15 +884,47 @@ static void print_scale_out_line(const struct top *top, const struct top_scale_o
 		fmt_since(so, so->has_first, so->first_ms, f, sizeof(f)));
 }
 
+/* "+1510 ms" after from_ms, or "n/a". */
+static const char *fmt_after(bool has, uint64_t ms, uint64_t from_ms, char *buf, size_t len)
+{
+	if (has)
+		snprintf(buf, len, "%" PRId64 " ms", diff_ms(ms, from_ms));
+	else
+		snprintf(buf, len, "n/a");
+	return buf;
+}
+
+/* A repair's times, from the loss it replaces (else from its decision). */
+static void print_repair_line(const struct top *top, const struct top_scale_out *so,
+			      uint32_t number, FILE *out)
+{
+	char from[BUS_NAME_LEN + 64], d[32], s[32], f[32];
+	uint64_t from_ms = so->has_loss ? so->loss_ms : so->decision_ms;
+	if (so->has_loss)
+		snprintf(from, sizeof(from), "lost on %s at %+.3f s (%s)", so->lost_on,
+			 rel_s(top, so->loss_ms), so->loss_how);
+	else
+		snprintf(from, sizeof(from), "loss not seen, decided at %+.3f s",
+			 rel_s(top, so->decision_ms));
+	fprintf(out,
+		"repair %" PRIu32 ": service %u -> %s (%s)%s%s: ->decision %s, ->spawned %s, "
+		"->first packet %s\n",
+		number, top->config.service, so->target, from, so->cmd_id[0] ? ", command " : "",
+		so->cmd_id, fmt_after(true, so->decision_ms, from_ms, d, sizeof(d)),
+		so->failed ? "failed"
+			   : fmt_after(so->spawned, so->spawned_ms, from_ms, s, sizeof(s)),
+		fmt_after(so->has_first, so->first_ms, from_ms, f, sizeof(f)));
+}
+
 void top_print_summary(const struct top *top, FILE *out)
 {
 	fprintf(
 	    out,
 	    "\n== reaction times of service %u (publisher clocks, from the overload onset) ==\n",
 	    top->config.service);
-	uint32_t number = 0, nocap = 0;
+	uint32_t number = 0, nocap = 0, repairs = 0;
 	for (uint32_t i = 0; i < top->n_scale; i++)
-		if (top->scale[i].target[0])
+		if (top->scale[i].target[0] && !top->scale[i].repair)
 			print_scale_out_block(top, &top->scale[i], ++number, out);
 	if (!number)
 		fprintf(out, "no scale-out of service %u seen\n", top->config.service);
@@ -816,17 +933,28 @@ void top_print_summary(const struct top *top, FILE *out)
 		if (so->target[0])
 			continue;
 		nocap++;
-		fprintf(out, "no capacity at %+.3f s: service %u overloaded on %s: %s\n",
-			rel_s(top, so->decision_ms), top->config.service, so->origin,
-			reason_why(so->reason));
+		if (so->repair)
+			fprintf(out, "no capacity at %+.3f s: service %u repair: %s\n",
+				rel_s(top, so->decision_ms), top->config.service, so->reason);
+		else
+			fprintf(out, "no capacity at %+.3f s: service %u overloaded on %s: %s\n",
+				rel_s(top, so->decision_ms), top->config.service, so->origin,
+				reason_why(so->reason));
 	}
 	number = 0;
-	for (uint32_t i = 0; i < top->n_scale; i++)
-		if (top->scale[i].target[0])
-			print_scale_out_line(top, &top->scale[i], ++number, out);
+	for (uint32_t i = 0; i < top->n_scale; i++) {
+		const struct top_scale_out *so = &top->scale[i];
+		if (!so->target[0])
+			continue;
+		if (so->repair)
+			print_repair_line(top, so, ++repairs, out);
+		else
+			print_scale_out_line(top, so, ++number, out);
+	}
 	fprintf(out,
-		"%" PRIu32 " scale-outs, %" PRIu32 " no-capacity decisions; messages: %" PRIu64
-		" decoded, %" PRIu64 " rejected, %" PRIu64 " outside the contract\n",
-		number, nocap, top->counters.decoded, top->counters.rejected,
+		"%" PRIu32 " scale-outs, %" PRIu32 " repairs, %" PRIu32
+		" no-capacity decisions; messages: %" PRIu64 " decoded, %" PRIu64
+		" rejected, %" PRIu64 " outside the contract\n",
+		number, repairs, nocap, top->counters.decoded, top->counters.rejected,
 		top->counters.ignored);
 }

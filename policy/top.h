@@ -8,13 +8,24 @@
  * liveness and the table's clock; every reaction time is computed from the
  * publishers' ts_ms (all hosts share one clock on this testbed).
  *
- * A scale-out of the watched service is timed from its overload onset: the
- * ts_ms of the first stats period, on the decision's origin host, of the
- * overloaded run (an instance dropping more than drop_pps or filling its
- * ring to ring_fill) that led to it, never earlier than the end of the
- * previous scale-out. Then come the decision (its ts_ms), the "spawned"
- * event, and the new instance's first packet (its first_rx_ms, else the
- * first stats period in which it received packets).
+ * "Overloaded" is the policy's own: the states, services maps and stats
+ * also feed a policy view (view.h) with the policy's parameters
+ * (params.h), and a host's overloaded run of the watched service is that
+ * view's streak, draining rings, bridged seq gaps and all. A scale-out of
+ * the watched service is timed from its overload onset: the ts_ms of the
+ * first stats period of the streak, on the decision's origin host, that
+ * led to it, never earlier than the end of the previous scale-out. Then
+ * come the decision (its ts_ms), the "spawned" event, and the new
+ * instance's first packet (its first_rx_ms, else the first stats period in
+ * which it received packets). A repair (a decision with no origin) is
+ * timed from the loss it replaces: the latest, before its decision, of a
+ * host with instances of the service going offline (its state's time) or
+ * stale (when it was last heard, by arrival), or an instance exiting.
+ *
+ * Unserved demand (stats' "unserved": packets for a service with no
+ * instance anywhere, dropped where they arrived) of the watched service is
+ * offered load that was dropped: it counts in the offered and dropped
+ * totals, and has a column per host.
  */
 #ifndef ONVM_POLICY_TOP_H
 #define ONVM_POLICY_TOP_H
@@ -24,19 +35,21 @@
 #include <stdio.h>
 
 #include "codec.h"
+#include "params.h"
 
 #define TOP_MAX_HOSTS	  256
 #define TOP_MAX_SCALE	  1024 /* scale-outs (and no-capacity decisions) remembered */
 #define TOP_LINE_LEN	  512  /* longest event line */
 #define TOP_HOSTS_PER_ROW 3    /* host cells on one table line (100 columns) */
 
+#define TOP_SERVICE_DEFAULT	2 /* the watched service (the demo's slow_thing) */
+#define TOP_GEN_SERVICE_DEFAULT 9 /* the load generator's service */
+
 struct top_config {
-	uint16_t service;     /* the watched service (default 2) */
-	uint16_t gen_service; /* the load generator's service (default 9) */
-	double drop_pps;      /* overloaded when an instance drops more (default 1000) */
-	double ring_fill;     /* ... or its ring is this full, 0..1 (default 0.8) */
-	uint64_t stale_ms;    /* an online host silent for longer is stale (default 5000) */
-	uint64_t start_ms;    /* wall time the table's clock counts from */
+	uint16_t service;	     /* the watched service */
+	uint16_t gen_service;	     /* the load generator's service */
+	struct policy_params params; /* overload and staleness, as onvm-policy's */
+	uint64_t start_ms;	     /* wall time the table's clock counts from */
 	/* Called with each event line (no newline), e.g. a decision; may be NULL. */
 	void (*event)(void *ctx, const char *line);
 	void *event_ctx;
@@ -52,6 +65,7 @@ struct top_host_row {
 	uint32_t cores_free, cores_total;
 	uint32_t instances;   /* of the watched service, from the host's services map */
 	double delivered_pps; /* tx_pps of the watched service's instances there */
+	double unserved_pps;  /* its unserved demand there */
 };
 
 /* The cluster-wide part of a table row (also one timeline line). */
@@ -59,16 +73,23 @@ struct top_totals {
 	double t_s;	      /* since start_ms */
 	double offered_pps;   /* tx_pps of the load generator's instances, plus the drops
 				 of the watched service on their hosts (what they could not
-				 enqueue) */
+				 enqueue), plus its unserved demand */
 	double delivered_pps; /* tx_pps of the watched service's instances */
-	double drop_pps;      /* drop_pps of the watched service's instances */
+	double drop_pps;      /* drop_pps of the watched service's instances, plus its
+				 unserved demand */
+	double unserved_pps;  /* its unserved demand, all hosts */
 	uint32_t instances;   /* of the watched service, on online hosts */
 };
 
-/* One scale-out of the watched service, or a decision that found no host. */
+/* One scale-out or repair of the watched service, or a decision that found no host. */
 struct top_scale_out {
-	char origin[BUS_NAME_LEN]; /* the overloaded host */
-	char target[BUS_NAME_LEN]; /* "" for "no capacity" */
+	bool repair;		    /* no origin: a replacement no host asked for */
+	char origin[BUS_NAME_LEN];  /* the overloaded host ("" for a repair) */
+	bool has_loss;		    /* a repair: the loss it replaces, */
+	uint64_t loss_ms;	    /* ... when (see loss_how), */
+	char lost_on[BUS_NAME_LEN]; /* ... on which host, */
+	const char *loss_how;	    /* ... and how: "offline", "last heard" or "exited" */
+	char target[BUS_NAME_LEN];  /* "" for "no capacity" */
 	char cmd_id[BUS_NAME_LEN];
 	char reason[BUS_TEXT_LEN];
 	bool has_onset;
@@ -94,7 +115,7 @@ struct top_counters {
 struct top;
 
 void top_config_default(struct top_config *config);
-/* NULL when out of memory. */
+/* NULL when out of memory or when config->params fail policy_params_check. */
 struct top *top_create(const struct top_config *config);
 void top_destroy(struct top *top);
 
@@ -111,6 +132,9 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
  */
 int top_feed_payload(struct top *top, const char *topic, const void *payload, size_t len,
 		     bool retained, uint64_t now_ms, char *err, size_t errlen);
+
+/* The clock's turn (before a row): tells hosts that fell silent past the staleness bound. */
+void top_tick(struct top *top, uint64_t now_ms);
 
 void top_get_totals(const struct top *top, uint64_t now_ms, struct top_totals *totals);
 uint32_t top_host_count(const struct top *top);

@@ -17,6 +17,7 @@
 #include "bus_client.h"
 #include "clock.h"
 #include "bus_options.h"
+#include "overload_options.h"
 #include "run_control.h"
 #include "top.h"
 
@@ -29,6 +30,7 @@ struct top_options {
 	struct bus_options bus; /* identity default: TOP_USER_DEFAULT */
 	uint16_t service;
 	uint16_t gen_service;
+	struct policy_params params; /* only overload_options' are set here */
 	uint64_t interval_ms;
 	const char *timeline;
 	uint64_t duration_s; /* 0: until a signal */
@@ -51,33 +53,34 @@ static void usage(FILE *out, const char *prog)
 	    "bus (an identity that may read onvm/#, default " TOP_USER_DEFAULT
 	    "; client id IDENTITY/top-PID):\n"
 	    "%s"
-	    "  -s SERVICE    the service to watch (default 2)\n"
-	    "  -g SERVICE    the load generator's service (default 9)\n"
+	    "  -s SERVICE    the service to watch (default %u)\n"
+	    "  -g SERVICE    the load generator's service (default %u)\n"
 	    "  -i MS         table interval, 100..60000 ms (default 1000)\n"
 	    "  -T FILE       append one line per interval: t_s offered_pps delivered_pps\n"
-	    "                drop_pps instances (tab separated, for gnuplot)\n"
+	    "                drop_pps instances unserved_pps (tab separated, for gnuplot)\n"
 	    "  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
 	    "  -q            no table and no event lines, only the final summary\n"
-	    "  -h            this text\n",
-	    prog, bus_options_usage);
+	    "  -h            this text\n"
+	    "the overload onsets are the policy's: give onvm-top the policy's own values\n"
+	    "%s",
+	    prog, bus_options_usage, TOP_SERVICE_DEFAULT, TOP_GEN_SERVICE_DEFAULT,
+	    overload_options_usage);
 }
 
 static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *value)
 {
-	char *end;
-	errno = 0;
-	unsigned long long parsed = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || parsed < min || parsed > max)
-		return -1;
-	*value = parsed;
-	return 0;
+	return policy_parse_u64(text, max, value) < 0 || *value < min ? -1 : 0;
 }
 
 /* 0, 1 for -h, -1 for a bad command line. */
 static int parse_options(int argc, char **argv, struct top_options *options)
 {
-	static const struct option long_options[] = {BUS_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-	*options = (struct top_options){.service = 2, .gen_service = 9, .interval_ms = 1000};
+	static const struct option long_options[] = {
+	    BUS_LONG_OPTIONS, OVERLOAD_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+	*options = (struct top_options){.service = TOP_SERVICE_DEFAULT,
+					.gen_service = TOP_GEN_SERVICE_DEFAULT,
+					.interval_ms = 1000};
+	policy_params_default(&options->params);
 	uint64_t value;
 	char err[256];
 	int opt;
@@ -90,6 +93,14 @@ static int parse_options(int argc, char **argv, struct top_options *options)
 			return -1;
 		}
 		if (bus_option > 0)
+			continue;
+		int overload_option =
+		    overload_options_parse(&options->params, opt, optarg, err, sizeof(err));
+		if (overload_option < 0) {
+			fprintf(stderr, "onvm-top: %s\n", err);
+			return -1;
+		}
+		if (overload_option > 0)
 			continue;
 		switch (opt) {
 		case 's':
@@ -120,7 +131,8 @@ static int parse_options(int argc, char **argv, struct top_options *options)
 	}
 	if (optind != argc || !options->bus.uri[0])
 		return -1;
-	if (bus_options_check(&options->bus, err, sizeof(err)) < 0) {
+	if (bus_options_check(&options->bus, err, sizeof(err)) < 0 ||
+	    policy_params_check(&options->params, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-top: %s\n", err);
 		return -1;
 	}
@@ -209,6 +221,7 @@ static void print_tick(struct top_run *run, FILE *timeline, uint64_t now, uint32
 		       uint32_t *hosts_in_header)
 {
 	pthread_mutex_lock(&run->lock);
+	top_tick(run->top, now);
 	if (!run->quiet) {
 		uint32_t hosts = top_host_count(run->top);
 		if (*rows % HEADER_EVERY == 0 || hosts != *hosts_in_header) {
@@ -264,6 +277,7 @@ static int run_top(const struct top_options *options)
 	top_config_default(&config);
 	config.service = options->service;
 	config.gen_service = options->gen_service;
+	config.params = options->params;
 	config.start_ms = onvm_wall_ms();
 	struct top_run run = {.quiet = options->quiet};
 	config.event = on_event_line;

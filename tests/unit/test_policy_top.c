@@ -3,7 +3,8 @@
  * bus payloads in, table totals, event lines, and the reaction times of
  * local and remote scale-outs (onset, decision, spawned, first packet, with
  * and without first_rx_ms), spawns that fail, "no capacity", shadow
- * decisions, stops, and malformed messages.
+ * decisions, stops, malformed messages, the draining rule the policy
+ * applies, unserved demand, repairs, and service ids other than the defaults.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "top.h"
+#include "view.h"
 
 #define T0 UINT64_C(1795480000000) /* the table's start */
 
@@ -283,7 +285,7 @@ static void test_local_then_remote_times(void **state)
 				     "1010 ms, ->spawned 1400 ms, ->first packet 2000 ms\n"));
 	assert_non_null(
 	    strstr(text, "no capacity at +6.000 s: service 2 overloaded on h1: no free core\n"));
-	assert_non_null(strstr(text, "2 scale-outs, 1 no-capacity decisions"));
+	assert_non_null(strstr(text, "2 scale-outs, 0 repairs, 1 no-capacity decisions"));
 	free(text);
 
 	struct top_counters counters;
@@ -335,6 +337,14 @@ static void test_totals_and_rows(void **state)
 	top_get_host(f->top, 1, T0 + 5500 + 6000, &row);
 	assert_int_equal(row.status, TOP_HOST_STALE);
 	assert_true(row.delivered_pps == 0);
+	/* The clock's turn tells it once. */
+	top_tick(f->top, T0 + 5500 + 6000);
+	top_tick(f->top, T0 + 5500 + 7000);
+	const char *stale =
+	    "h2: stale: silent since +5.5s; its 1 instances of service 2 count as gone\n";
+	const char *at = strstr(f->events, stale);
+	assert_non_null(at);
+	assert_null(strstr(at + 1, stale));
 
 	char *text = NULL;
 	size_t len = 0;
@@ -343,9 +353,9 @@ static void test_totals_and_rows(void **state)
 	top_print_row(f->top, T0 + 5600, out);
 	top_print_tsv_line(f->top, T0 + 5600, out);
 	fclose(out);
-	assert_non_null(strstr(text, "   5.6  28.0k  29.0k   8.0k   3 |  online  0/3  2 20.0k  "
-				     "online  3/3  1  9.0k\n"));
-	assert_non_null(strstr(text, "5.600\t28000\t29000\t8000\t3\n"));
+	assert_non_null(strstr(text, "   5.6  28.0k  29.0k   8.0k   3 |  0/3    2 20.0k     -  "
+				     "3/3    1  9.0k     -\n"));
+	assert_non_null(strstr(text, "5.600\t28000\t29000\t8000\t3\t0\n"));
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 		assert_true(strlen(line) <= 100);
 	free(text);
@@ -379,6 +389,260 @@ static void test_onset_after_previous_scale_out(void **state)
 	char *text = summary(f);
 	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
 				     "1010 ms, ->spawned n/a, ->first packet n/a\n"));
+	free(text);
+}
+
+/*
+ * A draining ring is not overload, for onvm-top exactly as for the policy:
+ * h1's ring fills (+1000), then drains through 0.95 and 0.9 (+1500, +2000)
+ * and only then holds at 0.9 (+2500 on). The onset is +2500, the first
+ * period of the streak the policy's own view counts, not +1000.
+ */
+static void test_draining_ring_is_no_onset(void **state)
+{
+	struct fixture *f = *state;
+	static const double fills[] = {0.1, 1.0, 0.95, 0.9, 0.9, 0.9, 0.9};
+	struct policy_params params;
+	policy_params_default(&params);
+	struct view *policy_view = view_create(&params);
+	assert_non_null(policy_view);
+	struct bus_stats decoded = {0};
+	char err[256];
+	cluster(f);
+	for (uint64_t seq = 1; seq <= sizeof(fills) / sizeof(fills[0]); seq++) {
+		uint64_t at = 500 * seq;
+		h1_stats(f, seq, at, 0, fills[seq - 1]);
+		/* The same report, as the policy takes it. */
+		char payload[1024], insts[512] = "";
+		inst(insts, sizeof(insts), 10, 20000, 0, fills[seq - 1], 0);
+		snprintf(payload, sizeof(payload),
+			 "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"seq\":%" PRIu64
+			 ",\"period_ms\":500,\"ports\":[],\"instances\":[%s]}",
+			 T0 + at, seq, insts);
+		assert_int_equal(
+		    bus_decode_stats("h1", payload, strlen(payload), &decoded, err, sizeof(err)),
+		    0);
+		assert_int_equal(view_apply_stats(policy_view, &decoded, false, T0 + at), 1);
+	}
+	const struct view_host_svc *svc = view_host_svc_find(view_host_find(policy_view, "h1"), 2);
+	assert_non_null(svc);
+	assert_true(svc->streak);
+	assert_int_equal(svc->streak_ms, T0 + 2500); /* the policy's streak */
+
+	decision(f, 3510, "h1", "h2", "pe-a-1", false);
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_non_null(so);
+	assert_true(so->has_onset);
+	assert_int_equal(so->onset_ms, svc->streak_ms);
+	assert_null(strstr(f->events, "overloaded since +1.0s"));
+	assert_non_null(strstr(f->events, "h1: service 2 overloaded since +2.5s"));
+	bus_stats_free(&decoded);
+	view_destroy(policy_view);
+}
+
+/* A row and the TSV line at now (T0 + at), as printed. */
+static char *printed_row(struct fixture *f, uint64_t at)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	top_print_row(f->top, T0 + at, out);
+	top_print_tsv_line(f->top, T0 + at, out);
+	fclose(out);
+	return text;
+}
+
+/*
+ * Unserved demand: h2 drops 5000 pps of service 2 (and 100 of service 4)
+ * because no host has an instance. It is offered and dropped load of the
+ * watched service, h2's unserved column, and a line when it starts and ends.
+ */
+static void test_unserved_demand(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	h1_stats(f, 1, 500, 0, 0.1);
+	assert_int_equal(feed(f, "hosts/h2/stats", 500,
+			      "{\"v\":1,\"host\":\"h2\",\"ts_ms\":%" PRIu64 ",\"seq\":1,"
+			      "\"period_ms\":500,\"ports\":[],\"instances\":[],\"unserved\":["
+			      "{\"service\":4,\"pps\":100},{\"service\":2,\"pps\":5000}]}",
+			      T0 + 500),
+			 1);
+	struct top_totals t;
+	top_get_totals(f->top, T0 + 600, &t);
+	assert_true(t.unserved_pps == 5000);
+	assert_true(t.offered_pps == 25000); /* 20000 sent by the generator, 5000 unserved */
+	assert_true(t.delivered_pps == 20000);
+	assert_true(t.drop_pps == 5000);
+	struct top_host_row row;
+	top_get_host(f->top, 0, T0 + 600, &row);
+	assert_true(row.unserved_pps == 0);
+	top_get_host(f->top, 1, T0 + 600, &row);
+	assert_string_equal(row.name, "h2");
+	assert_true(row.unserved_pps == 5000);
+	assert_non_null(strstr(f->events, "h2: service 2 unserved: 5000 pps for it arrive and no "
+					  "host has an instance\n"));
+	char *text = printed_row(f, 600);
+	assert_non_null(strstr(text, "   0.6  25.0k  20.0k   5.0k   1 |  1/3    1 20.0k     -  "
+				     "3/3    0     0  5.0k\n"));
+	assert_non_null(strstr(text, "0.600\t25000\t20000\t5000\t1\t5000\n"));
+	free(text);
+
+	/* Served again: the column and the totals go back to nothing. */
+	assert_int_equal(feed(f, "hosts/h2/stats", 1000,
+			      "{\"v\":1,\"host\":\"h2\",\"ts_ms\":%" PRIu64 ",\"seq\":2,"
+			      "\"period_ms\":500,\"ports\":[],\"instances\":[]}",
+			      T0 + 1000),
+			 1);
+	assert_non_null(strstr(f->events, "h2: service 2 served again\n"));
+	top_get_totals(f->top, T0 + 1100, &t);
+	assert_true(t.unserved_pps == 0);
+	assert_true(t.drop_pps == 0);
+	top_get_host(f->top, 1, T0 + 1100, &row);
+	assert_true(row.unserved_pps == 0);
+}
+
+/* A repair decision (no origin) on the bus, at T0 + at. */
+static void repair(struct fixture *f, uint64_t at, const char *target, const char *cmd_id)
+{
+	assert_int_equal(feed(f, "policy/decisions", at,
+			      "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":%" PRIu64
+			      ",\"service\":2,\"origin\":null,\"target\":\"%s\",\"cmd_id\":"
+			      "\"%s\",\"reason\":\"below min 1\",\"shadow\":false}",
+			      T0 + at, target, cmd_id),
+			 1);
+}
+
+/*
+ * A decision with no origin is a repair: listed apart, timed from the loss
+ * it replaces. h3's instance is lost when h3 falls silent (last heard at
+ * +200, stale by +5600); later h1's instance exits (+6500).
+ */
+static void test_repair(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	put_state(f, "h3", 2, 0);
+	services(f, "h3", 1, 0);
+	char insts[512] = "";
+	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 0);
+	stats(f, "h3", 1, 200, insts, 0);
+	for (uint64_t seq = 1; seq <= 11; seq++) { /* h1 and h2 stay alive */
+		h1_stats(f, seq, 500 * seq, 0, 0.1);
+		stats(f, "h2", seq, 500 * seq, "", 0);
+	}
+	cmd(f, "h2", "pe-a-7", "\"op\":\"spawn\",\"service\":2,\"count\":1");
+	repair(f, 5600, "h2", "pe-a-7");
+	spawned(f, "h2", 5900, 10, "pe-a-7");
+	insts[0] = '\0';
+	inst(insts, sizeof(insts), 10, 9000, 0, 0.1, 5920);
+	stats(f, "h2", 12, 6000, insts, 0);
+	assert_int_equal(feed(f, "hosts/h1/events", 6500,
+			      "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64
+			      ",\"event\":\"exited\",\"service\":2,\"instance\":10}",
+			      T0 + 6500),
+			 1);
+	repair(f, 6600, "h2", "pe-a-8");
+
+	assert_int_equal(top_scale_out_count(f->top), 2);
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_true(so->repair);
+	assert_false(so->has_onset);
+	assert_string_equal(so->origin, "");
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h3");
+	assert_int_equal(so->loss_ms, T0 + 200);
+	assert_true(so->spawned);
+	assert_int_equal(so->first_ms, T0 + 5920);
+	so = top_get_scale_out(f->top, 1);
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h1");
+	assert_int_equal(so->loss_ms, T0 + 6500);
+	assert_non_null(
+	    strstr(f->events, "decision: repair: spawn service 2 on h2: below min 1\n"));
+	char *text = summary(f);
+	assert_non_null(strstr(text, "repair 1: service 2 -> h2 (lost on h3 at +0.200 s (last "
+				     "heard)), command pe-a-7: ->decision 5400 ms, ->spawned "
+				     "5700 ms, ->first packet 5720 ms\n"));
+	assert_non_null(strstr(text, "repair 2: service 2 -> h2 (lost on h1 at +6.500 s "
+				     "(exited)), command pe-a-8: ->decision 100 ms, ->spawned "
+				     "n/a, ->first packet n/a\n"));
+	assert_non_null(strstr(text, "no scale-out of service 2 seen\n"));
+	assert_non_null(strstr(text, "0 scale-outs, 2 repairs, 0 no-capacity decisions"));
+	assert_null(strstr(text, "\nscale-out "));
+	free(text);
+}
+
+/* A repair after a host went offline: timed from its offline state. */
+static void test_repair_after_offline(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	assert_int_equal(
+	    feed(f, "hosts/h1/state", 3000, "{\"v\":1,\"host\":\"h1\",\"status\":\"offline\"}"), 1);
+	repair(f, 3250, "h2", "pe-a-3");
+	const struct top_scale_out *so = top_get_scale_out(f->top, 0);
+	assert_non_null(so);
+	assert_true(so->has_loss);
+	assert_string_equal(so->lost_on, "h1");
+	assert_int_equal(so->loss_ms, T0 + 3000);
+	assert_string_equal(so->loss_how, "offline");
+	char *text = summary(f);
+	assert_non_null(strstr(text, "repair 1: service 2 -> h2 (lost on h1 at +3.000 s "
+				     "(offline)), command pe-a-3: ->decision 250 ms,"));
+	free(text);
+}
+
+/* The service ids are the configuration's: here 5 watched, 6 the generator. */
+static void test_other_service_ids(void **state)
+{
+	struct fixture *f = *state;
+	top_destroy(f->top);
+	struct top_config config;
+	top_config_default(&config);
+	config.service = 5;
+	config.gen_service = 6;
+	config.start_ms = T0;
+	config.event = capture;
+	config.event_ctx = f;
+	f->top = top_create(&config);
+	assert_non_null(f->top);
+	put_state(f, "h1", 1, 0);
+	assert_int_equal(feed(f, "hosts/h1/services", 0,
+			      "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"services\":{"
+			      "\"5\":[{\"instance\":3,\"core\":2,\"state\":\"running\"}],"
+			      "\"2\":[{\"instance\":4,\"core\":3,\"state\":\"running\"}]}}",
+			      T0),
+			 1);
+	for (uint64_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(
+		    feed(f, "hosts/h1/stats", 500 * seq,
+			 "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64 ",\"seq\":%" PRIu64
+			 ",\"period_ms\":500,\"ports\":[],\"instances\":["
+			 "{\"instance\":3,\"service\":5,\"core\":2,\"rx_pps\":7000,\"tx_pps\":7000,"
+			 "\"drop_pps\":3000,\"ring_fill\":1,\"busy\":1},"
+			 "{\"instance\":4,\"service\":2,\"core\":3,\"rx_pps\":1,\"tx_pps\":1,"
+			 "\"drop_pps\":9999,\"ring_fill\":1,\"busy\":1},"
+			 "{\"instance\":1,\"service\":6,\"core\":1,\"rx_pps\":0,\"tx_pps\":7000,"
+			 "\"drop_pps\":0,\"ring_fill\":0,\"busy\":1}]}",
+			 T0 + 500 * seq, seq),
+		    1);
+	struct top_totals t;
+	top_get_totals(f->top, T0 + 1600, &t);
+	assert_true(t.offered_pps == 10000); /* 7000 sent by 6, 3000 dropped by 5 */
+	assert_true(t.delivered_pps == 7000);
+	assert_true(t.drop_pps == 3000);
+	assert_int_equal(t.instances, 1);
+	assert_non_null(strstr(f->events, "h1: service 5 overloaded since +0.5s"));
+	assert_null(strstr(f->events, "service 2 overloaded"));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	top_print_legend(f->top, out);
+	fclose(out);
+	assert_non_null(strstr(text, "load generator (service 6)"));
+	assert_non_null(strstr(text, "what service 5 sent on"));
 	free(text);
 }
 
@@ -472,6 +736,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_event_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totals_and_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_onset_after_previous_scale_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_draining_ring_is_no_onset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unserved_demand, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repair_after_offline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_service_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_and_natural_order, setup, teardown),
