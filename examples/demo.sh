@@ -11,7 +11,9 @@
 # slow_thing (service SERVICE, 2; a fixed capacity per instance).  The offered load
 # rises step by step: slow_thing overloads, a second instance starts on h1,
 # h1 runs out of cores, and the next instances start on h2, which then
-# carries part of the traffic through the VXLAN tunnel.  onvm-top prints the
+# carries part of the traffic through the VXLAN tunnel.  In the final act
+# the remote host with the most instances dies and the policy repairs them
+# (slow_thing is declared with a minimum).  onvm-top prints the
 # cluster every second with the events in between, and at the end how fast
 # each scale-out reacted.  Results: run/demo-timeline.png (offered,
 # delivered, drops, instances over time), run/demo-timeline.tsv,
@@ -247,9 +249,12 @@ wait_for 20 "h1 runs slow_thing and the generator" \
 		$(instances_of "$RUN/h1.stats" "$GEN_SERVICE") == 1 ))' ||
 	fail "h1 did not start slow_thing and the load generator" "$RUN/h1.log"
 
+# The operator's declaration: slow_thing always runs at least once (the
+# final act raises it to what runs then, and the policy rereads it on SIGHUP).
+echo "{\"services\": [{\"id\": $SERVICE, \"min\": 1}]}" >"$RUN/services.json"
 # shellcheck disable=SC2046
 "${ON_CONTROL[@]}" "$BUILD/onvm-policy" -i pe-a $(tls_args policy) --engine "$ENGINE" \
-	>"$RUN/policy.log" 2>&1 &
+	--services "$RUN/services.json" >"$RUN/policy.log" 2>&1 &
 POLICY_PID=$!
 wait_for 10 "policy connected" grep -q "connected" "$RUN/policy.log" ||
 	fail "the policy daemon did not start" "$RUN/policy.log"
@@ -268,6 +273,38 @@ if ((HOSTS == 1)); then
 	STEPS[3]="55 350 more load, still nowhere to go"
 fi
 
+# The final act, at FINAL_ACT % of the duration (with more than one host):
+# the operator pins the instances that run as the service's minimum, then
+# the remote host with the most of them dies (kill -9 of its manager; its
+# NFs go with it).  The policy repairs: the lost instances start elsewhere,
+# with no host asking ("origin": null), and onvm-top lists each repair.
+FINAL_ACT=78
+final_act() {
+	local i count total=0 victim=0 most=0
+	for ((i = 1; i <= HOSTS; i++)); do
+		count=$(instances_of "$RUN/h$i.stats" "$SERVICE")
+		total=$((total + count))
+		((i > 1 && count > most)) && most=$count victim=$i
+	done
+	if ((victim == 0)); then
+		printf '>>> demo: final act skipped: no host but h1 runs slow_thing\n'
+		return
+	fi
+	echo "{\"services\": [{\"id\": $SERVICE, \"min\": $total}]}" >"$RUN/services.json.new"
+	mv "$RUN/services.json.new" "$RUN/services.json"
+	local reloads
+	# shellcheck disable=SC2034 # read by the eval below
+	reloads=$(grep -c "reloaded --services" "$RUN/policy.log" || true)
+	kill -HUP "$POLICY_PID"
+	# shellcheck disable=SC2016 # expanded by eval, on every try
+	wait_for 5 "the policy reread the file" \
+		eval '(( $(grep -c "reloaded --services" "$RUN/policy.log") > reloads ))' ||
+		printf '>>> demo: the policy did not reread %s\n' "$RUN/services.json"
+	printf '>>> demo: final act: slow_thing declared min %d (what runs now); h%d, with %d of them, dies (kill -9): expect %d repairs elsewhere\n' \
+		"$total" "$victim" "$most" "$most"
+	kill -9 "${MGR_PIDS[victim - 1]}"
+}
+
 drive_load() {
 	local step at pct what now=0
 	for step in "${STEPS[@]}"; do
@@ -280,6 +317,10 @@ drive_load() {
 		printf '>>> demo: offered load %d pps = %d.%d x one slow_thing: %s\n' \
 			$((CAPACITY * pct / 100)) $((pct / 100)) $((pct % 100 / 10)) "$what"
 	done
+	((HOSTS > 1)) || return 0
+	at=$((DURATION * FINAL_ACT * 10))
+	sleep "$(printf '%d.%03d' $(((at - now) / 1000)) $(((at - now) % 1000)))"
+	final_act
 }
 
 say "one slow_thing handles $CAPACITY pps; the load rises for $DURATION s (Ctrl-C stops early)"
@@ -357,5 +398,6 @@ say "bus trace: run/demo-bus.trace ($(wc -l <"$SRC/run/demo-bus.trace") messages
 	"${BUILD#"$SRC"/}/onvm-policy --replay run/demo-bus.trace)"
 say "reaction times: run/demo-summary.txt"
 grep '^scale-out [0-9]*: service [0-9]* [^ ]* -> ' "$SRC/run/demo-summary.txt" || say "no scale-out happened"
+grep '^repair [0-9]*: ' "$SRC/run/demo-summary.txt" || ((HOSTS == 1)) || say "no repair happened"
 ((INTERRUPTED)) && say "interrupted"
 exit $((INTERRUPTED ? 130 : 0))
