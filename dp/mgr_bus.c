@@ -515,6 +515,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	    .will_qos = 1,
 	    .will_retained = 1,
 	    .persistent_session = 1,
+	    .keepalive_s = config->bus_keepalive_s,
 	};
 	/* A manager is its identity: one connection, client id = identity. */
 	struct bus_credentials credentials;
@@ -551,8 +552,8 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	mgr->stats_ctx = bus;
 	mgr->event_fn = on_event;
 	mgr->event_ctx = bus;
-	printf("onvm-mgr: bus: host %s, broker %s as %s\n", bus->host, config->bus.uri,
-	       credentials.client_id);
+	printf("onvm-mgr: bus: host %s, broker %s as %s, keepalive %u s\n", bus->host,
+	       config->bus.uri, credentials.client_id, config->bus_keepalive_s);
 	*bus_out = bus;
 	return 0;
 }
