@@ -51,7 +51,9 @@ void mgr_args_usage(const char *prgname)
 	    "                             the bus identity and client id unless --bus-user\n"
 	    "%s"
 	    "      --bus-keepalive S      MQTT keepalive in seconds, 1..%d (default %d): the\n"
-	    "                             broker declares a silent manager offline after 1.5 S\n"
+	    "                             broker declares a silent manager offline at its first\n"
+	    "                             check 1.5 S after its last packet (Mosquitto checks\n"
+	    "                             every 5 s)\n"
 	    "  -h, --help                 this text\n",
 	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, bus_options_usage,
 	    MGR_MAX_BUS_KEEPALIVE_S, MGR_DEFAULT_BUS_KEEPALIVE_S);

@@ -25,9 +25,12 @@
 #define MGR_MIN_STATS_PERIOD_MS	    100
 #define MGR_DEFAULT_PREFIX	    "onvm"
 /* MQTT keepalive: the broker drops a silent manager, and publishes its Last
- * Will (offline), after 1.5 keepalives without a packet from it (Mosquitto
- * 2.0 counts whole seconds: floor(1.5 x S) + up to 1 s).  Above a few
- * minutes the Will would come later than any consumer's staleness bound. */
+ * Will (offline), once 1.5 keepalives passed without a packet from it.
+ * Mosquitto 2.0.11 counts whole seconds (floor(1.5 x S)) and looks only
+ * every 5 s, so the Will comes later: 10-12 s at S = 5, about 5 s at S = 2
+ * were seen here.  The stats (every period) keep the connection busy, so a
+ * small S costs no pings.  Above a few minutes the Will would come later
+ * than any consumer's staleness bound. */
 #define MGR_DEFAULT_BUS_KEEPALIVE_S 5
 #define MGR_MAX_BUS_KEEPALIVE_S	    300
 
