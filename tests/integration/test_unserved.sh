@@ -5,7 +5,8 @@
 # instance) or an NF handed them over (the next service of its chain has
 # none).  Once an instance runs, its traffic reaches it and the entry goes
 # away.  The manager logs one line when a service begins to be unserved and
-# one when it has ceased.
+# one when it has ceased.  Hand-offs an NF forges count only for a real
+# service with no instance, and only as many as the manager got.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init unserved
 
@@ -69,3 +70,28 @@ listed=$(tail -n +"$((from + 1))" "$ONVM_TMP/stats.log" | grep -c '"unserved":\[
 ((listed == 0)) || fail "$listed stats messages still list unserved services while both run"
 wait_for 5 "the log says service 4 ceased to be" grep -q "service 4 no longer unserved" "$MGR_LOG"
 [[ $(grep -c "is unserved" "$MGR_LOG") -eq 2 ]] || fail "expected one 'is unserved' line per service: $(grep "unserved" "$MGR_LOG")"
+
+# 4. Forged hand-offs: tags naming no service (0, 256, 0x7fff) or a service
+# that runs (the forger's own 5, and 3) are dropped uncounted; service 2,
+# which has no instance, counts exactly the packets the manager got.
+from=$(wc -l <"$ONVM_TMP/stats.log")
+onvm_spawn forger "$ONVM_BUILD/hostile_nf" $(onvm_nf_eal 12) -- -r 5 -- \
+	--forge-unserved 100 0 256 32767 5 3 2
+wait_for 10 "the forger forged" grep -q "forged 600" "$ONVM_TMP/forger.log"
+# Lists after the forger started, one a line, and service 2's packets in them.
+lists_since() { tail -n +"$((from + 1))" "$ONVM_TMP/stats.log" | grep -o '"period_ms":[0-9]*\|"unserved":\[[^]]*\]'; }
+service2_pkts() {
+	lists_since | awk -F'[:,{}]' '
+		/period_ms/ { period = $2 }
+		/"service":2,/ { for (i = 1; i < NF; i++) if ($i == "\"pps\"") sum += $(i + 1) * period / 1000 }
+		END { printf "%.0f\n", sum }'
+}
+wait_for 5 "stats count service 2's 100 packets" eval '(($(service2_pkts) >= 100))'
+# Five periods more, for a late count to show.
+mark=$(wc -l <"$ONVM_TMP/stats.log")
+wait_for 5 "five more stats messages" eval '(($(wc -l <"$ONVM_TMP/stats.log") >= mark + 5))'
+(($(service2_pkts) == 100)) || fail "service 2 counted $(service2_pkts) unserved packets, sent 100"
+others=$(lists_since | grep '"unserved"' | grep -v '^"unserved":\[\]$' | grep -v '^"unserved":\[{"service":2,"pps":[0-9.e+]*}\]$' || true)
+[[ -z $others ]] || fail "forged tags were counted: $others"
+kill -0 "$MGR_PID" 2>/dev/null || fail "the manager died"
+! grep -q "cannot encode stats" "$MGR_LOG" || fail "a stats message could not be encoded"
