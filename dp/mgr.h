@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "mgr_args.h"
 #include "mgr_tunnel.h"
+#include "mgr_unserved.h"
 #include "nf_process.h"
 #include "nf_nursery.h"
 #include "onvm_common.h"
@@ -98,6 +99,9 @@ struct onvm_mgr {
 	uint64_t bad_member_drops_said; /* the port counters' total last logged */
 	uint16_t nb_ports;
 	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
+	/* Packets dropped because their service had no instance anywhere, by
+	 * the thread that dropped them (mgr_unserved.h). */
+	struct mgr_unserved_counters unserved[MGR_UNSERVED_SOURCES];
 	struct mgr_tunnel tunnel;   /* enabled with -T */
 	int home_netns, host_netns; /* with --netns: handles (netns.h), else -1 */
 	int wake_fd;		    /* eventfd: wakes the control thread */

@@ -17,6 +17,7 @@ static char no_pci_flag[] = "--no-pci";
 enum {
 	OPT_NETNS = 256,
 	OPT_FABRIC,
+	OPT_BUS_KEEPALIVE,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -49,8 +50,13 @@ void mgr_args_usage(const char *prgname)
 	    "  -H, --host NAME            host name on the bus (required with --broker); also\n"
 	    "                             the bus identity and client id unless --bus-user\n"
 	    "%s"
+	    "      --bus-keepalive S      MQTT keepalive in seconds, 1..%d (default %d): the\n"
+	    "                             broker declares a silent manager offline at its first\n"
+	    "                             check 1.5 S after its last packet (Mosquitto checks\n"
+	    "                             every 5 s)\n"
 	    "  -h, --help                 this text\n",
-	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, bus_options_usage);
+	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, bus_options_usage,
+	    MGR_MAX_BUS_KEEPALIVE_S, MGR_DEFAULT_BUS_KEEPALIVE_S);
 }
 
 /* Host names go into topics: no '/', '+', '#', spaces or control characters. */
@@ -261,6 +267,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"tunnel", required_argument, NULL, 'T'},
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"fabric", required_argument, NULL, OPT_FABRIC},
+	    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -274,6 +281,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	config->default_service = 1;
 	config->stats_period_ms = MGR_DEFAULT_STATS_PERIOD_MS;
 	config->nb_mbufs = 65535;
+	config->bus_keepalive_s = MGR_DEFAULT_BUS_KEEPALIVE_S;
 
 	int separator = split_eal_args(argc, argv, config);
 	if (separator < 0)
@@ -358,6 +366,16 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 			}
 			snprintf(config->netns, sizeof(config->netns), "%s", optarg);
 			break;
+		case OPT_BUS_KEEPALIVE:
+			if (parse_uint(optarg, 1, MGR_MAX_BUS_KEEPALIVE_S, &number) < 0) {
+				snprintf(err, sizeof(err),
+					 "bad bus keepalive '%s' (seconds, 1..%d)", optarg,
+					 MGR_MAX_BUS_KEEPALIVE_S);
+				goto usage;
+			}
+			config->bus_keepalive_s = (unsigned)number;
+			config->bus_keepalive_given = 1;
+			break;
 		case 'h':
 			mgr_args_usage(prgname);
 			return 1;
@@ -373,6 +391,10 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	}
 	if (bus_options_check(&config->bus, err, sizeof(err)) < 0)
 		goto usage;
+	if (config->bus_keepalive_given && !config->bus.uri[0]) {
+		snprintf(err, sizeof(err), "--bus-keepalive needs --broker");
+		goto usage;
+	}
 	if (config->bus.uri[0] && !host_name_valid(config->host)) {
 		snprintf(err, sizeof(err),
 			 "--broker needs --host NAME: 1..63 letters, digits, '.', '_' or '-'");

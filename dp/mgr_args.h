@@ -24,6 +24,15 @@
 #define MGR_DEFAULT_STATS_PERIOD_MS 1000
 #define MGR_MIN_STATS_PERIOD_MS	    100
 #define MGR_DEFAULT_PREFIX	    "onvm"
+/* MQTT keepalive: the broker drops a silent manager, and publishes its Last
+ * Will (offline), once 1.5 keepalives passed without a packet from it.
+ * Mosquitto 2.0.11 counts whole seconds (floor(1.5 x S)) and looks only
+ * every 5 s, so the Will comes later: 10-12 s at S = 5, about 5 s at S = 2
+ * were seen here.  The stats (every period) keep the connection busy, so a
+ * small S costs no pings.  Above a few minutes the Will would come later
+ * than any consumer's staleness bound. */
+#define MGR_DEFAULT_BUS_KEEPALIVE_S 5
+#define MGR_MAX_BUS_KEEPALIVE_S	    300
 
 struct mgr_chain_config {
 	int set;
@@ -65,6 +74,8 @@ struct mgr_config {
 	/* Bus: on it when bus.uri is set; the identity defaults to the host name */
 	char host[64];
 	struct bus_options bus;
+	unsigned bus_keepalive_s; /* --bus-keepalive, 1..MGR_MAX_BUS_KEEPALIVE_S */
+	int bus_keepalive_given;
 };
 
 /*

@@ -412,6 +412,13 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 		    .first_rx_ms = inst->first_rx_ms,
 		};
 	}
+	/* Largest first: when more services than a message may list are
+	 * unserved, the bound keeps the largest.  An empty list says none. */
+	const struct mgr_unserved_period *unserved = &snapshot->unserved;
+	stats->n_unserved = RTE_MIN(unserved->nb_counts, stats->unserved_cap);
+	for (unsigned i = 0; i < stats->n_unserved; i++)
+		stats->unserved[i] =
+		    (struct bus_unserved){unserved->counts[i].service, unserved->counts[i].pps};
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_stats(stats, &payload, err, sizeof(err)) < 0) {
@@ -486,13 +493,16 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	snprintf(bus->host, sizeof(bus->host), "%s", config->host);
 	bus->stats.ports = calloc(ONVM_MAX_PORTS, sizeof(*bus->stats.ports));
 	bus->stats.insts = calloc(ONVM_MAX_INSTANCES, sizeof(*bus->stats.insts));
+	bus->stats.unserved = calloc(BUS_MAX_UNSERVED, sizeof(*bus->stats.unserved));
 	bus->stats.ports_cap = ONVM_MAX_PORTS;
 	bus->stats.insts_cap = ONVM_MAX_INSTANCES;
+	bus->stats.unserved_cap = BUS_MAX_UNSERVED;
 	snprintf(bus->stats.host, sizeof(bus->stats.host), "%s", config->host);
 
 	char err[256];
 	if ((config->bus.root[0] && bus_topic_set_root(config->bus.root) != 0) ||
-	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts) {
+	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts ||
+	    !bus->stats.unserved) {
 		fprintf(stderr, "onvm-mgr: bus: bad host name or topic root\n");
 		mgr_bus_stop(bus);
 		return -1;
@@ -505,6 +515,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	    .will_qos = 1,
 	    .will_retained = 1,
 	    .persistent_session = 1,
+	    .keepalive_s = config->bus_keepalive_s,
 	};
 	/* A manager is its identity: one connection, client id = identity. */
 	struct bus_credentials credentials;
@@ -541,8 +552,8 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	mgr->stats_ctx = bus;
 	mgr->event_fn = on_event;
 	mgr->event_ctx = bus;
-	printf("onvm-mgr: bus: host %s, broker %s as %s\n", bus->host, config->bus.uri,
-	       credentials.client_id);
+	printf("onvm-mgr: bus: host %s, broker %s as %s, keepalive %u s\n", bus->host,
+	       config->bus.uri, credentials.client_id, config->bus_keepalive_s);
 	*bus_out = bus;
 	return 0;
 }
@@ -569,6 +580,7 @@ void mgr_bus_stop(struct mgr_bus *bus)
 	mgr_cmd_window_free(&bus->window);
 	free(bus->stats.ports);
 	free(bus->stats.insts);
+	free(bus->stats.unserved);
 	bus_msg_free(&bus->received);
 	mgr_peers_destroy(&bus->peers);
 	mgr_cmd_queue_destroy(&bus->queue);

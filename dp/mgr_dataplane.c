@@ -14,6 +14,12 @@
  * copies of the rings, the metadata offset and the ports' chains, and check
  * every slot the service map names before using it: a slot that names no
  * instance slot and no known peer drops its packet and is counted.
+ *
+ * A packet for a service with no instance anywhere is unserved demand: RX
+ * counts a port's per burst (a port's burst has one service), TX those NFs
+ * hand over (ONVM_UNSERVED_PORT_BASE) per run of one service, each in its own
+ * counters (mgr_unserved.h).  Tunnel arrivals with no local instance are not
+ * unserved demand (see there).
  */
 #include <stdio.h>
 
@@ -129,8 +135,11 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 		rx_queue(mgr, &state->buffers, (unsigned)slot, pkt, meta, &result);
 	}
 	rx_flush_all(mgr, &state->buffers, &result);
-	if (unserved)
+	if (unserved) {
 		counter_add(&counters->no_instance_drops, unserved);
+		/* service is from the manager's own chain: a valid id */
+		counter_add(&mgr->unserved[MGR_UNSERVED_RX].pkts[service], unserved);
+	}
 	if (unlikely(bad_members))
 		counter_add(&counters->bad_member_drops, bad_members);
 	return received;
@@ -200,6 +209,34 @@ static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer
 	buffer->count = 0;
 }
 
+/* NFs' unserved packets of one burst, counted per run of one service. */
+struct unserved_run {
+	unsigned service; /* 0: none yet */
+	unsigned count;
+	int counts; /* whether the run's service is counted */
+};
+
+static void unserved_flush(struct onvm_mgr *mgr, struct unserved_run *run)
+{
+	if (run->count)
+		counter_add(&mgr->unserved[MGR_UNSERVED_TX].pkts[run->service], run->count);
+	run->count = 0;
+}
+
+/* The NF wrote the tag: count it only for a service id that has no member
+ * now (the manager's own look at the map), else just drop the packet. */
+static void unserved_add(struct onvm_mgr *mgr, struct unserved_run *run, uint16_t port)
+{
+	unsigned service = port - ONVM_UNSERVED_PORT_BASE;
+	if (service != run->service) {
+		unserved_flush(mgr, run);
+		run->service = service;
+		run->counts = onvm_service_valid(service) &&
+			      onvm_service_map_count(&mgr->shm->map, (uint16_t)service) == 0;
+	}
+	run->count += (unsigned)run->counts;
+}
+
 /* Up to this many bursts from one NF per turn: RX brings a burst per port per
  * turn, so TX must be able to take more than one from an NF to keep up. */
 #define TX_BURSTS_PER_SLOT 4
@@ -207,11 +244,14 @@ static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer
 static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsigned slot)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
+	struct unserved_run unserved = {0};
 	unsigned count =
 	    rte_ring_dequeue_burst(mgr->tx_rings[slot], (void **)pkts, ONVM_BURST, NULL);
 	for (unsigned i = 0; i < count; i++) {
 		uint16_t port = pkts[i]->port; /* set by nflib from the packet's action */
 		if (unlikely(port >= mgr->nb_ports)) {
+			if (port >= ONVM_UNSERVED_PORT_BASE)
+				unserved_add(mgr, &unserved, port);
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
@@ -220,6 +260,7 @@ static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsi
 		if (buffer->count == ONVM_BURST)
 			tx_flush_port(mgr, buffer, port);
 	}
+	unserved_flush(mgr, &unserved);
 	return count;
 }
 

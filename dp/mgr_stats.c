@@ -103,6 +103,17 @@ static void collect_tunnel(const struct onvm_mgr *mgr, struct mgr_tunnel_stats *
 	stats->rx_no_instance = load(&tunnel->rx_counters.rx_no_instance);
 }
 
+static void collect_unserved(const struct onvm_mgr *mgr, struct mgr_stats_state *state,
+			     uint64_t now_ms, struct mgr_stats_snapshot *snapshot)
+{
+	uint64_t totals[ONVM_MAX_SERVICES];
+	struct mgr_unserved_period *unserved = &snapshot->unserved;
+	mgr_unserved_sum(mgr->unserved, MGR_UNSERVED_SOURCES, totals);
+	mgr_unserved_step(&state->unserved, totals, now_ms, snapshot->period_ms, unserved);
+	for (unsigned i = 0; i < unserved->nb_counts; i++)
+		unserved->counts[i].pps = rate(unserved->counts[i].pkts, 0, snapshot->period_ms);
+}
+
 void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
 		       struct mgr_stats_snapshot *snapshot)
 {
@@ -115,6 +126,7 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 
 	collect_ports(mgr, state, snapshot);
 	collect_tunnel(mgr, &snapshot->tunnel);
+	collect_unserved(mgr, state, now_ms, snapshot);
 	snapshot->nb_instances = 0;
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		uint32_t instance_state = mgr->slots[slot].state;
@@ -123,6 +135,26 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 		collect_instance(mgr, slot, state, &snapshot->instances[snapshot->nb_instances++],
 				 snapshot->period_ms);
 	}
+}
+
+void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out)
+{
+	const struct mgr_unserved_period *unserved = &snapshot->unserved;
+	for (unsigned i = 0; i < unserved->nb_notes; i++) {
+		const struct mgr_unserved_note *note = &unserved->notes[i];
+		if (note->change == MGR_UNSERVED_BEGAN)
+			fprintf(out,
+				"onvm-mgr: service %u is unserved: no host has an instance; "
+				"dropping %.0f pps\n",
+				note->service, rate(note->pkts, 0, snapshot->period_ms));
+		else
+			fprintf(out,
+				"onvm-mgr: service %u no longer unserved: %" PRIu64
+				" packets dropped over %" PRIu64 " ms\n",
+				note->service, note->pkts, note->lasted_ms);
+	}
+	if (unserved->nb_notes)
+		fflush(out);
 }
 
 void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out)
@@ -143,6 +175,9 @@ void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out)
 			inst->instance, inst->service, inst->name, inst->core, inst->rx_pps,
 			inst->tx_pps, inst->drop_pps, inst->ring_fill, inst->busy);
 	}
+	for (unsigned i = 0; i < snapshot->unserved.nb_counts; i++)
+		fprintf(out, "unserved: service %u %.0f pps (no instance on any host)\n",
+			snapshot->unserved.counts[i].service, snapshot->unserved.counts[i].pps);
 	const struct mgr_tunnel_stats *tunnel = &snapshot->tunnel;
 	if (tunnel->enabled)
 		fprintf(out,
@@ -174,6 +209,11 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 			" drops %" PRIu64 " name %s\n",
 			inst->instance, inst->service, inst->core, (int)inst->pid, inst->state,
 			inst->rx, inst->tx, inst->drops, inst->name);
+	}
+	for (unsigned i = 0; i < snapshot->unserved.nb_counts; i++) {
+		const struct mgr_unserved_count *count = &snapshot->unserved.counts[i];
+		fprintf(out, "unserved %u pkts %" PRIu64 " pps %.0f\n", count->service, count->pkts,
+			count->pps);
 	}
 	const struct mgr_tunnel_stats *tunnel = &snapshot->tunnel;
 	if (tunnel->enabled)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "mgr_unserved.h"
 #include "onvm_common.h"
 
 struct onvm_mgr;
@@ -54,6 +55,10 @@ struct mgr_stats_snapshot {
 	unsigned nb_instances;
 	struct mgr_instance_stats instances[ONVM_MAX_INSTANCES];
 	struct mgr_tunnel_stats tunnel;
+	/* Services whose packets were dropped in the period because no host had
+	 * an instance (counts[].pps set), the largest first; and which of them
+	 * began or ceased to be unserved, for the log. */
+	struct mgr_unserved_period unserved;
 };
 
 /* Previous counter values, for rates. */
@@ -67,6 +72,7 @@ struct mgr_stats_state {
 		uint32_t instance;
 		uint64_t rx, tx, drops, busy_cycles, loop_cycles;
 	} instances[ONVM_MAX_INSTANCES];
+	struct mgr_unserved_state unserved;
 };
 
 /* Take a snapshot now (now_ms: monotonic) and remember its counters for the
@@ -74,11 +80,15 @@ struct mgr_stats_state {
 void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
 		       struct mgr_stats_snapshot *snapshot);
 
+/* One line for each service that began or ceased to be unserved. */
+void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out);
+
 /* Human-readable table. */
 void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out);
 
-/* Line-oriented counters file ("port 0 rx N ...", "instance ..."), written
- * atomically (temporary file + rename) so readers never see half of it. */
+/* Line-oriented counters file ("port 0 rx N ...", "instance ...", and
+ * "unserved SERVICE pkts N pps X" for the last period), written atomically
+ * (temporary file + rename) so readers never see half of it. */
 int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *path);
 
 #endif

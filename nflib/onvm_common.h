@@ -46,6 +46,15 @@
 #define ONVM_REMOTE_SLOT_BASE 0x8000u
 #define ONVM_TUNNEL_RING_SIZE 8192
 
+/*
+ * A packet an NF sent to a service with no member at all (none here, none on
+ * another host) goes to the manager through the NF's TX ring with
+ * pkt->port = ONVM_UNSERVED_PORT_BASE + the service: the manager drops it and
+ * counts it as that service's unserved demand (dp/mgr_unserved.h).  The NF
+ * counts it as a tx_drop, as before.
+ */
+#define ONVM_UNSERVED_PORT_BASE 0x8000u
+
 #define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
 #define ONVM_SHM_VERSION 2
 
@@ -187,6 +196,11 @@ struct onvm_msg {
 	char name[ONVM_NAME_LEN];
 	char error[64];
 };
+
+static inline int onvm_service_valid(unsigned service)
+{
+	return service > 0 && service < ONVM_MAX_SERVICES;
+}
 
 static inline int onvm_slot_is_remote(unsigned slot)
 {

@@ -41,6 +41,7 @@ struct onvm_nf {
 	/* Packets waiting to be enqueued, one buffer per destination. */
 	struct onvm_slot_buffers to_instance;
 	struct onvm_burst_buffer to_manager;
+	struct onvm_burst_buffer unserved; /* for the manager to count and drop */
 };
 
 /* Signals cannot carry a pointer: the one NF of this process. */
@@ -341,6 +342,17 @@ static void count_flush(struct onvm_nf *nf, const struct onvm_flush_result *resu
 		counter_add(&nf->instance->counters.tx_drop, result->lost);
 }
 
+/* Already counted as tx_drop: whether the manager or we free them. */
+static void flush_unserved(struct onvm_nf *nf)
+{
+	struct onvm_burst_buffer *buffer = &nf->unserved;
+	unsigned sent = rte_ring_enqueue_burst(nf->instance->tx_ring, (void **)buffer->pkts,
+					       buffer->count, NULL);
+	if (sent < buffer->count)
+		rte_pktmbuf_free_bulk(&buffer->pkts[sent], buffer->count - sent);
+	buffer->count = 0;
+}
+
 static void flush_all(struct onvm_nf *nf)
 {
 	struct onvm_flush_result result = {0};
@@ -348,6 +360,8 @@ static void flush_all(struct onvm_nf *nf)
 	count_flush(nf, &result);
 	if (nf->to_manager.count)
 		flush_to_manager(nf);
+	if (unlikely(nf->unserved.count))
+		flush_unserved(nf);
 }
 
 static void queue_to_member(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *pkt,
@@ -356,6 +370,19 @@ static void queue_to_member(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *
 	struct onvm_flush_result result = {0};
 	onvm_member_queue(nf->shm, &nf->to_instance, slot, pkt, meta, &result);
 	count_flush(nf, &result);
+}
+
+/* The service has no member anywhere: hand the packet to the manager, which
+ * counts the service's unserved demand from the packets it gets (it never
+ * trusts a count an NF writes), instead of freeing it here. */
+static void queue_unserved(struct onvm_nf *nf, struct rte_mbuf *pkt, uint16_t service)
+{
+	struct onvm_burst_buffer *buffer = &nf->unserved;
+	counter_add(&nf->instance->counters.tx_drop, 1);
+	pkt->port = (uint16_t)(ONVM_UNSERVED_PORT_BASE + service);
+	buffer->pkts[buffer->count++] = pkt;
+	if (buffer->count == ONVM_BURST)
+		flush_unserved(nf);
 }
 
 static void queue_to_manager(struct onvm_nf *nf, struct rte_mbuf *pkt)
@@ -390,10 +417,15 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
 		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
-		if (slot < 0 || !onvm_member_slot_valid((unsigned)slot))
-			break;
-		queue_to_member(nf, (unsigned)slot, pkt, meta);
-		return 1;
+		if (likely(slot >= 0 && onvm_member_slot_valid((unsigned)slot))) {
+			queue_to_member(nf, (unsigned)slot, pkt, meta);
+			return 1;
+		}
+		if (slot < 0 && onvm_service_valid(meta->destination)) {
+			queue_unserved(nf, pkt, meta->destination);
+			return 0;
+		}
+		break;
 	}
 	case ONVM_ACTION_TO_PORT:
 		if (meta->destination >= nf->shm->nb_ports)

@@ -20,11 +20,6 @@ static void write_end(struct onvm_service_map *map)
 	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
 }
 
-static int service_valid(uint16_t service)
-{
-	return service > 0 && service < ONVM_MAX_SERVICES;
-}
-
 /* An entry's member count, at most what it holds: any NF can write it. */
 static unsigned member_count(const struct onvm_service_entry *entry)
 {
@@ -35,7 +30,7 @@ static unsigned member_count(const struct onvm_service_entry *entry)
 int onvm_service_map_add(struct onvm_service_map *map, uint16_t service, uint16_t slot,
 			 uint64_t key)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
 	if (entry->count >= ONVM_MAX_MEMBERS)
@@ -62,7 +57,7 @@ static int remove_at(struct onvm_service_map *map, struct onvm_service_entry *en
 
 int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint16_t slot)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
 	unsigned count = member_count(entry);
@@ -74,7 +69,7 @@ int onvm_service_map_remove(struct onvm_service_map *map, uint16_t service, uint
 
 int onvm_service_map_remove_key(struct onvm_service_map *map, uint16_t service, uint64_t key)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return -1;
 	struct onvm_service_entry *entry = &map->services[service];
 	unsigned count = member_count(entry);
@@ -86,7 +81,7 @@ int onvm_service_map_remove_key(struct onvm_service_map *map, uint16_t service, 
 
 int onvm_service_map_has_key(const struct onvm_service_map *map, uint16_t service, uint64_t key)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return 0;
 	const struct onvm_service_entry *entry = &map->services[service];
 	unsigned count = member_count(entry);
@@ -132,7 +127,7 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 			      uint32_t flow_hash, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
 			      int local_only)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return -1;
 	const struct onvm_service_entry *entry = &map->services[service];
 	uint32_t seq;
@@ -177,7 +172,7 @@ int onvm_service_map_pick_local_pkt(const struct onvm_service_map *map, uint16_t
 
 unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service)
 {
-	if (!service_valid(service))
+	if (!onvm_service_valid(service))
 		return 0;
 	return member_count(&map->services[service]);
 }

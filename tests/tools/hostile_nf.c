@@ -22,6 +22,13 @@
  *   hostile_nf [EAL args] -- --add-member SERVICE SLOT
  *     adds SLOT (no instance's) to SERVICE's entry of the service map,
  *     under the map's sequence counter, and stays alive.
+ *
+ * Registered, forging hand-offs:
+ *   hostile_nf [EAL args] -- -r SERVICE -- --forge-unserved COUNT TAG...
+ *     puts COUNT packets for each TAG into its TX ring as if nflib handed
+ *     the manager packets for service TAG that has no instance (pkt->port =
+ *     ONVM_UNSERVED_PORT_BASE + TAG; TAG may be no service at all), says
+ *     "forged N", and stays alive until a signal.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -160,6 +167,39 @@ static int raw_main(int argc, char *argv[], int separator)
 	return 2;
 }
 
+static int forge_unserved(struct onvm_nf *nf, unsigned count, int nb_tags, char *tags[])
+{
+	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
+	if (zone == NULL)
+		return 1;
+	const struct onvm_shared *shm = zone->addr;
+	struct rte_ring *tx_ring = shm->instances[onvm_nflib_info(nf)->slot].tx_ring;
+	struct rte_mempool *pool = onvm_nflib_pktmbuf_pool(nf);
+	unsigned forged = 0;
+	for (int i = 0; i < nb_tags; i++) {
+		long tag = number(tags[i]);
+		if (tag < 0 || tag > 0xffff - (long)ONVM_UNSERVED_PORT_BASE) {
+			fprintf(stderr, "hostile_nf: tag %ld does not fit a port\n", tag);
+			return 2;
+		}
+		for (unsigned n = 0; n < count; n++) {
+			struct rte_mbuf *pkt = rte_pktmbuf_alloc(pool);
+			if (pkt == NULL)
+				return 1;
+			pkt->port = (uint16_t)(ONVM_UNSERVED_PORT_BASE + (unsigned long)tag);
+			while (rte_ring_enqueue(tx_ring, pkt) != 0)
+				usleep(100); /* the manager's TX empties it */
+			forged++;
+		}
+	}
+	printf("hostile_nf: forged %u\n", forged);
+	fflush(stdout);
+	while (!onvm_nflib_stopping(nf))
+		pause(); /* until a signal: nflib's handler sets the stop */
+	onvm_nflib_finish(nf);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	int separator = 0;
@@ -175,6 +215,8 @@ int main(int argc, char *argv[])
 		return used == -EINVAL ? 2 : 1;
 	argc -= used;
 	argv += used;
+	if (argc >= 4 && strcmp(argv[1], "--forge-unserved") == 0)
+		return forge_unserved(nf, (unsigned)number(argv[2]), argc - 3, argv + 3);
 	if (argc != 3 || strcmp(argv[1], "--pid") != 0) {
 		fprintf(stderr, "usage: hostile_nf [EAL args] -- -r SERVICE -- --pid PID\n");
 		return 2;

@@ -157,6 +157,7 @@ static void assert_defaults_after_eal(const struct mgr_config *config)
 	assert_int_equal(config->stats_period_ms, MGR_DEFAULT_STATS_PERIOD_MS);
 	assert_string_equal(config->stats_file, "");
 	assert_int_equal(config->nb_mbufs, 65535);
+	assert_int_equal(config->bus_keepalive_s, MGR_DEFAULT_BUS_KEEPALIVE_S);
 	assert_int_equal(config->quiet, 0);
 	assert_string_equal(config->host, "");
 	assert_string_equal(config->bus.uri, "");
@@ -307,6 +308,28 @@ static void test_broker_needs_a_valid_host(void **state)
 	parse_bad(line, "onvm-mgr -- -b tcp://h:1883 -H h1 --bus-ca /ca", "need an ssl:// broker");
 	parse_bad(line, "onvm-mgr -- -b ssl://h:8883 -H h1 --bus-cert /c", "go together");
 	parse_bad(line, "onvm-mgr -- -H h1 --bus-password-file /p", "need --broker");
+}
+
+/* --bus-keepalive: whole seconds in 1..MGR_MAX_BUS_KEEPALIVE_S, with a broker. */
+static void test_bus_keepalive(void **state)
+{
+	struct line *line = *state;
+	parse_ok(line, "onvm-mgr -- -H h1 -b tcp://h:1883");
+	assert_int_equal(line->config.bus_keepalive_s, MGR_DEFAULT_BUS_KEEPALIVE_S);
+	parse_ok(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 1");
+	assert_int_equal(line->config.bus_keepalive_s, 1);
+	parse_ok(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive=300");
+	assert_int_equal(line->config.bus_keepalive_s, MGR_MAX_BUS_KEEPALIVE_S);
+	const char *bad = "bad bus keepalive";
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 0", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 301", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive -5", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 2.5", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 5s", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive= ", bad);
+	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 99999999999999999999",
+		  bad);
+	parse_bad(line, "onvm-mgr -- -H h1 --bus-keepalive 5", "--bus-keepalive needs --broker");
 }
 
 static void test_fabric(void **state)
@@ -606,6 +629,7 @@ int main(void)
 	    LINE_TEST(test_broker_needs_a_valid_host),
 	    LINE_TEST(test_tunnel_and_netns),
 	    LINE_TEST(test_fabric),
+	    LINE_TEST(test_bus_keepalive),
 	    LINE_TEST(test_eal_attached_allow_value_skips_no_pci),
 	    LINE_TEST(test_help),
 	    LINE_TEST(test_bad_options),
