@@ -31,7 +31,9 @@ struct policy_core {
 	struct policy_candidate *cands;
 	struct service_rules rules; /* --services, sorted by id */
 	bool started;		    /* a message arrived */
-	uint64_t repair_after_ms;   /* no repair before (see check_repairs) */
+	/* Repairs are held (see check_repairs) from hold_from_ms to repair_after_ms. */
+	uint64_t hold_from_ms, repair_after_ms;
+	bool heard_in_hold; /* a live (not retained) message arrived since hold_from_ms */
 };
 
 #define REASON_LEN BUS_TEXT_LEN
@@ -412,22 +414,42 @@ static void shortfall_cause(const struct policy_core *core, const struct view_se
 	snprintf(buf, len, "%s", svc->lost[0] ? svc->lost : "no loss seen: short from the start");
 }
 
+/* A host that lists instances of the service, is not known to be offline,
+ * and has not spoken since the hold began: its instances may be alive. */
+static bool unheard_host_lists(const struct policy_core *core, uint16_t service)
+{
+	for (uint32_t i = 0; i < core->view->n_hosts; i++) {
+		const struct view_host *host = core->view->sorted[i];
+		if (view_host_instances(host, service) &&
+		    !(host->has_state && host->status == BUS_STATUS_OFFLINE) &&
+		    (!host->seen || host->last_seen_ms < core->hold_from_ms))
+			return true;
+	}
+	return false;
+}
+
 /*
  * min is a declaration: whenever fewer than min instances of a service
  * run (or are pending) on usable hosts, whatever the cause (a host offline
  * or stale, an exit, an instance gone from a map, or none ever started),
- * one more is spawned, with no origin, one command at a time. Not in the
- * first staleness bound after the first message (or a reconnection,
- * policy_core_hold_repairs): until every live host has been heard from,
- * instances on hosts not heard yet would look lost.
+ * one more is spawned, with no origin, one command at a time.
+ *
+ * After the first message, or a reconnection (policy_core_hold_repairs),
+ * the view is history: hosts known only from retained messages, or silent
+ * while the daemon was away, look lost though they may be alive. For one
+ * staleness bound, a service is then repaired only once a live message
+ * has come (the retained burst is over) and every host that lists
+ * instances of it has spoken since, or is known to be offline.
  */
 static void check_repairs(struct policy_core *core, uint64_t now_ms)
 {
-	if (!core->rules.n || now_ms < core->repair_after_ms)
+	bool holding = now_ms < core->repair_after_ms;
+	if (!core->rules.n || (holding && !core->heard_in_hold))
 		return;
 	for (uint32_t i = 0; i < core->rules.n; i++) {
 		const struct service_rule *rule = &core->rules.rules[i];
-		if (!rule->min || pending_spawn_blocks(&core->pending, rule->id))
+		if (!rule->min || pending_spawn_blocks(&core->pending, rule->id) ||
+		    (holding && unheard_host_lists(core, rule->id)))
 			continue;
 		uint32_t count = live_count(core, rule->id, now_ms);
 		if (count >= rule->min)
@@ -631,8 +653,10 @@ void policy_core_handle(struct policy_core *core, const struct bus_msg *msg, boo
 	core->counters.messages++;
 	if (!core->started) {
 		core->started = true;
-		policy_core_hold_repairs(core, now_ms + core->config.params.stale_ms);
+		policy_core_hold_repairs(core, now_ms, now_ms + core->config.params.stale_ms);
 	}
+	if (!retained)
+		core->heard_in_hold = true;
 	pending_expire(&core->pending, core->view, now_ms);
 	int ret = take_in(core, msg, retained, now_ms);
 	update_leadership(core, now_ms);
@@ -727,8 +751,10 @@ int policy_core_set_rules(struct policy_core *core, const struct service_rules *
 	return 0;
 }
 
-void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms)
+void policy_core_hold_repairs(struct policy_core *core, uint64_t now_ms, uint64_t until_ms)
 {
+	core->hold_from_ms = now_ms;
+	core->heard_in_hold = false;
 	if (until_ms > core->repair_after_ms)
 		core->repair_after_ms = until_ms;
 }

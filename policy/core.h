@@ -89,12 +89,14 @@ void policy_core_tick(struct policy_core *core, uint64_t now_ms);
 void policy_core_set_wall_offset(struct policy_core *core, int64_t offset_ms);
 
 /*
- * Make no repair (a spawn for a service under its min) before this time.
- * The core holds repairs for one staleness bound after its first message
- * by itself; the live daemon holds them as long again after reconnecting,
- * when every host looks stale until it speaks again.
+ * Hold repairs (spawns for a service under its min) from now_ms until
+ * until_ms: in that time a service is repaired only once every host that
+ * lists instances of it has spoken since now_ms (or is offline). The core
+ * holds them for one staleness bound after its first message by itself;
+ * the live daemon holds them as long again after reconnecting, when every
+ * host looks stale until it speaks again.
  */
-void policy_core_hold_repairs(struct policy_core *core, uint64_t until_ms);
+void policy_core_hold_repairs(struct policy_core *core, uint64_t now_ms, uint64_t until_ms);
 
 /* Replace the per-service rules (a --services reload); they apply from the
  * next message. 0, or -1 when out of memory (the old rules stay). */

@@ -201,7 +201,7 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 				fprintf(stderr, "onvm-policy: could not announce the engine\n");
 			uint64_t now = live_now(core);
 			policy_core_lead_after(core, now + grace_ms);
-			policy_core_hold_repairs(core, now + stale_ms);
+			policy_core_hold_repairs(core, now, now + stale_ms);
 			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
 			fflush(stdout);
 		}
