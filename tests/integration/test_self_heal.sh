@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Self-healing: a service declared with "min": 1 comes back when the host
-# running it dies.  Three hosts; traffic for service 3 (simple_forward)
+# running it dies, and a service with no instance anywhere gets one when
+# its traffic arrives.  Three hosts; traffic for service 3 (simple_forward)
 # enters at h1's port 2, a veth fed by pktio.  h1 has no core to give, h2
 # two, h3 one; h2 starts its instances cold, h3 from a warm standby.
 # Expected:
@@ -8,6 +9,7 @@
 #      in its stats ("unserved"), the policy treats that as an overload on
 #      h1 and, h1 being full, spawns service 3 on h2 (most free cores);
 #      h2's instance gets h1's traffic and h1's unserved goes back to 0;
+#      then service 3 is declared "min": 1 (SIGHUP rereads the file);
 #   2. kill -9 of h2's manager: the policy repairs, spawning service 3 with
 #      "origin": null on h3 (the only host left with a core), whose warm
 #      standby gets h1's traffic; h1's unserved goes back to 0;
@@ -24,7 +26,9 @@ SERVICE=3
 RATE=2000 # packets per second into h1's port 2
 onvm_heal_catalog "$ONVM_TMP/cold.json" "$SERVICE" 0
 onvm_heal_catalog "$ONVM_TMP/warm.json" "$SERVICE" 1
-echo "{\"services\": [{\"id\": $SERVICE, \"min\": 1}]}" >"$ONVM_TMP/services.json"
+# No minimum at first: the first instance must come from the demand alone.
+declare_min() { echo "{\"services\": [{\"id\": $SERVICE, \"min\": $1}]}" >"$ONVM_TMP/services.json"; }
+declare_min 0
 
 onvm_watch bus 'onvm/#'
 onvm_ingress_port 1
@@ -38,6 +42,7 @@ wait_for 20 "h3's warm standby" grep -q "warm standby of service $SERVICE ready"
 # shellcheck disable=SC2046
 onvm_spawn policy "${ONVM_CTL[@]}" "$ONVM_BUILD/onvm-policy" -i pe-heal $(onvm_client_args policy) \
 	--services "$ONVM_TMP/services.json"
+POLICY_PID=$LAST_PID
 wait_for 10 "policy daemon leads" grep -q 'now leads' "$ONVM_TMP/policy.log"
 now_ms() { date +%s%3N; }
 # Once traffic is served again, h1's next stats say 0 unserved.
@@ -61,6 +66,12 @@ bus_after "$mark" | grep -q "^onvm/hosts/h[13]/cmd " && fail "a command went to 
 wait_for 10 "h2's instance gets h1's traffic" eval '[[ -n $(first_rx_after h2 "$SERVICE" "$mark") ]]'
 onvm_log "unserved traffic -> first packet at h2: $(($(first_rx_after h2 "$SERVICE" "$mark") - sent_ms)) ms (cold)"
 unserved_ends
+
+# The operator declares min 1; the policy rereads the file on SIGHUP.
+declare_min 1
+kill -HUP "$POLICY_PID" # ip netns exec (ONVM_MACHINES=1) execs it: the same pid
+wait_for 10 "the policy reread its --services" grep -q "reloaded --services" "$ONVM_TMP/policy.log"
+grep -q '"origin":null' "$ONVM_TMP/bus.log" && fail "a repair though service $SERVICE has its instance"
 
 # ---- 2. the host dies: repair ----
 repair() { # repair VICTIM REPLACEMENT HOW
