@@ -11,9 +11,12 @@
 # first_rx_ms on the bus), then brings the lost host back for the next run.
 #   kill   kill -9 of the manager: its TCP connection closes, so the broker
 #          publishes its last will at once (warm standbys, then cold starts);
-#   link   ip link set down of the host's links: nothing closes, the broker
-#          notices only when the keepalive runs out (1.5 keepalives), or the
-#          policy when the host's stats go stale, whichever comes first.
+#   link   ip link set down of the host's links: nothing closes, so the
+#          broker publishes the Will only when the keepalive runs out; the
+#          policy sees the host stale after its staleness bound, and h1's
+#          manager, which stops sending to a peer silent for 1.5 s, then
+#          drops the service's packets as unserved: whichever comes first
+#          brings the replacement (each run says which).
 #
 #   sudo tests/bench/repair.sh [RUNS]      (default 5)
 # Last line: repair_kill_warm_ms_p50: <ms>
@@ -52,6 +55,10 @@ holder_after() {
 			echo "$host"
 	done
 }
+kill_host() { # kill_host N: kill -9 of its manager (wait: no "Killed" line from bash)
+	kill -9 "${HOST_PID[$1]}"
+	wait "${HOST_PID[$1]}" 2>/dev/null
+}
 set_links() { # set_links N up|down
 	local link
 	for link in tun0 mgmt0; do ip -n "$ONVM_NETNS_TAG-h$1" link set "$link" "$2"; done
@@ -74,14 +81,15 @@ measure() {
 		replacement=$((victim == 2 ? 3 : 2))
 		mark=$(bus_mark)
 		lost_ms=$(date +%s%3N)
-		if [[ $case == link ]]; then set_links "$victim" down; else kill -9 "${HOST_PID[$victim]}"; fi
+		if [[ $case == link ]]; then set_links "$victim" down; else kill_host "$victim"; fi
 		wait_for 30 "$case run $run: first packet at h$replacement" \
 			eval '[[ -n $(first_rx_after "h$replacement" "$SERVICE" "$mark") ]]'
 		first=$(first_rx_after "h$replacement" "$SERVICE" "$mark")
 		values+=("$((first - lost_ms))")
-		echo "$case run $run: h$victim lost -> first packet at h$replacement: $((first - lost_ms)) ms"
+		echo "$case run $run: h$victim lost -> first packet at h$replacement: $((first - lost_ms)) ms" \
+			"(spawned for: $(bus_after "$mark" "h$replacement" cmd | head -1 | jq -r .reason | cut -d';' -f1))"
 		if [[ $case == link ]]; then
-			kill -9 "${HOST_PID[$victim]}"
+			kill_host "$victim"
 			set_links "$victim" up
 		fi
 		onvm_host_gone "$victim"
@@ -90,7 +98,7 @@ measure() {
 	kill -INT "$policy_pid" "${HOST_PID[2]}" "${HOST_PID[3]}"
 	onvm_host_gone 2
 	onvm_host_gone 3
-	printf '%s\n' "${values[@]}" | sort -n | summarize "repair_$case"
+	summarize "repair_$case" < <(printf '%s\n' "${values[@]}" | sort -n)
 }
 summarize() { # summarize NAME: p50 and max of the sorted values on stdin; sets NAME_P50
 	local values count
@@ -102,7 +110,7 @@ summarize() { # summarize NAME: p50 and max of the sorted values on stdin; sets 
 }
 
 onvm_start_host 1 -c "$ONVM_TMP/cold.json" -k 2 -s 5 -p "1:$SERVICE>0" -p "2:$SERVICE>0" -t 100
-onvm_spawn sender ip netns exec "$ONVM_NETNS_TAG-h1" "$ONVM_BUILD/pktio" send in1 1000000000 64 64 2000
+onvm_spawn sender ip netns exec "$ONVM_NETNS_TAG-h1" "$ONVM_BUILD/pktio" send in1 100000000 64 64 2000
 
 echo "== repair after kill -9 (last will at once), warm standbys =="
 measure kill_warm "$ONVM_TMP/warm.json"
