@@ -472,15 +472,29 @@ static bool known_before(const struct pending *pending, uint32_t instance)
 	return false;
 }
 
+/* Another spawn on the same host owns the instance: its "spawned" event
+ * named it, or the map showed it to that spawn first. */
+static bool claimed_by_other(const struct pending *pending, uint32_t instance)
+{
+	for (const struct pending *p = pending->at->head; p; p = p->host_next)
+		if (p != pending && p->op == PENDING_SPAWN && p->service == pending->service &&
+		    p->instance == instance)
+			return true;
+	return false;
+}
+
 /* A new running instance of the pending spawn's service on its host, or 0.
  * One still starting takes no traffic yet: until it runs, the overload it
- * was spawned for goes on and must not count as a new one. */
+ * was spawned for goes on and must not count as a new one. An instance an
+ * earlier spawn owns is not this one's, or two spawns in a row would both
+ * count the first one's instance, and the second would be made again. */
 static uint32_t new_instance(const struct pending *pending, const struct view_host *host)
 {
 	for (uint32_t i = 0; i < host->n_insts; i++) {
 		const struct bus_service_inst *inst = &host->insts[i];
 		if (inst->service == pending->service && inst->state == BUS_INST_RUNNING &&
-		    !known_before(pending, inst->instance))
+		    !known_before(pending, inst->instance) &&
+		    !claimed_by_other(pending, inst->instance))
 			return inst->instance;
 	}
 	return 0;
@@ -515,10 +529,11 @@ void pending_on_services(struct pending_set *set, const struct view_host *host, 
 	for (struct pending *p = at ? at->head : NULL, *next; p; p = next) {
 		next = p->host_next;
 		if (p->op == PENDING_SPAWN && p->queue == QUEUE_WAITING) {
-			uint32_t instance = new_instance(p, host);
-			if (p->carried_out && !instance && p->instance &&
-			    view_host_has_instance(host, p->service, p->instance))
-				instance = p->instance;
+			/* An instance its "spawned" event named is the one to see
+			 * (in any state); otherwise a new running one. */
+			uint32_t instance = p->instance ? p->instance : new_instance(p, host);
+			if (p->instance && !view_host_has_instance(host, p->service, p->instance))
+				instance = 0;
 			if (!instance)
 				continue;
 			if (!p->carried_out)
