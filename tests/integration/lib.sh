@@ -278,6 +278,17 @@ onvm_watch() {
 	onvm_spawn "$1" "${ONVM_CTL[@]}" $(identity_env monitor) mosquitto_sub -v -t "$2"
 }
 
+# Publish as an identity: publish_as IDENTITY TOPIC PAYLOAD [mosquitto_pub args...].
+publish_as() {
+	local identity=$1 topic=$2 payload=$3
+	shift 3
+	as_identity "$identity" mosquitto_pub -t "$topic" -m "$payload" "$@" ||
+		fail "could not publish on $topic"
+}
+
+# The wall clock in ms, what ts_ms and first_rx_ms on the bus are.
+now_ms() { date +%s%3N; }
+
 # Publish as the policy engine: onvm_command HOST PAYLOAD.
 onvm_command() {
 	as_identity policy mosquitto_pub -q 1 -t "onvm/hosts/$1/cmd" -m "$2" ||

@@ -19,7 +19,6 @@ BUS=$ONVM_TMP/bus.log
 # shellcheck disable=SC2046
 onvm_spawn bus "${ONVM_CTL[@]}" $(identity_env monitor) mosquitto_sub -q 1 -v -t 'onvm/hosts/h1/#'
 wait_for 10 "manager online on the bus" grep -q '"status":"online"' "$BUS"
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # stop commands for an instance that does not exist, ids PREFIX-1..N, on stdin of mosquitto_pub -l
 stops() { for i in $(seq "$2"); do echo "{\"v\":1,\"id\":\"$1-$i\",\"engine\":\"test\",\"op\":\"stop\",\"service\":1,\"instance\":77777,\"reason\":\"flood\"}"; done; }
 answered() { grep -c "\"cmd_id\":\"$1-[0-9]*\",\"event\":\"rejected\"" "$BUS"; }

@@ -38,7 +38,6 @@ wait_for 10 "manager connected" grep -q "bus: connected" "$MGR_LOG"
 
 BUS=$ONVM_TMP/bus.log
 last_stats() { grep '^onvm/hosts/h1/stats ' "$BUS" | tail -n 1 | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # stats_after SEQ: a stats message with a larger seq arrived.
 stats_after() { local seq; seq=$(last_stats seq); [[ -n $seq ]] && ((seq > $1)); }
 # stats_wall_near MS: the last stats' ts_ms is within 5 minutes of MS.

@@ -25,7 +25,6 @@ onvm_start_mgr h1 -l 0,1 --vdev=net_null0,no-rx=1 --vdev="net_af_packet0,iface=$
 	-c "$ONVM_TMP/catalog.json" -k 2-3 -T 1:10.250.0.1 -p '0:2>0' -p '1:2>0' $(onvm_bus_args h1)
 wait_for 10 "manager connected" grep -q "bus: connected" "$MGR_LOG"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # says HOST TOPIC RETAIN PAYLOAD: publish as that host's identity.
 says() {
 	local retain=()

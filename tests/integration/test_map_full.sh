@@ -13,7 +13,6 @@ onvm_start_mgr h1 -l 0,1 --vdev=net_null0 -- -c "$ONVM_TMP/catalog.json" -k 2-3 
 onvm_watch events 'onvm/hosts/h1/events'
 wait_for 10 "manager connected" grep -q "bus: connected" "$MGR_LOG"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 t=$(now_ms)
 instances=""
 for i in $(seq 1 32); do instances+="${instances:+,}{\"instance\":$i,\"core\":$i,\"state\":\"running\"}"; done

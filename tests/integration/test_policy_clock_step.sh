@@ -14,7 +14,6 @@ FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 
 onvm_start_broker h1
 onvm_watch bus 'onvm/#'
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 t=$(now_ms)
 as_identity h1 mosquitto_pub -q 1 -r -t onvm/hosts/h1/state \
 	-m "{\"v\":1,\"host\":\"h1\",\"status\":\"online\",\"epoch\":$t,\"ts_ms\":$t,\"cores\":{\"total\":3,\"free\":2}}"

@@ -14,15 +14,6 @@ POLICY=$ONVM_BUILD/onvm-policy
 onvm_watch bus 'onvm/#'
 LOG=$ONVM_TMP/bus.log
 
-# publish_as HOST TOPIC PAYLOAD [mosquitto_pub args...]
-publish_as() {
-	local host=$1 topic=$2 payload=$3
-	shift 3
-	as_identity "$host" mosquitto_pub -t "$topic" -m "$payload" "$@" ||
-		fail "could not publish on $topic"
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 t=$(now_ms)
 publish_as h1 onvm/hosts/h1/state "{\"v\":1,\"host\":\"h1\",\"status\":\"online\",\"epoch\":$t,\"ts_ms\":$t,\"cores\":{\"total\":4,\"free\":0}}" -r -q 1
 publish_as h1 onvm/hosts/h1/services "{\"v\":1,\"host\":\"h1\",\"ts_ms\":$t,\"services\":{\"2\":[{\"instance\":1,\"core\":1,\"state\":\"running\"}],\"5\":[{\"instance\":2,\"core\":2,\"state\":\"running\"}]}}" -r -q 1

@@ -13,13 +13,6 @@ POLICY=$ONVM_BUILD/onvm-policy
 onvm_watch bus 'onvm/#'
 LOG=$ONVM_TMP/bus.log
 
-publish_as() {
-	local host=$1 topic=$2 payload=$3
-	shift 3
-	as_identity "$host" mosquitto_pub -t "$topic" -m "$payload" "$@" ||
-		fail "could not publish on $topic"
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 state() { # HOST FREE
 	local t
 	t=$(now_ms)

@@ -44,7 +44,6 @@ onvm_spawn policy "${ONVM_CTL[@]}" "$ONVM_BUILD/onvm-policy" -i pe-heal $(onvm_c
 	--services "$ONVM_TMP/services.json"
 POLICY_PID=$LAST_PID
 wait_for 10 "policy daemon leads" grep -q 'now leads' "$ONVM_TMP/policy.log"
-now_ms() { date +%s%3N; }
 # Once traffic is served again, h1's next stats say 0 unserved.
 unserved_ends() {
 	local served

@@ -19,7 +19,6 @@ publish() {
 	as_identity "$1" mosquitto_pub -q 1 -t "onvm/$2" -m "$3" "${@:4}" ||
 		fail "could not publish on $2"
 }
-now_ms() { date +%s%3N; }
 
 # The host's state is retained: once onvm-top tells it, it is subscribed.
 publish h1 hosts/h1/state "{\"v\":1,\"host\":\"h1\",\"status\":\"online\",\"epoch\":1,\"ts_ms\":$(now_ms),\"cores\":{\"total\":3,\"free\":1}}" -r
