@@ -330,6 +330,21 @@ static const struct field event_fields[] = {
 #undef S
 static const struct object_spec event_spec = SPEC(event_fields);
 
+/* alarms */
+#define S struct bus_alarm
+static const struct field alarm_fields[] = {
+    F_VERSION,
+    F_STR(S, "host", host, STR_NAME, FL_REQ, NO_FLAG),
+    F_UINT(S, "ts_ms", ts_ms, 0, I64, FL_REQ, NO_FLAG),
+    F_UINT(S, "service", service, 1, U16, FL_REQ, NO_FLAG),
+    F_UINT(S, "instance", instance, 1, U32, FL_REQ, NO_FLAG),
+    F_REAL(S, "drop_pps", drop_pps, 0, INFINITY, FL_REQ | FL_INTEGRAL | FL_FIT),
+    F_REAL(S, "ring_fill", ring_fill, 0, 1, FL_REQ | FL_FIT),
+    F_UINT(S, "since_ms", since_ms, 0, I64, FL_REQ, NO_FLAG),
+};
+#undef S
+static const struct object_spec alarm_spec = SPEC(alarm_fields);
+
 /* decisions */
 #define S struct bus_decision
 static const struct field decision_fields[] = {
@@ -1270,6 +1285,18 @@ int bus_decode_event(const char *topic_name, const void *payload, size_t len, st
 	return check_host(&d, topic_name, out->host);
 }
 
+int bus_decode_alarm(const char *topic_name, const void *payload, size_t len, struct bus_alarm *out,
+		     char *err, size_t errlen)
+{
+	struct dec d;
+	int ret;
+
+	ret = decode_fresh(&d, &alarm_spec, payload, len, out, sizeof(*out), err, errlen);
+	if (ret)
+		return ret;
+	return check_host(&d, topic_name, out->host);
+}
+
 int bus_decode_decision(const char *topic_name, const void *payload, size_t len,
 			struct bus_decision *out, char *err, size_t errlen)
 {
@@ -1379,6 +1406,9 @@ int bus_decode_any(const char *topic, const void *payload, size_t len, struct bu
 		break;
 	case BUS_KIND_EVENTS:
 		ret = bus_decode_event(parsed.name, payload, len, &msg->u.event, err, errlen);
+		break;
+	case BUS_KIND_ALARMS:
+		ret = bus_decode_alarm(parsed.name, payload, len, &msg->u.alarm, err, errlen);
 		break;
 	case BUS_KIND_DECISIONS:
 		ret = bus_decode_decision(NULL, payload, len, &msg->u.decision, err, errlen);
@@ -1700,6 +1730,13 @@ static int check_event(const char *json, char *err, size_t errlen)
 	return bus_decode_event(NULL, json, strlen(json), &scratch, err, errlen);
 }
 
+static int check_alarm(const char *json, char *err, size_t errlen)
+{
+	struct bus_alarm scratch;
+
+	return bus_decode_alarm(NULL, json, strlen(json), &scratch, err, errlen);
+}
+
 static int check_decision(const char *json, char *err, size_t errlen)
 {
 	struct bus_decision scratch;
@@ -1742,6 +1779,11 @@ int bus_encode_cmd(const struct bus_cmd *in, char **out, char *err, size_t errle
 int bus_encode_event(const struct bus_event *in, char **out, char *err, size_t errlen)
 {
 	return encode(&event_spec, in, check_event, out, err, errlen);
+}
+
+int bus_encode_alarm(const struct bus_alarm *in, char **out, char *err, size_t errlen)
+{
+	return encode(&alarm_spec, in, check_alarm, out, err, errlen);
 }
 
 int bus_encode_decision(const struct bus_decision *in, char **out, char *err, size_t errlen)

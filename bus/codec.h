@@ -168,6 +168,20 @@ struct bus_cmd {
 	uint64_t ts_ms; /* optional: when the sender sent it, by its wall clock */
 };
 
+/* ---- <root>/hosts/<host>/alarms (QoS 1, not retained) ---- */
+/* An instance overloaded for the host's alarm time, sampled finely: a
+ * policy engine treats it as a completed overload streak of the service
+ * on the host. */
+struct bus_alarm {
+	char host[BUS_NAME_LEN];
+	uint64_t ts_ms;
+	uint16_t service;  /* 1..65535 */
+	uint32_t instance; /* > 0 */
+	double drop_pps;
+	double ring_fill;  /* 0..1 */
+	uint64_t since_ms; /* the onset, by the host's wall clock */
+};
+
 /* ---- <root>/hosts/<host>/events ---- */
 struct bus_event {
 	char host[BUS_NAME_LEN];
@@ -214,6 +228,7 @@ struct bus_msg {
 		struct bus_stats stats;
 		struct bus_cmd cmd;
 		struct bus_event event;
+		struct bus_alarm alarm;
 		struct bus_decision decision;
 		struct bus_engine engine;
 	} u;
@@ -239,6 +254,8 @@ int bus_decode_stats(const char *topic_name, const void *payload, size_t len, st
 int bus_decode_cmd(const char *topic_name, const void *payload, size_t len, struct bus_cmd *out,
 		   char *err, size_t errlen);
 int bus_decode_event(const char *topic_name, const void *payload, size_t len, struct bus_event *out,
+		     char *err, size_t errlen);
+int bus_decode_alarm(const char *topic_name, const void *payload, size_t len, struct bus_alarm *out,
 		     char *err, size_t errlen);
 int bus_decode_decision(const char *topic_name, const void *payload, size_t len,
 			struct bus_decision *out, char *err, size_t errlen);
@@ -275,6 +292,7 @@ int bus_encode_services(const struct bus_services *in, char **out, char *err, si
 int bus_encode_stats(const struct bus_stats *in, char **out, char *err, size_t errlen);
 int bus_encode_cmd(const struct bus_cmd *in, char **out, char *err, size_t errlen);
 int bus_encode_event(const struct bus_event *in, char **out, char *err, size_t errlen);
+int bus_encode_alarm(const struct bus_alarm *in, char **out, char *err, size_t errlen);
 int bus_encode_decision(const struct bus_decision *in, char **out, char *err, size_t errlen);
 int bus_encode_engine(const struct bus_engine *in, char **out, char *err, size_t errlen);
 

@@ -12,23 +12,20 @@ static size_t topic_root_len = sizeof(BUS_ROOT_DEFAULT) - 1;
 /* Leaf words of the per-host topics, indexed by enum bus_kind. */
 static const char *const host_leaf[BUS_KIND_COUNT] = {
     [BUS_KIND_STATE] = "state", [BUS_KIND_SERVICES] = "services", [BUS_KIND_STATS] = "stats",
-    [BUS_KIND_CMD] = "cmd",	[BUS_KIND_EVENTS] = "events",
+    [BUS_KIND_CMD] = "cmd",	[BUS_KIND_EVENTS] = "events",	  [BUS_KIND_ALARMS] = "alarms",
 };
 
 static const char *const kind_names[BUS_KIND_COUNT] = {
-    [BUS_KIND_UNKNOWN] = "unknown",
-    [BUS_KIND_STATE] = "state",
-    [BUS_KIND_SERVICES] = "services",
-    [BUS_KIND_STATS] = "stats",
-    [BUS_KIND_CMD] = "cmd",
-    [BUS_KIND_EVENTS] = "events",
-    [BUS_KIND_DECISIONS] = "decisions",
+    [BUS_KIND_UNKNOWN] = "unknown",   [BUS_KIND_STATE] = "state",
+    [BUS_KIND_SERVICES] = "services", [BUS_KIND_STATS] = "stats",
+    [BUS_KIND_CMD] = "cmd",	      [BUS_KIND_EVENTS] = "events",
+    [BUS_KIND_ALARMS] = "alarms",     [BUS_KIND_DECISIONS] = "decisions",
     [BUS_KIND_ENGINE] = "engine",
 };
 
 static bool is_host_kind(enum bus_kind kind)
 {
-	return kind >= BUS_KIND_STATE && kind <= BUS_KIND_EVENTS;
+	return kind >= BUS_KIND_STATE && kind <= BUS_KIND_ALARMS;
 }
 
 /* Printable ASCII other than space; MQTT wildcards and '/' excluded. */
@@ -189,10 +186,10 @@ static int parse_rest(const char *rest, struct bus_topic *out)
 	slash = strchr(rest, '/');
 	if (!slash)
 		return BUS_ERR_TOPIC;
-	for (kind = BUS_KIND_STATE; kind <= BUS_KIND_EVENTS; kind++)
+	for (kind = BUS_KIND_STATE; kind <= BUS_KIND_ALARMS; kind++)
 		if (strcmp(slash + 1, host_leaf[kind]) == 0)
 			break;
-	if (kind > BUS_KIND_EVENTS)
+	if (kind > BUS_KIND_ALARMS)
 		return BUS_ERR_TOPIC;
 	ret = set_name(out, rest, (size_t)(slash - rest));
 	if (ret == 0)

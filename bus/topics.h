@@ -31,6 +31,7 @@ enum bus_kind {
 	BUS_KIND_STATS,
 	BUS_KIND_CMD,
 	BUS_KIND_EVENTS,
+	BUS_KIND_ALARMS, /* the last per-host kind */
 	BUS_KIND_DECISIONS,
 	BUS_KIND_ENGINE,
 	BUS_KIND_COUNT

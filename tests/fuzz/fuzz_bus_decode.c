@@ -165,6 +165,19 @@ static void round_trip_decision(const struct bus_decision *in)
 	free(json);
 }
 
+static void round_trip_alarm(const struct bus_alarm *in)
+{
+	struct bus_alarm again;
+	char *json = NULL, err[ERRLEN];
+
+	if (encoded(bus_encode_alarm(in, &json, err, sizeof(err)), json, "encode alarm")) {
+		check(bus_decode_alarm(NULL, json, strlen(json), &again, err, sizeof(err)) == 0,
+		      "decode own alarm");
+		check(memcmp(&again, in, sizeof(again)) == 0, "alarm round trip");
+	}
+	free(json);
+}
+
 static void fuzz_trace(const uint8_t *data, size_t len)
 {
 	struct bus_trace_rec rec = {0}, again = {0};
@@ -191,7 +204,7 @@ static void fuzz_trace(const uint8_t *data, size_t len)
 static const char *const any_topics[] = {
     "onvm/hosts/h1/state",   "onvm/hosts/h1/services",	"onvm/hosts/h1/stats",
     "onvm/hosts/h1/cmd",     "onvm/hosts/h1/events",	"onvm/policy/decisions",
-    "onvm/policy/engines/e", "onvm/hosts/h1/elsewhere",
+    "onvm/policy/engines/e", "onvm/hosts/h1/elsewhere", "onvm/hosts/h1/alarms",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -204,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct bus_event event;
 		struct bus_decision decision;
 		struct bus_engine engine;
+		struct bus_alarm alarm;
 	} u;
 	struct bus_services services = {0};
 	struct bus_stats stats = {0};
@@ -262,11 +276,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 7:
 		/* Every topic in turn through one reused message. */
 		for (size_t i = 0; i < sizeof(any_topics) / sizeof(any_topics[0]); i++) {
-			int r = bus_decode_any(any_topics[(i + (sel >> 4)) % 8], data, size, &msg,
-					       err, sizeof(err));
+			int r =
+			    bus_decode_any(any_topics[(i + (sel >> 4)) %
+						      (sizeof(any_topics) / sizeof(any_topics[0]))],
+					   data, size, &msg, err, sizeof(err));
 
 			check(r >= 0 || err[0] != '\0', "rejection without a reason");
 		}
+		break;
+	case 8:
+		ret = bus_decode_alarm(host, data, size, &u.alarm, err, sizeof(err));
+		if (ret == 0)
+			round_trip_alarm(&u.alarm);
 		break;
 	default:
 		fuzz_trace(data, size);

@@ -11,7 +11,7 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Ibus -Ipolicy)
 bus_sources=(bus/codec.c bus/topics.c bus/trace.c bus/json_scan.c bus/bus_err.c)
 policy_sources=(policy/params.c policy/view.c policy/pending.c policy/scale_in.c
-	policy/engines.c policy/core.c policy/ingest.c policy/replay.c)
+	policy/engines.c policy/core.c policy/ingest.c policy/replay.c policy/service_rules.c)
 
 clang "${flags[@]}" tests/fuzz/fuzz_bus_decode.c "${bus_sources[@]}" -ljansson \
 	-o "$out/fuzz_bus_decode"

@@ -287,6 +287,42 @@ static void test_golden_engine(void **state)
 	bus_msg_free(&msg);
 }
 
+static void test_golden_alarm(void **state)
+{
+	static const char design[] =
+	    "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1795480012990,\"service\":2,\"instance\":1,"
+	    "\"drop_pps\":9000,\"ring_fill\":1.0,\"since_ms\":1795480012970}";
+	static const char no_instance[] =
+	    "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"service\":2,\"drop_pps\":9000,"
+	    "\"ring_fill\":1.0,\"since_ms\":1}";
+	static const char full[] =
+	    "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"service\":2,\"instance\":1,"
+	    "\"drop_pps\":9000,\"ring_fill\":1.5,\"since_ms\":1}";
+	struct bus_msg msg = BUS_MSG_INIT;
+	struct bus_alarm again;
+	char err[ERRLEN], *json;
+
+	(void)state;
+	assert_int_equal(decode_any_str("onvm/hosts/h1/alarms", design, &msg, err), 0);
+	assert_int_equal(msg.kind, BUS_KIND_ALARMS);
+	assert_string_equal(msg.u.alarm.host, "h1");
+	assert_int_equal(msg.u.alarm.service, 2);
+	assert_int_equal(msg.u.alarm.instance, 1);
+	assert_true(msg.u.alarm.drop_pps == 9000);
+	assert_true(msg.u.alarm.ring_fill == 1.0);
+	assert_int_equal(msg.u.alarm.since_ms, 1795480012970ull);
+	assert_int_equal(bus_encode_alarm(&msg.u.alarm, &json, err, sizeof(err)), 0);
+	assert_int_equal(bus_decode_alarm("h1", json, strlen(json), &again, err, sizeof(err)), 0);
+	assert_memory_equal(&again, &msg.u.alarm, sizeof(again));
+	free(json);
+	/* Another host's topic, a missing instance, a fill beyond 1: rejected. */
+	assert_int_equal(decode_any_str("onvm/hosts/h2/alarms", design, &msg, err), BUS_ERR_HOST);
+	assert_int_equal(decode_any_str("onvm/hosts/h1/alarms", no_instance, &msg, err),
+			 BUS_ERR_MISSING);
+	assert_int_equal(decode_any_str("onvm/hosts/h1/alarms", full, &msg, err), BUS_ERR_RANGE);
+	bus_msg_free(&msg);
+}
+
 static void test_lenient_parts(void **state)
 {
 	/* Unknown fields (any type, nested) are ignored; field order is free;
@@ -1184,6 +1220,7 @@ int main(void)
 	    cmocka_unit_test(test_golden_stats),
 	    cmocka_unit_test(test_golden_cmd_event_decision),
 	    cmocka_unit_test(test_golden_engine),
+	    cmocka_unit_test(test_golden_alarm),
 	    cmocka_unit_test(test_lenient_parts),
 	    cmocka_unit_test(test_rejections),
 	    cmocka_unit_test(test_error_text),

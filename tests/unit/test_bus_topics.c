@@ -23,6 +23,7 @@ static void test_host_topics(void **state)
 	    {BUS_KIND_STATS, "onvm/hosts/h1/stats"},
 	    {BUS_KIND_CMD, "onvm/hosts/h1/cmd"},
 	    {BUS_KIND_EVENTS, "onvm/hosts/h1/events"},
+	    {BUS_KIND_ALARMS, "onvm/hosts/h1/alarms"},
 	};
 	char buf[BUS_TOPIC_MAX];
 	struct bus_topic parsed;
