@@ -278,15 +278,17 @@ static void say_no_capacity(struct policy_core *core, struct view_service *svc,
 /*
  * Ask the engine where one more instance of the service goes and publish
  * the answer: a spawn, or a rate-limited "no capacity". origin NULL is a
- * repair (no host asked); situation starts the reason.
+ * repair (no host asked); situation starts the reason; stats or alarm is
+ * what the overload came from (both NULL for a repair). True for a spawn.
  */
-static void place_one(struct policy_core *core, struct view_service *svc, const char *origin,
-		      const struct bus_stats *stats, const char *situation, uint64_t now_ms)
+static bool place_one(struct policy_core *core, struct view_service *svc, const char *origin,
+		      const struct bus_stats *stats, const struct bus_alarm *alarm,
+		      const char *situation, uint64_t now_ms)
 {
 	uint16_t service = svc->service;
 	if (grow_cands(core) < 0) {
 		core->counters.failures++;
-		return;
+		return false;
 	}
 	struct policy_request req = {
 	    .now_ms = now_ms,
@@ -295,13 +297,14 @@ static void place_one(struct policy_core *core, struct view_service *svc, const 
 	    .candidates = core->cands,
 	    .n_candidates = build_candidates(core, service, origin, now_ms),
 	    .stats = stats,
+	    .alarm = alarm,
 	};
 	struct policy_choice choice;
 	ask_engine(core, &req, &choice);
 	struct verdict verdict = {.op = BUS_OP_SPAWN, .service = service, .origin = origin};
 	if (choice.index < 0) {
 		say_no_capacity(core, svc, &verdict, situation, choice.why, now_ms);
-		return;
+		return false;
 	}
 	const char *target = core->cands[choice.index].host;
 	const struct view_host *host = view_host_find(core->view, target);
@@ -315,6 +318,7 @@ static void place_one(struct policy_core *core, struct view_service *svc, const 
 	svc->nocap_said = false;
 	svc->atmax_said = false;
 	core->counters.spawns++;
+	return true;
 }
 
 /* Instances of the service on usable hosts (starting or running) plus
@@ -346,37 +350,49 @@ static void say_at_max(struct policy_core *core, struct view_service *svc, const
 	publish_verdict(core, &verdict, now_ms, cmd_id, sizeof(cmd_id));
 }
 
-static void decide_spawn(struct policy_core *core, const struct view_host *origin,
-			 const struct view_host_svc *hs, const struct bus_stats *stats,
-			 uint64_t now_ms)
+/*
+ * Service S is overloaded on origin (a completed stats streak, or an
+ * alarm): one more instance, unless S is at its max. overload starts the
+ * reason.
+ */
+static void decide_overload(struct policy_core *core, const char *origin, uint16_t service,
+			    const char *overload, const struct bus_stats *stats,
+			    const struct bus_alarm *alarm, uint64_t now_ms)
 {
-	uint16_t service = hs->service;
 	struct view_service *svc = view_service_get(core->view, service);
 	if (!svc) {
 		core->counters.failures++;
 		return;
 	}
-	snprintf(svc->home, sizeof(svc->home), "%s", origin->name);
+	snprintf(svc->home, sizeof(svc->home), "%s", origin);
+	const struct service_rule *rule = service_rules_find(&core->rules, service);
+	if (rule && rule->has_max) {
+		uint32_t count = live_count(core, service, now_ms);
+		if (count >= rule->max) {
+			say_at_max(core, svc, origin, count, rule->max, overload, now_ms);
+			return;
+		}
+	}
+	if (place_one(core, svc, origin, stats, alarm, overload, now_ms) && alarm)
+		core->counters.alarm_spawns++;
+}
+
+static void decide_spawn(struct policy_core *core, const struct view_host *origin,
+			 const struct view_host_svc *hs, const struct bus_stats *stats,
+			 uint64_t now_ms)
+{
 	char overload[160];
 	if (hs->unserved)
 		snprintf(overload, sizeof(overload),
 			 "service %u unserved on %s for %u periods (%.0f pps dropped: no instance "
 			 "anywhere)",
-			 service, origin->name, view_streak_len(origin, hs), hs->drop_pps);
+			 hs->service, origin->name, view_streak_len(origin, hs), hs->drop_pps);
 	else
 		snprintf(overload, sizeof(overload),
 			 "service %u overloaded on %s for %u periods (drops %.0f pps, ring %.2f)",
-			 service, origin->name, view_streak_len(origin, hs), hs->max_drop_pps,
+			 hs->service, origin->name, view_streak_len(origin, hs), hs->max_drop_pps,
 			 hs->max_ring_fill);
-	const struct service_rule *rule = service_rules_find(&core->rules, service);
-	if (rule && rule->has_max) {
-		uint32_t count = live_count(core, service, now_ms);
-		if (count >= rule->max) {
-			say_at_max(core, svc, origin->name, count, rule->max, overload, now_ms);
-			return;
-		}
-	}
-	place_one(core, svc, origin->name, stats, overload, now_ms);
+	decide_overload(core, origin->name, hs->service, overload, stats, NULL, now_ms);
 }
 
 static void check_overloads(struct policy_core *core, const struct view_host *host,
@@ -388,6 +404,65 @@ static void check_overloads(struct policy_core *core, const struct view_host *ho
 		    !pending_spawn_blocks(&core->pending, hs->service))
 			decide_spawn(core, host, hs, stats, now_ms);
 	}
+}
+
+/* ---- alarms ---- */
+
+/* How long the host says the instance has been overloaded (its own clock). */
+static uint64_t alarm_duration_ms(const struct bus_alarm *alarm)
+{
+	return alarm->ts_ms > alarm->since_ms ? alarm->ts_ms - alarm->since_ms : 0;
+}
+
+/* Why an alarm is not acted on, or NULL; usable: its host was usable as it arrived. */
+static const char *alarm_ignored(const struct policy_core *core, const struct bus_alarm *alarm,
+				 bool retained, bool usable, uint64_t now_ms)
+{
+	if (retained)
+		return "retained: broker history";
+	if (!usable)
+		return "its host is offline, stale or unknown";
+	const struct view_host *host = view_host_find(core->view, alarm->host);
+	if (!host || !view_host_runs_instance(host, alarm->service, alarm->instance))
+		return "its host does not list that instance running";
+	/* The alarm's onset on our clock, at the latest (the transit only
+	 * makes the real onset earlier). */
+	uint64_t duration = alarm_duration_ms(alarm);
+	uint64_t onset = now_ms > duration ? now_ms - duration : 0;
+	const struct view_service *svc = view_service_find(core->view, alarm->service);
+	if (svc && onset < svc->restarted_ms)
+		return "its overload began before the latest spawn of the service was carried out";
+	return NULL;
+}
+
+/*
+ * An alarm is a completed overload streak of its service on its host
+ * (DESIGN.md 3a): decided at once under the stats rules. usable: the host
+ * was usable before the alarm counted as a sign of life.
+ */
+static void check_alarm(struct policy_core *core, const struct bus_alarm *alarm, bool retained,
+			bool usable, uint64_t now_ms)
+{
+	core->counters.alarms++;
+	const char *ignored = alarm_ignored(core, alarm, retained, usable, now_ms);
+	if (ignored) {
+		core->counters.alarms_ignored++;
+		core_log(core, "alarm of service %u instance %u on %s ignored: %s", alarm->service,
+			 alarm->instance, alarm->host, ignored);
+		return;
+	}
+	if (pending_spawn_blocks(&core->pending, alarm->service)) {
+		core_log(core, "alarm of service %u on %s: a spawn of it is pending",
+			 alarm->service, alarm->host);
+		return;
+	}
+	char overload[160];
+	snprintf(overload, sizeof(overload),
+		 "service %u overloaded on %s " POLICY_REASON_ALARM
+		 "instance %u, drops %.0f pps, ring %.2f, for %" PRIu64 " ms)",
+		 alarm->service, alarm->host, alarm->instance, alarm->drop_pps, alarm->ring_fill,
+		 alarm_duration_ms(alarm));
+	decide_overload(core, alarm->host, alarm->service, overload, NULL, alarm, now_ms);
 }
 
 /* ---- repair ---- */
@@ -464,7 +539,7 @@ static void check_repairs(struct policy_core *core, uint64_t now_ms)
 		snprintf(situation, sizeof(situation),
 			 "repair: service %u has %u of min %u instances (%s)", rule->id, count,
 			 rule->min, cause);
-		place_one(core, svc, NULL, NULL, situation, now_ms);
+		place_one(core, svc, NULL, NULL, NULL, situation, now_ms);
 	}
 }
 
@@ -529,8 +604,11 @@ static void pending_ended(void *ctx, const struct pending *pending, enum pending
 	struct view_service *svc = view_service_get(core->view, pending->service);
 	struct view_host *host = view_host_find(core->view, pending->host);
 	if (outcome == PENDING_CARRIED_OUT) {
-		if (pending->op == PENDING_SPAWN)
+		if (pending->op == PENDING_SPAWN) {
 			view_reset_streaks(core->view, pending->service);
+			if (svc)
+				svc->restarted_ms = now_ms;
+		}
 		if (svc)
 			svc->changed_ms = now_ms;
 	} else if (pending->op == PENDING_SPAWN && host &&
@@ -630,6 +708,13 @@ static int take_in(struct policy_core *core, const struct bus_msg *msg, bool ret
 					     msg->u.event.instance, now_ms);
 		pending_on_event(&core->pending, &msg->u.event, now_ms);
 		break;
+	case BUS_KIND_ALARMS: {
+		/* Judged as it arrived: then it is a sign of life like any other. */
+		const struct view_host *host = view_host_find(view, msg->u.alarm.host);
+		ret = host && view_host_usable(view, host, now_ms);
+		view_host_heard(view, msg->u.alarm.host, retained, now_ms);
+		break;
+	}
 	case BUS_KIND_CMD:
 		if (core->config.follow_engines &&
 		    pending_take_command(&core->pending, view, &msg->u.cmd, now_ms) < 0)
@@ -663,6 +748,8 @@ void policy_core_handle(struct policy_core *core, const struct bus_msg *msg, boo
 	if (core->engine.ops->observe)
 		core->engine.ops->observe(core->engine.state, msg, now_ms);
 	check_repairs(core, now_ms);
+	if (msg->kind == BUS_KIND_ALARMS)
+		check_alarm(core, &msg->u.alarm, retained, ret == 1, now_ms);
 	if (msg->kind != BUS_KIND_STATS || ret != 1)
 		return;
 	const struct view_host *host = view_host_find(core->view, msg->u.stats.host);

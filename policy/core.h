@@ -14,6 +14,16 @@
  * be told never to lead before a time (start-up grace, so a daemon that
  * has not yet heard the retained announcements does not lead by mistake),
  * or to always lead (replay).
+ *
+ * Alarms (DESIGN.md 3a): a host's alarm about one of its instances is a
+ * completed overload streak of that service on that host, decided at once
+ * under the stats rules (pending, max, "no capacity" repeats, avoided
+ * hosts). Only a host's word about itself counts: an alarm is ignored
+ * when retained, when its host was offline, stale or unknown as it
+ * arrived, when the host's map does not list the instance (starting or
+ * running), or when its overload began (ts_ms - since_ms before it
+ * arrived) before the latest spawn of the service was carried out, as
+ * the stats streaks start again then. Stats streaks stay the fallback.
  */
 #ifndef ONVM_POLICY_CORE_H
 #define ONVM_POLICY_CORE_H
@@ -58,7 +68,14 @@ struct policy_counters {
 	uint64_t decisions;
 	uint64_t engine_refusals; /* engine answers the core did not accept */
 	uint64_t failures;	  /* encoding or memory failures */
+	uint64_t alarms;	  /* alarms received */
+	uint64_t alarms_ignored;  /* ... retained, from a host not usable, for an instance it
+				     does not list, or begun before the latest spawn */
+	uint64_t alarm_spawns;	  /* spawn decisions made from an alarm */
 };
+
+/* What a decision's reason says when it came from an alarm (onvm-top reads it). */
+#define POLICY_REASON_ALARM "(alarm: "
 
 struct policy_core;
 

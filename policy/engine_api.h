@@ -8,7 +8,8 @@
  * service with a pending spawn is not asked about again). When service S
  * is overloaded on host ORIGIN it asks the engine where one more instance
  * should go: the engine gets the candidate hosts and the stats message that
- * completed the overload, and picks one candidate or none. When S has
+ * completed the overload (or the host's alarm that reported it, DESIGN.md
+ * 3a), and picks one candidate or none. When S has
  * fewer instances than its --services min (a host went offline or stale,
  * an instance exited), the daemon asks for a repair: the same request with
  * no origin and no stats.
@@ -30,7 +31,10 @@
  * Versions: 2 (this one) added repairs: req->origin and req->stats may be
  * NULL, and then no candidate has is_origin set; an engine must choose as
  * if no host were local (or choose nothing, with a why). Version 1 engines
- * were never asked that, so the daemon refuses to load them.
+ * were never asked that, so the daemon refuses to load them. Still version
+ * 2 (same release): req->alarm, appended at the end, is the alarm an
+ * overload came from; then req->stats is NULL. An engine that does not
+ * know the field never reads it.
  */
 #ifndef ONVM_POLICY_ENGINE_API_H
 #define ONVM_POLICY_ENGINE_API_H
@@ -64,7 +68,9 @@ struct policy_request {
 	const struct policy_candidate *candidates;
 	size_t n_candidates;
 	const struct bus_stats *stats; /* the stats message that completed the overload;
-					  NULL for a repair */
+					  NULL for a repair or an alarm */
+	const struct bus_alarm *alarm; /* the host's alarm the overload came from (then
+					  origin is its host); NULL otherwise */
 };
 
 struct policy_choice {

@@ -30,6 +30,8 @@ static int decode_kind(struct bus_msg *msg, const char *name, const void *payloa
 		return bus_decode_cmd(name, payload, len, &msg->u.cmd, err, errlen);
 	case BUS_KIND_EVENTS:
 		return bus_decode_event(name, payload, len, &msg->u.event, err, errlen);
+	case BUS_KIND_ALARMS:
+		return bus_decode_alarm(name, payload, len, &msg->u.alarm, err, errlen);
 	case BUS_KIND_DECISIONS:
 		return bus_decode_decision(NULL, payload, len, &msg->u.decision, err, errlen);
 	case BUS_KIND_ENGINE:

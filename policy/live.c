@@ -133,7 +133,8 @@ static char *engine_payload(enum bus_status status, const char *name, uint64_t s
 static int subscribe_all(struct bus_client *client)
 {
 	static const enum bus_kind kinds[] = {BUS_KIND_STATE,  BUS_KIND_SERVICES, BUS_KIND_STATS,
-					      BUS_KIND_EVENTS, BUS_KIND_CMD,	  BUS_KIND_ENGINE};
+					      BUS_KIND_EVENTS, BUS_KIND_ALARMS,	  BUS_KIND_CMD,
+					      BUS_KIND_ENGINE};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		char filter[BUS_TOPIC_MAX];
 		if (bus_topic_filter(filter, sizeof(filter), kinds[i]) < 0 ||
@@ -294,9 +295,11 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	struct inbox_counters queue;
 	inbox_counters(&live->inbox, &queue);
 	printf("onvm-policy: stopped: %" PRIu64 " messages, %" PRIu64 " spawns, %" PRIu64
-	       " stops, %" PRIu64 " commands; dropped: %" PRIu64 " too big, %" PRIu64
+	       " stops, %" PRIu64 " commands; alarms: %" PRIu64 " received, %" PRIu64
+	       " ignored, %" PRIu64 " spawns from them; dropped: %" PRIu64 " too big, %" PRIu64
 	       " from a full queue, %" PRIu64 " out of memory\n",
-	       counters.messages, counters.spawns, counters.stops, counters.commands, queue.too_big,
+	       counters.messages, counters.spawns, counters.stops, counters.commands,
+	       counters.alarms, counters.alarms_ignored, counters.alarm_spawns, queue.too_big,
 	       queue.full, queue.no_memory);
 	policy_core_destroy(core);
 	return 0;

@@ -155,8 +155,10 @@ void policy_replay_summary(FILE *f, const struct replay_result *r)
 		" instance records), %" PRIu64 " malformed lines, %" PRIu64
 		" rejected payloads, %" PRIu64 " other topics, %" PRIu64
 		" engine lines skipped; %" PRIu64 " spawns, %" PRIu64 " stops, %" PRIu64
-		" no-capacity, %" PRIu64 " commands, %" PRIu64 " decisions\n",
+		" no-capacity, %" PRIu64 " commands, %" PRIu64 " decisions; alarms: %" PRIu64
+		" received, %" PRIu64 " ignored, %" PRIu64 " spawns from them\n",
 		r->lines, r->messages, r->records, r->malformed_lines, r->rejected_payloads,
 		r->other_topics, r->engine_lines, r->counters.spawns, r->counters.stops,
-		r->counters.no_capacity, r->counters.commands, r->counters.decisions);
+		r->counters.no_capacity, r->counters.commands, r->counters.decisions,
+		r->counters.alarms, r->counters.alarms_ignored, r->counters.alarm_spawns);
 }

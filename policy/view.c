@@ -334,6 +334,15 @@ bool view_host_has_instance(const struct view_host *host, uint16_t service, uint
 	return false;
 }
 
+bool view_host_runs_instance(const struct view_host *host, uint16_t service, uint32_t instance)
+{
+	for (uint32_t i = first_inst(host, service);
+	     i < host->n_insts && host->insts[i].service == service; i++)
+		if (host->insts[i].instance == instance)
+			return inst_counts(&host->insts[i]);
+	return false;
+}
+
 /* Note, per service, that its instance set on this host changed. */
 static void mark_changes(struct view *view, const struct view_host *host,
 			 const struct bus_services *next, uint64_t now_ms)

@@ -98,6 +98,8 @@ struct view_service {
 	bool atmax_said;	 /* an "at max" decision was made ... */
 	uint64_t atmax_ms;	 /* ... at this time */
 	char lost[96];		 /* how it last lost an instance ("" if never) */
+	uint64_t restarted_ms;	 /* a spawn of it was last carried out: its streaks (and
+				    alarms about overloads begun before) start again (0: never) */
 };
 
 struct view {
@@ -159,6 +161,8 @@ void view_reset_streaks(struct view *view, uint16_t service);
 /* Instances of the service in the host's map that are starting or running. */
 uint32_t view_host_instances(const struct view_host *host, uint16_t service);
 bool view_host_has_instance(const struct view_host *host, uint16_t service, uint32_t instance);
+/* The instance is in the host's map, starting or running. */
+bool view_host_runs_instance(const struct view_host *host, uint16_t service, uint32_t instance);
 struct view_host_svc *view_host_svc_find(const struct view_host *host, uint16_t service);
 /* The latest stats of one instance on the host, or NULL. */
 const struct bus_inst_stats *view_host_load(const struct view_host *host, uint32_t instance);

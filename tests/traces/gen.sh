@@ -10,7 +10,8 @@
 #                                    topics after every line (same decisions)
 #
 # Scenario lines ('#' starts a comment; P is a stats period number, period 0
-# is the start; times are P * period ms after 2026-11-24T00:26:40Z):
+# is the start; times are P * period ms after 2026-11-24T00:26:40Z; an "at"
+# line's P may have a fraction, 2.05, for a message between two periods):
 #   period MS                       stats period (default 500)
 #   periods N                       stats at periods 1..N
 #   host NAME TOTAL FREE [S:I[:C],...]   retained state and services at 0;
@@ -30,6 +31,9 @@
 #   at P silent NAME                its stats stop (it goes stale)
 #   at P services NAME [S:I[:C],...]  a new services map (and stats list)
 #   at P event NAME KIND S [INSTANCE] [CMD_ID]   spawned/rejected/stopped/exited
+#   at P alarm NAME S INSTANCE DROP FILL FOR_MS   NAME's alarm (DESIGN.md 3a):
+#                                   instance INSTANCE of S overloaded for
+#                                   FOR_MS (since_ms = its ts_ms - FOR_MS)
 set -euo pipefail
 
 BASE_MS=1795480000000 # 2026-11-24T00:26:40Z
@@ -122,6 +126,10 @@ scenario() {
 			if (f[5] == "rejected") payload = payload ",\"error\":\"not in the catalog\""
 			line(ms, "onvm/hosts/" f[4] "/events", 1, 0, payload "}")
 		}
+		else if (f[3] == "alarm" && n == 9) {
+			payload = sprintf("{\"v\":1,\"host\":\"%s\",\"ts_ms\":%.0f,\"service\":%d,\"instance\":%d,\"drop_pps\":%d,\"ring_fill\":%s,\"since_ms\":%.0f}", f[4], BASE_MS + ms, f[5], f[6], f[7], f[8], BASE_MS + ms - f[9])
+			line(ms, "onvm/hosts/" f[4] "/alarms", 1, 0, payload)
+		}
 		else { print "gen.sh: bad at line: " atline[k] > "/dev/stderr"; exit 2 }
 	}
 	BEGIN { period = 500; periods = 20 }
@@ -144,7 +152,7 @@ scenario() {
 		}
 		for (p = 1; p <= periods; p++) {
 			ms = p * period
-			for (k = 1; k <= nat; k++) if (atp[k] == p) do_at(k, ms)
+			for (k = 1; k <= nat; k++) if (atp[k] > p - 1 && atp[k] <= p) do_at(k, int(atp[k] * period + 0.5))
 			for (h = 1; h <= nh; h++) {
 				host = hname[h]
 				if (up[host] && !((host, p) in lost)) line(ms, "onvm/hosts/" host "/stats", 0, 0, stats_payload(host, ms, p))
@@ -249,6 +257,8 @@ corrupt() {
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/state\",\"qos\":1,\"retain\":0,\"payloadlen\":60,\"payload\":\"{\\\"v\\\":1,\\\"host\\\":\\\"alpha\\\",\\\"status\\\":\\\"asleep\\\"}\"}"
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/services\",\"qos\":1,\"retain\":0,\"payloadlen\":99,\"payload\":\"{\\\"v\\\":1,\\\"host\\\":\\\"alpha\\\",\\\"ts_ms\\\":1,\\\"services\\\":{\\\"2\\\":[{\\\"instance\\\":0,\\\"core\\\":1,\\\"state\\\":\\\"running\\\"}]}}\"}"
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/events\",\"qos\":1,\"retain\":0,\"payloadlen\":60,\"payload\":\"{\\\"v\\\":1,\\\"host\\\":\\\"alpha\\\",\\\"ts_ms\\\":1,\\\"event\\\":\\\"exploded\\\",\\\"service\\\":2}\"}"
+		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/beta/alarms\",\"qos\":1,\"retain\":0,\"payloadlen\":120,\"payload\":\"{\\\"v\\\":1,\\\"host\\\":\\\"alpha\\\",\\\"ts_ms\\\":1,\\\"service\\\":2,\\\"instance\\\":1,\\\"drop_pps\\\":9000,\\\"ring_fill\\\":1.0,\\\"since_ms\\\":1}\"}"
+		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/alarms\",\"qos\":1,\"retain\":0,\"payloadlen\":120,\"payload\":\"{\\\"v\\\":1,\\\"host\\\":\\\"alpha\\\",\\\"ts_ms\\\":1,\\\"service\\\":2,\\\"instance\\\":1,\\\"drop_pps\\\":9000,\\\"ring_fill\\\":1.5,\\\"since_ms\\\":1}\"}"
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/stats\",\"qos\":0,\"retain\":0,\"payloadlen\":131072,\"payload\":\"{\\\"v\\\":1,\\\"pad\\\":\\\"" big "\\\"}\"}"
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/stats\",\"qos\":0,\"retain\":0,\"payloadlen\":8,\"payload\":\"\377\376\375{\\\"v\\\":1}\"}"
 		bad[n++] = "{\"tst\":\"TST\",\"topic\":\"onvm/hosts/alpha/stats\",\"qos\":0,\"retain\":0,\"payloadlen\":70,\"payload\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}"
