@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core.h"
 #include "ingest.h"
 #include "top.h"
 #include "view.h"
@@ -42,6 +43,10 @@ struct top_host {
 	bool has_run, in_run, run_announced;
 	bool said_overloaded; /* an "overloaded" line not yet followed by "calm again" */
 	uint64_t run_start_ms;
+	/* Its latest alarm of the watched service. */
+	bool has_alarm;
+	uint64_t alarm_since_ms;
+	uint32_t alarm_instance;
 };
 
 struct recent_cmd {
@@ -468,6 +473,27 @@ static void apply_event(struct top *top, const struct bus_event *ev, bool retain
 		check_first_packet(top, so, host);
 }
 
+/* An alarm is told; the watched service's latest, per host, may time a scale-out. */
+static int apply_alarm(struct top *top, const struct bus_alarm *alarm, bool retained,
+		       uint64_t now_ms)
+{
+	struct top_host *host = host_get(top, alarm->host);
+	if (!host)
+		return -1;
+	view_host_heard(top->view, alarm->host, retained, now_ms);
+	say(top, alarm->ts_ms,
+	    "%s: alarm: service %u instance %" PRIu32
+	    " overloaded since %+.3fs (drops %.0f pps, ring fill %.2f)",
+	    alarm->host, alarm->service, alarm->instance, rel_s(top, alarm->since_ms),
+	    alarm->drop_pps, alarm->ring_fill);
+	if (alarm->service != top->config.service || retained)
+		return 0;
+	host->has_alarm = true;
+	host->alarm_since_ms = alarm->since_ms;
+	host->alarm_instance = alarm->instance;
+	return 0;
+}
+
 static void apply_cmd(struct top *top, const struct bus_cmd *cmd)
 {
 	struct recent_cmd *slot = &top->cmds[top->next_cmd];
@@ -542,8 +568,14 @@ static void record_scale_out(struct top *top, const struct bus_decision *d, uint
 	if (so->repair)
 		find_loss(top, so, now_ms);
 	const struct top_host *origin = d->has_origin ? host_find(top, d->origin) : NULL;
-	if (origin && origin->has_run && origin->run_start_ms > top->floor_ms &&
-	    origin->run_start_ms <= d->ts_ms) {
+	if (origin && origin->has_alarm && strstr(d->reason, POLICY_REASON_ALARM) &&
+	    origin->alarm_since_ms > top->floor_ms && origin->alarm_since_ms <= d->ts_ms) {
+		so->has_onset = true;
+		so->onset_from_alarm = true;
+		so->alarm_instance = origin->alarm_instance;
+		so->onset_ms = origin->alarm_since_ms;
+	} else if (origin && origin->has_run && origin->run_start_ms > top->floor_ms &&
+		   origin->run_start_ms <= d->ts_ms) {
 		so->has_onset = true;
 		so->onset_ms = origin->run_start_ms;
 	}
@@ -604,6 +636,8 @@ int top_feed(struct top *top, const struct bus_msg *msg, bool retained, uint64_t
 		return apply_services(top, &msg->u.services, retained, now_ms);
 	case BUS_KIND_STATS:
 		return apply_stats(top, &msg->u.stats, retained, now_ms);
+	case BUS_KIND_ALARMS:
+		return apply_alarm(top, &msg->u.alarm, retained, now_ms);
 	case BUS_KIND_CMD:
 		apply_cmd(top, &msg->u.cmd);
 		break;
@@ -847,7 +881,12 @@ static void print_scale_out_block(const struct top *top, const struct top_scale_
 		": service %u overloaded on %s -> new instance on %s (%s)%s%s\n",
 		number, top->config.service, so->origin, so->target, placement(so),
 		so->cmd_id[0] ? ", command " : "", so->cmd_id);
-	if (so->has_onset)
+	if (so->has_onset && so->onset_from_alarm)
+		fprintf(out,
+			"  overload onset  at %+.3f s (alarm from %s: instance %" PRIu32
+			" overloaded since then, as its manager measured)\n",
+			rel_s(top, so->onset_ms), so->origin, so->alarm_instance);
+	else if (so->has_onset)
 		fprintf(out, "  overload onset  at %+.3f s (first overloaded stats period on %s)\n",
 			rel_s(top, so->onset_ms), so->origin);
 	else
@@ -877,11 +916,14 @@ static void print_scale_out_line(const struct top *top, const struct top_scale_o
 	char d[32], s[32], f[32];
 	fprintf(out,
 		"scale-out %" PRIu32 ": service %u %s -> %s (%s) onset->decision %s, ->spawned %s, "
-		"->first packet %s\n",
+		"->first packet %s; onset: %s\n",
 		number, top->config.service, so->origin, so->target, placement(so),
 		fmt_since(so, true, so->decision_ms, d, sizeof(d)),
 		so->failed ? "failed" : fmt_since(so, so->spawned, so->spawned_ms, s, sizeof(s)),
-		fmt_since(so, so->has_first, so->first_ms, f, sizeof(f)));
+		fmt_since(so, so->has_first, so->first_ms, f, sizeof(f)),
+		!so->has_onset	       ? "not seen"
+		: so->onset_from_alarm ? "alarm"
+				       : "stats");
 }
 
 /* "+1510 ms" after from_ms, or "n/a". */

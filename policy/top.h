@@ -17,7 +17,11 @@
  * led to it, never earlier than the end of the previous scale-out. Then
  * come the decision (its ts_ms), the "spawned" event, and the new
  * instance's first packet (its first_rx_ms, else the first stats period in
- * which it received packets). A repair (a decision with no origin) is
+ * which it received packets). A scale-out the policy decided from an alarm
+ * (its reason says so) is timed from the alarm's since_ms instead, the
+ * onset its host's manager measured, when onvm-top saw that alarm (the
+ * latest of the service from the origin host, its onset after the end of
+ * the previous scale-out and not after the decision). A repair (a decision with no origin) is
  * timed from the loss it replaces: the latest, before its decision, of a
  * host with instances of the service going offline (its state's time) or
  * stale (when it was last heard, by arrival), or an instance exiting.
@@ -93,6 +97,8 @@ struct top_scale_out {
 	char cmd_id[BUS_NAME_LEN];
 	char reason[BUS_TEXT_LEN];
 	bool has_onset;
+	bool onset_from_alarm;	 /* onset_ms is an alarm's since_ms, not a stats period's ts_ms */
+	uint32_t alarm_instance; /* ... the instance the alarm named */
 	uint64_t onset_ms;
 	uint64_t decision_ms;
 	bool spawned;

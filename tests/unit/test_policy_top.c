@@ -4,7 +4,8 @@
  * local and remote scale-outs (onset, decision, spawned, first packet, with
  * and without first_rx_ms), spawns that fail, "no capacity", shadow
  * decisions, stops, malformed messages, the draining rule the policy
- * applies, unserved demand, repairs, and service ids other than the defaults.
+ * applies, unserved demand, repairs, scale-outs decided from an alarm, and
+ * service ids other than the defaults.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -279,10 +280,12 @@ static void test_local_then_remote_times(void **state)
 	assert_string_equal(c->target, "");
 
 	char *text = summary(f);
-	assert_non_null(strstr(text, "scale-out 1: service 2 h1 -> h1 (local) onset->decision "
-				     "1010 ms, ->spawned 1300 ms, ->first packet 1320 ms\n"));
-	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
-				     "1010 ms, ->spawned 1400 ms, ->first packet 2000 ms\n"));
+	assert_non_null(
+	    strstr(text, "scale-out 1: service 2 h1 -> h1 (local) onset->decision "
+			 "1010 ms, ->spawned 1300 ms, ->first packet 1320 ms; onset: stats\n"));
+	assert_non_null(
+	    strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
+			 "1010 ms, ->spawned 1400 ms, ->first packet 2000 ms; onset: stats\n"));
 	assert_non_null(
 	    strstr(text, "no capacity at +6.000 s: service 2 overloaded on h1: no free core\n"));
 	assert_non_null(strstr(text, "2 scale-outs, 0 repairs, 1 no-capacity decisions"));
@@ -388,7 +391,7 @@ static void test_onset_after_previous_scale_out(void **state)
 	assert_false(b->spawned);
 	char *text = summary(f);
 	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
-				     "1010 ms, ->spawned n/a, ->first packet n/a\n"));
+				     "1010 ms, ->spawned n/a, ->first packet n/a; onset: stats\n"));
 	free(text);
 }
 
@@ -676,8 +679,9 @@ static void test_rejected_and_stop(void **state)
 	char *text = summary(f);
 	assert_non_null(strstr(text, "spawned         never: rejected: no free core\n"));
 	assert_non_null(strstr(text, "spawned         never: exited: killed before registering\n"));
-	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h3 (remote) onset->decision "
-				     "400 ms, ->spawned failed, ->first packet n/a\n"));
+	assert_non_null(strstr(text,
+			       "scale-out 2: service 2 h1 -> h3 (remote) onset->decision "
+			       "400 ms, ->spawned failed, ->first packet n/a; onset: stats\n"));
 	free(text);
 }
 
@@ -729,6 +733,94 @@ static void test_offline_and_natural_order(void **state)
 	assert_non_null(strstr(f->events, "h2: offline"));
 }
 
+/* h1's alarm: its instance 10 of service 2 overloaded since T0 + since, told at T0 + at. */
+static void alarm(struct fixture *f, uint64_t at, uint64_t since)
+{
+	assert_int_equal(feed(f, "hosts/h1/alarms", at,
+			      "{\"v\":1,\"host\":\"h1\",\"ts_ms\":%" PRIu64
+			      ",\"service\":2,\"instance\":10,\"drop_pps\":9000,\"ring_fill\":1.0,"
+			      "\"since_ms\":%" PRIu64 "}",
+			      T0 + at, T0 + since),
+			 1);
+}
+
+static void decision_because(struct fixture *f, uint64_t at, const char *target, const char *cmd_id,
+			     const char *reason)
+{
+	assert_int_equal(feed(f, "policy/decisions", at,
+			      "{\"v\":1,\"engine\":\"pe-a\",\"ts_ms\":%" PRIu64
+			      ",\"service\":2,\"origin\":\"h1\",\"target\":\"%s\","
+			      "\"cmd_id\":\"%s\",\"reason\":\"%s\",\"shadow\":false}",
+			      T0 + at, target, cmd_id, reason),
+			 1);
+}
+
+/*
+ * A scale-out the policy decided from an alarm is timed from the alarm's
+ * since_ms (+1015, what h1's manager measured), not from the first
+ * overloaded stats period (+1500): h1 is calm at +1000, alarms at +1040,
+ * the decision says "(alarm: " at +1045, spawned +1300, first packet +1320.
+ * The next overload is decided from stats (+3000) while an alarm of it was
+ * seen (+2520): that one keeps the stats onset (+2500).
+ */
+static void test_alarm_onset(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	h1_stats(f, 1, 500, 0, 0.1);
+	h1_stats(f, 2, 1000, 0, 0.1);
+	alarm(f, 1040, 1015);
+	cmd(f, "h1", "pe-a-1", "\"op\":\"spawn\",\"service\":2,\"count\":1");
+	decision_because(f, 1045, "h1", "pe-a-1",
+			 "service 2 overloaded on h1 (alarm: instance 10, drops 9000 pps, ring "
+			 "1.00, for 25 ms); local: h1 has 1 free core(s)");
+	h1_stats(f, 3, 1500, 5000, 1.0);
+	spawned(f, "h1", 1300, 11, "pe-a-1");
+	services(f, "h1", 2, 1300);
+	char insts[1024] = "";
+	inst(insts, sizeof(insts), 10, 20000, 0, 0.5, 0);
+	inst(insts, sizeof(insts), 11, 5000, 0, 0.1, 1320);
+	stats(f, "h1", 4, 2000, insts, 25000);
+
+	const struct top_scale_out *a = top_get_scale_out(f->top, 0);
+	assert_non_null(a);
+	assert_true(a->has_onset);
+	assert_true(a->onset_from_alarm);
+	assert_int_equal(a->alarm_instance, 10);
+	assert_int_equal(a->onset_ms, T0 + 1015);
+	assert_int_equal(a->decision_ms - a->onset_ms, 30);
+	assert_int_equal(a->first_ms - a->onset_ms, 305);
+	assert_non_null(strstr(f->events,
+			       "h1: alarm: service 2 instance 10 overloaded since +1.015s "
+			       "(drops 9000 pps, ring fill 1.00)"));
+
+	h1_stats(f, 5, 2500, 8000, 1.0);
+	alarm(f, 2520, 2500);
+	h1_stats(f, 6, 3000, 8000, 1.0);
+	h1_stats(f, 7, 3500, 8000, 1.0);
+	cmd(f, "h2", "pe-a-2", "\"op\":\"spawn\",\"service\":2,\"count\":1");
+	decision_because(f, 3510, "h2", "pe-a-2",
+			 "service 2 overloaded on h1 for 3 periods (drops 8000 pps, ring 1.00); "
+			 "remote: h2 has 3 free core(s)");
+	const struct top_scale_out *b = top_get_scale_out(f->top, 1);
+	assert_non_null(b);
+	assert_true(b->has_onset);
+	assert_false(b->onset_from_alarm);
+	assert_int_equal(b->onset_ms, T0 + 2500);
+
+	char *text = summary(f);
+	assert_non_null(strstr(text, "  overload onset  at +1.015 s (alarm from h1: instance 10 "
+				     "overloaded since then, as its manager measured)\n"));
+	assert_non_null(strstr(text,
+			       "scale-out 1: service 2 h1 -> h1 (local) onset->decision 30 "
+			       "ms, ->spawned 285 ms, ->first packet 305 ms; onset: alarm\n"));
+	assert_non_null(strstr(text, "  overload onset  at +2.500 s (first overloaded stats "
+				     "period on h1)\n"));
+	assert_non_null(strstr(text, "scale-out 2: service 2 h1 -> h2 (remote) onset->decision "
+				     "1010 ms, ->spawned n/a, ->first packet n/a; onset: stats\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +836,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rejected_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_and_natural_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alarm_onset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
