@@ -3,8 +3,8 @@
  * decision a spawn makes (decoded back from the sink), shadow mode and
  * leadership from engine announcements, the start-up grace, a shadow
  * decision replaced by the leader's command, takeover, a pending spawn
- * blocking the service, "no capacity", an engine answering nonsense, and
- * the options parser.
+ * blocking the service, "no capacity", an engine answering nonsense, an
+ * alarm as the engine sees it (with the counters), and the options parser.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -355,6 +355,91 @@ static void test_engine_answer_checked(void **state)
 	policy_core_destroy(core);
 }
 
+/* What the recording engine was asked last. */
+static struct {
+	int calls;
+	bool had_stats;
+	char origin[BUS_NAME_LEN];
+	struct bus_alarm alarm;
+	bool had_alarm;
+} asked;
+
+static void recording_place(void *state, const struct policy_request *req,
+			    struct policy_choice *choice)
+{
+	(void)state;
+	asked.calls++;
+	asked.had_stats = req->stats != NULL;
+	asked.had_alarm = req->alarm != NULL;
+	if (req->alarm)
+		asked.alarm = *req->alarm;
+	snprintf(asked.origin, sizeof(asked.origin), "%s", req->origin ? req->origin : "");
+	choice->index = req->n_candidates ? 0 : -1;
+	snprintf(choice->why, sizeof(choice->why), "the first");
+}
+
+static void alarm_msg(struct policy_core *core, const char *host, uint32_t instance, bool retained,
+		      uint64_t now)
+{
+	struct bus_msg msg = {.kind = BUS_KIND_ALARMS};
+	msg.u.alarm = (struct bus_alarm){.ts_ms = now,
+					 .service = 2,
+					 .instance = instance,
+					 .drop_pps = 9000,
+					 .ring_fill = 1.0,
+					 .since_ms = now - 25};
+	snprintf(msg.u.alarm.host, sizeof(msg.u.alarm.host), "%s", host);
+	policy_core_handle(core, &msg, retained, now);
+}
+
+/*
+ * An alarm decides at once; the engine gets it as req->alarm, with no
+ * stats and the alarm's host as the origin. A second alarm while the
+ * spawn is pending asks nothing; a retained one is ignored. Counted.
+ */
+static void test_alarm_reaches_engine(void **state)
+{
+	(void)state;
+	static const struct policy_engine recording = {
+	    .api_version = POLICY_ENGINE_API_VERSION, .name = "rec", .place = recording_place};
+	struct captured out = {0};
+	struct policy_engine_handle engine = {.ops = &recording};
+	struct policy_config config = {.engine_id = "x", .always_lead = true};
+	policy_params_default(&config.params);
+	struct policy_sink sink = {.emit = capture, .ctx = &out};
+	char err[128];
+	struct policy_core *core = policy_core_create(&config, &engine, &sink, err, sizeof(err));
+	assert_non_null(core);
+	memset(&asked, 0, sizeof(asked));
+	two_hosts(core);
+	stats_msg(core, "alpha", 1, 0, 500);
+	alarm_msg(core, "alpha", 1, false, 600);
+	assert_int_equal(asked.calls, 1);
+	assert_false(asked.had_stats);
+	assert_true(asked.had_alarm);
+	assert_string_equal(asked.alarm.host, "alpha");
+	assert_int_equal(asked.alarm.instance, 1);
+	assert_string_equal(asked.origin, "alpha");
+	assert_int_equal(out.n, 2); /* the command and the decision */
+	struct bus_decision decision;
+	decode_decision(&out, 1, &decision);
+	assert_int_equal(decision.ts_ms, 600);
+	assert_string_equal(decision.reason, "service 2 overloaded on alpha (alarm: instance 1, "
+					     "drops 9000 pps, ring 1.00, for 25 ms); the first");
+
+	alarm_msg(core, "alpha", 1, false, 700); /* the spawn is pending */
+	alarm_msg(core, "alpha", 1, true, 800);	 /* broker history */
+	assert_int_equal(asked.calls, 1);
+	assert_int_equal(out.n, 2);
+	struct policy_counters counters;
+	policy_core_counters(core, &counters);
+	assert_int_equal(counters.alarms, 3);
+	assert_int_equal(counters.alarms_ignored, 1);
+	assert_int_equal(counters.alarm_spawns, 1);
+	assert_int_equal(counters.spawns, 1);
+	policy_core_destroy(core);
+}
+
 static void test_create_checks(void **state)
 {
 	(void)state;
@@ -443,6 +528,7 @@ int main(void)
 	    cmocka_unit_test(test_grace),
 	    cmocka_unit_test(test_no_capacity),
 	    cmocka_unit_test(test_engine_answer_checked),
+	    cmocka_unit_test(test_alarm_reaches_engine),
 	    cmocka_unit_test(test_create_checks),
 	    cmocka_unit_test(test_options),
 	};
