@@ -210,6 +210,13 @@ static void test_services_changes(void **state)
 	assert_int_equal(view_host_instances(h, 2), 2);
 	assert_true(view_host_has_instance(h, 2, 3));
 	assert_false(view_host_has_instance(h, 5, 3));
+	/* What an alarm may name: an instance in the map, starting or running. */
+	assert_true(view_host_runs_instance(h, 2, 3));
+	assert_false(view_host_runs_instance(h, 5, 3));
+	assert_false(view_host_runs_instance(h, 7, 1));
+	h->insts[1].state = BUS_INST_STOPPING; /* (2, 3): sorted after (2, 1) */
+	assert_true(view_host_has_instance(h, 2, 3));
+	assert_false(view_host_runs_instance(h, 2, 3));
 	struct bus_services cleared = {.cleared = true};
 	snprintf(cleared.host, sizeof(cleared.host), "alpha");
 	view_apply_services(view, &cleared, false, 300);
