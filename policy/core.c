@@ -456,7 +456,7 @@ static void check_alarm(struct policy_core *core, const struct bus_alarm *alarm,
 			 alarm->service, alarm->host);
 		return;
 	}
-	char overload[160];
+	char overload[224];
 	snprintf(overload, sizeof(overload),
 		 "service %u overloaded on %s " POLICY_REASON_ALARM
 		 "instance %u, drops %.0f pps, ring %.2f, for %" PRIu64 " ms)",
