@@ -128,10 +128,11 @@ static int is_memory_option(const char *arg)
  * chose, the memory as NFs attach to it fastest and safely: one file per
  * memseg list (--single-file-segments: an NF opens and maps one file, not one
  * per 2 MiB page) and all of it allocated at start (-m; see
- * mgr_shm_prealloc_mb).  memory_mb holds the -m value.
+ * mgr_shm_prealloc_mb).  memory_mb holds the -m value; *chose_memory says
+ * whether the manager chose (then it also holds the heap at that size).
  */
 static int eal_args_with_base(const struct mgr_config *config, char **eal_argv, char *memory_mb,
-			      size_t memory_mb_size)
+			      size_t memory_mb_size, int *chose_memory)
 {
 	int argc = 0, has_base = 0, has_memory = 0;
 	for (int i = 0; i < config->eal_argc; i++) {
@@ -147,6 +148,7 @@ static int eal_args_with_base(const struct mgr_config *config, char **eal_argv, 
 		eal_argv[argc++] = memory_flag;
 		eal_argv[argc++] = memory_mb;
 	}
+	*chose_memory = !has_memory;
 	eal_argv[argc] = NULL;
 	return argc;
 }
@@ -229,7 +231,9 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return -EIO;
 	}
 	char *eal_argv[MGR_MAX_EAL_ARGS + 5], memory_mb[16];
-	int eal_argc = eal_args_with_base(&mgr->config, eal_argv, memory_mb, sizeof(memory_mb));
+	int chose_memory;
+	int eal_argc =
+	    eal_args_with_base(&mgr->config, eal_argv, memory_mb, sizeof(memory_mb), &chose_memory);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "onvm-mgr: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
@@ -261,7 +265,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return -EIO;
 	}
 	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
-	    mgr_dataplane_launch(mgr) < 0 || mgr_shm_hold_memory() < 0) {
+	    mgr_dataplane_launch(mgr) < 0 || (chose_memory && mgr_shm_hold_memory() < 0)) {
 		mgr_shutdown(mgr);
 		return -EIO;
 	}

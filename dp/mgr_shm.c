@@ -22,7 +22,7 @@
  * core tables, about 130 KB in DPDK 22.11), with room to spare. */
 #define NF_EAL_HEAP_BYTES (256u << 10)
 /* The manager's other allocations: EAL, ports, data-plane state. */
-#define MGR_OTHER_HEAP_BYTES (24u << 20)
+#define MGR_OTHER_HEAP_BYTES (8u << 20)
 
 static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 {
@@ -153,15 +153,12 @@ unsigned mgr_shm_prealloc_mb(const struct mgr_config *config)
 	return (unsigned)((bytes + (2u << 20) - 1) / (2u << 20) * 2); /* whole 2 MiB pages */
 }
 
-static size_t held_heap_bytes[RTE_MAX_NUMA_NODES];
-
-static int refuse_growth(int socket_id, size_t cur_limit __rte_unused, size_t new_len)
+static int refuse_growth(int socket_id, size_t cur_limit, size_t new_len)
 {
 	fprintf(
 	    stderr,
 	    "onvm-mgr: refused to grow the shared heap of socket %d to %zu MB (held at %zu MB)\n",
-	    socket_id, new_len >> 20,
-	    held_heap_bytes[socket_id < RTE_MAX_NUMA_NODES ? socket_id : 0] >> 20);
+	    socket_id, new_len >> 20, cur_limit >> 20);
 	return -1;
 }
 
@@ -170,12 +167,9 @@ int mgr_shm_hold_memory(void)
 	for (unsigned i = 0; i < rte_socket_count(); i++) {
 		int socket = rte_socket_id_by_idx(i);
 		struct rte_malloc_socket_stats stats;
-		if (socket < 0 || socket >= RTE_MAX_NUMA_NODES ||
-		    rte_malloc_get_socket_stats(socket, &stats) < 0)
+		if (socket < 0 || rte_malloc_get_socket_stats(socket, &stats) < 0 ||
+		    stats.heap_totalsz_bytes == 0)
 			continue;
-		if (stats.heap_totalsz_bytes == 0)
-			continue;
-		held_heap_bytes[socket] = stats.heap_totalsz_bytes;
 		if (rte_mem_alloc_validator_register("onvm-hold", refuse_growth, socket,
 						     stats.heap_totalsz_bytes) < 0) {
 			fprintf(stderr, "onvm-mgr: cannot hold the heap of socket %d: %s\n", socket,
