@@ -30,7 +30,7 @@
 #define UNREGISTER_TIMEOUT_MS 1000
 #define MANAGER_CHECK_MS      200
 #define FINISH_RING_MS	      200  /* at most this long to empty the ring when stopped */
-#define ATTACH_LOCK_MS	      3000 /* at most this long to wait for another NF's EAL init */
+#define ATTACH_LOCK_MS	      8000 /* at most this long to wait for other NFs' EAL init */
 #define ATTACH_LOCK_NAME      "onvm_nf_attach.lock"
 
 struct onvm_nf {
@@ -268,7 +268,8 @@ static const char *eal_file_prefix(int eal_argc, char *argv[])
  * NFs started together showed.  A lock in the manager's runtime folder keeps
  * them in turn; one attach takes ~30 ms of CPU, so the queue costs no more
  * than the CPUs would.  Best effort: without the folder, or after
- * ATTACH_LOCK_MS behind an NF that does not finish, go on unlocked.
+ * ATTACH_LOCK_MS behind other NFs (32 take ~5 s on two busy CPUs), go on
+ * unlocked.
  * Returns the held lock's fd, or -1.
  */
 static int lock_attach(int eal_argc, char *argv[])
@@ -290,6 +291,9 @@ static int lock_attach(int eal_argc, char *argv[])
 	struct onvm_backoff backoff = {0};
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || onvm_mono_ms() >= deadline) {
+			fprintf(stderr, "nflib: %s: %s; starting without it\n", path,
+				errno == EWOULDBLOCK ? "still held by another NF"
+						     : strerror(errno));
 			close(fd);
 			return -1;
 		}
