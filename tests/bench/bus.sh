@@ -95,7 +95,7 @@ spawn_runs() {
 		-c "$TMP/catalog.json" -k 2 -q -t 1000 -H "$host" "$@" >"$log" 2>&1 &
 	local manager=$!
 	started "$manager"
-	until grep -q "bus: connected" "$log"; do sleep 0.1; done
+	until grep -qs "bus: connected" "$log"; do sleep 0.1; done
 	env XDG_CONFIG_HOME="$A/clients/monitor" mosquitto_sub -t "onvm/hosts/$host/events" -F '%U %p' \
 		>"$TMP/events-$label.log" &
 	local watcher=$!
@@ -163,7 +163,7 @@ start_manager() {
 		-k 2-3 -q -t 100 -f "$TMP/$name.stats" "$@" >"$TMP/$name.log" 2>&1 &
 	MGR=$!
 	started "$MGR"
-	until grep -q "onvm-mgr: up" "$TMP/$name.log"; do sleep 0.1; done
+	until grep -qs "onvm-mgr: up" "$TMP/$name.log"; do sleep 0.1; done
 	for i in $(seq 1 $NFS); do
 		# Over two services: a service has at most 32 instances on a host.
 		"$BUILD/examples/bounce" --lcores=$((10 + i))@$((i % ncpu)) --proc-type=secondary \
