@@ -105,16 +105,50 @@ static int load_catalog(struct onvm_mgr *mgr)
  * have something: ask for an address far above them unless the user chose.
  */
 static char base_virtaddr_flag[] = "--base-virtaddr=0x200000000000";
+static char single_file_flag[] = "--single-file-segments";
+static char memory_flag[] = "-m";
 
-static int eal_args_with_base(const struct mgr_config *config, char **eal_argv)
+/* EAL options that choose how memory is laid out: the user's choice wins. */
+static int is_memory_option(const char *arg)
 {
-	int argc = 0, has_base = 0;
+	static const char *const options[] = {
+	    "-m",	   "--socket-mem", "--socket-limit",	    "--legacy-mem",
+	    "--in-memory", "--no-huge",	   "--single-file-segments"};
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		size_t length = strlen(options[i]);
+		if (strncmp(arg, options[i], length) == 0 &&
+		    (arg[length] == '\0' || arg[length] == '=' || options[i][1] == 'm'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The EAL argv: the user's, plus the base address, and unless the user
+ * chose, the memory as NFs attach to it fastest and safely: one file per
+ * memseg list (--single-file-segments: an NF opens and maps one file, not one
+ * per 2 MiB page) and all of it allocated at start (-m; see
+ * mgr_shm_prealloc_mb).  memory_mb holds the -m value; *chose_memory says
+ * whether the manager chose (then it also holds the heap at that size).
+ */
+static int eal_args_with_base(const struct mgr_config *config, char **eal_argv, char *memory_mb,
+			      size_t memory_mb_size, int *chose_memory)
+{
+	int argc = 0, has_base = 0, has_memory = 0;
 	for (int i = 0; i < config->eal_argc; i++) {
 		has_base |= strncmp(config->eal_argv[i], "--base-virtaddr", 15) == 0;
+		has_memory |= is_memory_option(config->eal_argv[i]);
 		eal_argv[argc++] = config->eal_argv[i];
 	}
 	if (!has_base)
 		eal_argv[argc++] = base_virtaddr_flag;
+	if (!has_memory) {
+		snprintf(memory_mb, memory_mb_size, "%u", mgr_shm_prealloc_mb(config));
+		eal_argv[argc++] = single_file_flag;
+		eal_argv[argc++] = memory_flag;
+		eal_argv[argc++] = memory_mb;
+	}
+	*chose_memory = !has_memory;
 	eal_argv[argc] = NULL;
 	return argc;
 }
@@ -196,8 +230,10 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		fprintf(stderr, "onvm-mgr: cannot start the NF nursery: %s\n", strerror(-rc));
 		return -EIO;
 	}
-	char *eal_argv[MGR_MAX_EAL_ARGS + 1];
-	int eal_argc = eal_args_with_base(&mgr->config, eal_argv);
+	char *eal_argv[MGR_MAX_EAL_ARGS + 5], memory_mb[16];
+	int chose_memory;
+	int eal_argc =
+	    eal_args_with_base(&mgr->config, eal_argv, memory_mb, sizeof(memory_mb), &chose_memory);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "onvm-mgr: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
@@ -229,7 +265,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return -EIO;
 	}
 	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
-	    mgr_dataplane_launch(mgr) < 0) {
+	    mgr_dataplane_launch(mgr) < 0 || (chose_memory && mgr_shm_hold_memory() < 0)) {
 		mgr_shutdown(mgr);
 		return -EIO;
 	}

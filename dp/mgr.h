@@ -131,6 +131,19 @@ int mgr_shm_create(struct onvm_mgr *mgr);
 /* Whether msg is one of the message pool's objects. */
 int mgr_shm_is_msg(const struct onvm_mgr *mgr, const void *msg);
 
+/*
+ * The manager's memory is set once, at start-up, and NFs never make it grow.
+ * Growing the heap while secondaries attach is what broke concurrent NF
+ * starts: the primary adds pages and tells every secondary (mp_malloc_sync),
+ * and an NF that is reading the memory map at that moment fails its EAL init
+ * ("Cannot init memory").  So the manager preallocates (EAL -m) what its
+ * pools need plus what ONVM_MAX_INSTANCES NFs' EAL init takes, and after
+ * start-up refuses any growth: an NF then finds its memory there, or fails
+ * cleanly with ENOMEM.
+ */
+unsigned mgr_shm_prealloc_mb(const struct mgr_config *config); /* for EAL -m */
+int mgr_shm_hold_memory(void); /* after start-up: no growth from now on */
+
 /* Ports from the EAL vdevs/devices (mgr_ports.c). */
 int mgr_ports_init(struct onvm_mgr *mgr);
 void mgr_ports_close(struct onvm_mgr *mgr);

@@ -6,6 +6,8 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
@@ -15,6 +17,12 @@
 
 #define MBUF_CACHE_SIZE 256
 #define MSG_RING_SIZE	1024
+
+/* What an NF's own rte_eal_init takes from the shared heap (the service
+ * core tables, about 130 KB in DPDK 22.11), with room to spare. */
+#define NF_EAL_HEAP_BYTES (256u << 10)
+/* The manager's other allocations: EAL, ports, data-plane state. */
+#define MGR_OTHER_HEAP_BYTES (8u << 20)
 
 static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 {
@@ -127,5 +135,49 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	}
 	mgr->tunnel_ring = shm->tunnel_ring;
 	mgr->shm = shm;
+	return 0;
+}
+
+unsigned mgr_shm_prealloc_mb(const struct mgr_config *config)
+{
+	/* Per mbuf: the header, the default data room and the mempool's own
+	 * header and trailer; the pool's per-lcore caches come on top. */
+	uint64_t mbuf_bytes = sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE + 64;
+	uint64_t bytes = (uint64_t)config->nb_mbufs * mbuf_bytes;
+	bytes += (uint64_t)RTE_MAX_LCORE * sizeof(struct rte_mempool_cache);
+	bytes += (uint64_t)ONVM_MAX_INSTANCES * 2 * (ONVM_NF_RING_SIZE * sizeof(void *) + 4096);
+	bytes += (ONVM_TUNNEL_RING_SIZE + MSG_RING_SIZE) * sizeof(void *);
+	bytes += (uint64_t)MGR_MSG_POOL_SIZE * (sizeof(struct onvm_msg) + 128);
+	bytes += sizeof(struct onvm_shared);
+	bytes += MGR_OTHER_HEAP_BYTES + (uint64_t)ONVM_MAX_INSTANCES * NF_EAL_HEAP_BYTES;
+	return (unsigned)((bytes + (2u << 20) - 1) / (2u << 20) * 2); /* whole 2 MiB pages */
+}
+
+static int refuse_growth(int socket_id, size_t cur_limit, size_t new_len)
+{
+	fprintf(
+	    stderr,
+	    "onvm-mgr: refused to grow the shared heap of socket %d to %zu MB (held at %zu MB)\n",
+	    socket_id, new_len >> 20, cur_limit >> 20);
+	return -1;
+}
+
+int mgr_shm_hold_memory(void)
+{
+	for (unsigned i = 0; i < rte_socket_count(); i++) {
+		int socket = rte_socket_id_by_idx(i);
+		struct rte_malloc_socket_stats stats;
+		if (socket < 0 || rte_malloc_get_socket_stats(socket, &stats) < 0 ||
+		    stats.heap_totalsz_bytes == 0)
+			continue;
+		if (rte_mem_alloc_validator_register("onvm-hold", refuse_growth, socket,
+						     stats.heap_totalsz_bytes) < 0) {
+			fprintf(stderr, "onvm-mgr: cannot hold the heap of socket %d: %s\n", socket,
+				rte_strerror(rte_errno));
+			return -1;
+		}
+		printf("onvm-mgr: memory: socket %d heap %zu MB, %zu MB free for NFs\n", socket,
+		       stats.heap_totalsz_bytes >> 20, stats.heap_freesz_bytes >> 20);
+	}
 	return 0;
 }

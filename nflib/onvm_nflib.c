@@ -1,11 +1,14 @@
 /* onvm_nflib.c - the network function library (see onvm_nflib.h). */
 #define _GNU_SOURCE /* CPU_SET, for moving a switched-on standby to its CPU */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +29,9 @@
 #define REGISTER_TIMEOUT_MS   5000
 #define UNREGISTER_TIMEOUT_MS 1000
 #define MANAGER_CHECK_MS      200
-#define FINISH_RING_MS	      200 /* at most this long to empty the ring when stopped */
+#define FINISH_RING_MS	      200  /* at most this long to empty the ring when stopped */
+#define ATTACH_LOCK_MS	      8000 /* at most this long to wait for other NFs' EAL init */
+#define ATTACH_LOCK_NAME      "onvm_nf_attach.lock"
 
 struct onvm_nf {
 	struct onvm_shared *shm;
@@ -240,6 +245,69 @@ static int wait_until_switched_on(struct onvm_nf *nf)
 	return 0;
 }
 
+/* The --file-prefix among the EAL arguments, or NULL. */
+static const char *eal_file_prefix(int eal_argc, char *argv[])
+{
+	static const char option[] = "--file-prefix";
+	const size_t length = sizeof(option) - 1;
+	for (int i = 1; i < eal_argc; i++) {
+		if (strncmp(argv[i], option, length) != 0)
+			continue;
+		if (argv[i][length] == '=')
+			return argv[i] + length + 1;
+		if (argv[i][length] == '\0' && i + 1 < eal_argc)
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+/*
+ * One NF at a time through rte_eal_init.  Secondaries of DPDK 22.11 that
+ * attach at the same moment can fail ("couldn't lock
+ * .../fbarray_memseg-..._<pid>", then "Cannot init memory"), as 16 and more
+ * NFs started together showed.  A lock in the manager's runtime folder keeps
+ * them in turn; one attach takes ~30 ms of CPU, so the queue costs no more
+ * than the CPUs would.  Best effort: without the folder, or after
+ * ATTACH_LOCK_MS behind other NFs (32 take ~5 s on two busy CPUs), go on
+ * unlocked.
+ * Returns the held lock's fd, or -1.
+ */
+static int lock_attach(int eal_argc, char *argv[])
+{
+	const char *prefix = eal_file_prefix(eal_argc, argv);
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	char path[PATH_MAX];
+	int length;
+	if (geteuid() == 0 || runtime == NULL)
+		runtime = geteuid() == 0 ? "/var/run" : "/tmp";
+	length = snprintf(path, sizeof(path), "%s/dpdk/%s/" ATTACH_LOCK_NAME, runtime,
+			  prefix ? prefix : "rte");
+	if (length < 0 || (size_t)length >= sizeof(path) || (prefix && strchr(prefix, '/')))
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	uint64_t deadline = onvm_mono_ms() + ATTACH_LOCK_MS;
+	struct onvm_backoff backoff = {0};
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || onvm_mono_ms() >= deadline) {
+			fprintf(stderr, "nflib: %s: %s; starting without it\n", path,
+				errno == EWOULDBLOCK ? "still held by another NF"
+						     : strerror(errno));
+			close(fd);
+			return -1;
+		}
+		onvm_backoff_idle(&backoff);
+	}
+	return fd;
+}
+
+static void unlock_attach(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
@@ -271,7 +339,9 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		return nf_used;
 	}
 
+	int attach_lock = lock_attach(separator, argv);
 	int eal_used = rte_eal_init(separator, argv);
+	unlock_attach(attach_lock);
 	if (eal_used < 0) {
 		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
 		free(nf);

@@ -28,19 +28,32 @@ TMP=$(mktemp -d /tmp/onvm_bench_bus.XXXXXX)
 ncpu=$(nproc)
 
 bash dp/setup-host.sh --no-packages >/dev/null
-[[ -x $BUILD/onvm-mgr ]] || { cmake -S . -B "$BUILD" >/dev/null && cmake --build "$BUILD" -j"$ncpu" >/dev/null; }
+# Always the incremental build: a stale binary would measure old code.
+[[ -f $BUILD/CMakeCache.txt ]] || cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j2 >/dev/null
 
 PORT=$((30000 + RANDOM % 20000))
 PORT_B=$((PORT + 10))
+PIDS=()     # every process this run started in the background
+PREFIXES=() # every --file-prefix it used
+# started PID: remember a background process for cleanup.
+started() { PIDS+=("$1"); }
 cleanup() {
-	pkill -INT -f -- "--file-prefix=$PREFIX" 2>/dev/null || true
-	sleep 1
-	pkill -9 -f -- "--file-prefix=$PREFIX" 2>/dev/null || true
+	local pid prefix deadline=$((SECONDS + 3))
+	((${#PIDS[@]} == 0)) || kill -INT "${PIDS[@]}" 2>/dev/null || true
+	for pid in "${PIDS[@]}"; do
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+		kill -9 "$pid" 2>/dev/null || true
+	done
 	for broker in "$TMP/broker-b" "$TMP/broker"; do
 		bash mosquitto/stop-broker.sh --dir "$broker" >/dev/null 2>&1 || true
 	done
-	rm -f /dev/hugepages/${PREFIX}*map_* 2>/dev/null
-	rm -rf /var/run/dpdk/${PREFIX}* "$TMP"
+	# Exactly this run's prefixes: "<prefix>map_<n>" is how EAL names them.
+	for prefix in "${PREFIXES[@]}"; do
+		rm -f /dev/hugepages/"$prefix"map_[0-9]*
+		rm -rf "/var/run/dpdk/$prefix"
+	done
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 A=$TMP/broker
@@ -77,13 +90,16 @@ p50_max() {
 spawn_runs() {
 	local label=$1 service=$2 host=$3 log=$TMP/spawn-$1.log
 	shift 3
+	PREFIXES+=("${PREFIX}$label")
 	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="${PREFIX}$label" --vdev=net_null0,no-rx=1 -- \
 		-c "$TMP/catalog.json" -k 2 -q -t 1000 -H "$host" "$@" >"$log" 2>&1 &
 	local manager=$!
-	until grep -q "bus: connected" "$log"; do sleep 0.1; done
+	started "$manager"
+	until grep -qs "bus: connected" "$log"; do sleep 0.1; done
 	env XDG_CONFIG_HOME="$A/clients/monitor" mosquitto_sub -t "onvm/hosts/$host/events" -F '%U %p' \
 		>"$TMP/events-$label.log" &
 	local watcher=$!
+	started "$watcher"
 	sleep 0.5
 	local latencies=() run
 	for run in $(seq 1 "$RUNS"); do
@@ -142,19 +158,26 @@ cpu_seconds() {
 start_manager() {
 	local name=$1
 	shift
+	PREFIXES+=("$PREFIX$name")
 	"$BUILD/onvm-mgr" -l 0,1 --file-prefix="$PREFIX$name" --vdev=net_null0,no-rx=1 -- \
 		-k 2-3 -q -t 100 -f "$TMP/$name.stats" "$@" >"$TMP/$name.log" 2>&1 &
 	MGR=$!
-	until grep -q "onvm-mgr: up" "$TMP/$name.log"; do sleep 0.1; done
+	started "$MGR"
+	until grep -qs "onvm-mgr: up" "$TMP/$name.log"; do sleep 0.1; done
 	for i in $(seq 1 $NFS); do
-		# In a subshell, so the shell does not report each NF's end.
-		("$BUILD/examples/bounce" --lcores=$((10 + i))@$((i % ncpu)) --proc-type=secondary \
-			--file-prefix="$PREFIX$name" --no-pci --log-level=lib.eal:error -- -r 1 \
-			>>"$TMP/$name.nfs.log" 2>&1 &)
+		# Over two services: a service has at most 32 instances on a host.
+		"$BUILD/examples/bounce" --lcores=$((10 + i))@$((i % ncpu)) --proc-type=secondary \
+			--file-prefix="$PREFIX$name" --no-pci --log-level=lib.eal:error -- -r $((1 + i % 2)) \
+			>>"$TMP/$name.nfs.log" 2>&1 &
+		started $!
 	done
 	local deadline=$((SECONDS + 120))
 	until [[ $(grep -c "event spawned" "$TMP/$name.log") -ge $NFS ]]; do
-		((SECONDS < deadline)) || { echo "NFs did not all register" >&2; exit 1; }
+		((SECONDS < deadline)) || {
+			echo "NFs did not all register: $(grep -c "event spawned" "$TMP/$name.log") of $NFS" >&2
+			grep -h "EAL\|nflib" "$TMP/$name.nfs.log" | sort | uniq -c | sort -rn | head -5 >&2
+			exit 1
+		}
 		sleep 0.2
 	done
 	sleep 2
@@ -191,9 +214,11 @@ warm_bridge=$P50
 # One message, published on A, seen by a subscriber on A and one on B.
 env XDG_CONFIG_HOME="$A/clients/monitor" mosquitto_sub -t onvm/policy/bench -F '%U %p' >"$TMP/on-a.log" &
 sub_a=$!
+started "$sub_a"
 env XDG_CONFIG_HOME="$TMP/broker-b/clients/monitor" mosquitto_sub -t onvm/policy/bench -F '%U %p' \
 	>"$TMP/on-b.log" &
 sub_b=$!
+started "$sub_b"
 sleep 0.5
 for i in $(seq 1 50); do
 	as "$A" policy mosquitto_pub -q 1 -t onvm/policy/bench -m "m$i"

@@ -48,7 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[[ -x $POLICY ]] || { cmake -S . -B "$BUILD" >/dev/null && cmake --build "$BUILD" -j"$(nproc)" --target onvm-policy >/dev/null; }
+# Always the incremental build: a stale binary would measure old code.
+[[ -f $BUILD/CMakeCache.txt ]] || cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j2 --target onvm-policy >/dev/null
 
 echo "bench: generating $HOSTS hosts x $INSTANCES instances x $PERIODS periods"
 bash tests/traces/gen.sh bench "$HOSTS" "$INSTANCES" "$PERIODS" >"$TMP/trace.jsonl"
