@@ -34,19 +34,21 @@ static int overloaded(const struct mgr_alarm_inst *inst, const struct mgr_alarm_
 	return (uint64_t)count + margin >= inst->peak_count;
 }
 
-/* A calm sample ends any streak and, after an alarm, counts towards re-arming. */
-static void note_calm(struct mgr_alarm_inst *inst, const struct mgr_alarm_params *params,
-		      uint64_t now_ms)
+/* A calm sample ends any streak and, after an alarm, counts towards
+ * re-arming: 1 when it re-armed. */
+static int note_calm(struct mgr_alarm_inst *inst, const struct mgr_alarm_params *params,
+		     uint64_t now_ms)
 {
 	inst->in_streak = 0;
 	if (!inst->raised)
-		return;
+		return 0;
 	if (inst->calm_since_ms == 0)
 		inst->calm_since_ms = now_ms ? now_ms : 1;
-	if (now_ms - inst->calm_since_ms >= params->rearm_ms) {
-		inst->raised = 0;
-		inst->calm_since_ms = 0;
-	}
+	if (now_ms - inst->calm_since_ms < params->rearm_ms)
+		return 0;
+	inst->raised = 0;
+	inst->calm_since_ms = 0;
+	return 1;
 }
 
 enum mgr_alarm_verdict mgr_alarm_sample(struct mgr_alarm_inst *inst,
@@ -77,7 +79,8 @@ enum mgr_alarm_verdict mgr_alarm_sample(struct mgr_alarm_inst *inst,
 	inst->last_count = count;
 
 	if (!over) {
-		note_calm(inst, params, now_ms);
+		if (note_calm(inst, params, now_ms))
+			return MGR_ALARM_REARMED;
 		return count == 0 && dropped == 0 ? MGR_ALARM_IDLE : MGR_ALARM_CALM;
 	}
 	inst->calm_since_ms = 0;

@@ -92,6 +92,7 @@ enum mgr_alarm_verdict {
 	MGR_ALARM_CALM,	      /* has work, not overloaded */
 	MGR_ALARM_OVERLOADED, /* in an overload streak, no alarm due */
 	MGR_ALARM_RAISE,      /* the streak reached alarm_ms: *alarm is filled */
+	MGR_ALARM_REARMED,    /* calm for rearm_ms since its alarm: the next may come */
 };
 
 void mgr_alarm_params_default(struct mgr_alarm_params *params, unsigned alarm_ms);

@@ -227,7 +227,11 @@ static void test_rearm_after_calm(void **state)
 	calm_for(feed, MGR_ALARM_REARM_MS - 10);
 	overload_for(feed, 100, 10);
 	assert_int_equal(feed->raised, 1);
-	calm_for(feed, MGR_ALARM_REARM_MS + PERIOD_MS);
+	feed->count = 0;
+	uint64_t calm_from_ms = feed->now_ms + PERIOD_MS;
+	while (sample(feed) != MGR_ALARM_REARMED)
+		assert_true(feed->now_ms < calm_from_ms + MGR_ALARM_REARM_MS);
+	assert_int_equal(feed->now_ms, calm_from_ms + MGR_ALARM_REARM_MS);
 	overload_for(feed, 100, 10);
 	assert_int_equal(feed->raised, 2);
 	assert_int_equal(feed->inst.alarms, 2);
