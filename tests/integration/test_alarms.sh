@@ -42,7 +42,7 @@ start_mgr() {
 	wait_for 10 "stats on the bus" eval '[[ -n $(latest_fill) ]]'
 }
 alarms() { grep -c . "$ONVM_TMP/alarms.log"; }
-alarm_lines() { grep -c "onvm-mgr: alarm: service" "$MGR_LOG"; }
+alarm_lines() { grep -c "onvm-mgr: alarm: service .* overloaded since" "$MGR_LOG"; }
 # slow_thing's ring fill in the latest stats on the bus.
 latest_fill() {
 	tail -n 1 "$ONVM_TMP/stats.log" | cut -d' ' -f2- |
