@@ -20,13 +20,14 @@
 #           70 kpps, and drops from 58 ms), so each stall is an overload of
 #           a known length, about STALL_MS - 47 ms at 70 kpps.
 #
-#   sudo tests/bench/alarms.sh [SECONDS]      (default 30; cpu takes CPU_SECONDS,
-#                                             default 10, 0 to leave it out)
+#   sudo tests/bench/alarms.sh [SECONDS]      (default 30, 0 to leave false alarms
+#                                             out; cpu takes CPU_SECONDS, default 10,
+#                                             0 to leave it out)
 # Last line: false_alarms_per_min_default: <alarms a minute at the default>
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-30}
-[[ $SECONDS_RUN =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
+[[ $SECONDS_RUN =~ ^(0|[1-9][0-9]*)$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 CAPACITY=${CAPACITY:-100000}
 LOAD=${LOAD:-70}
 BURST_MS=${BURST_MS:-}
@@ -56,20 +57,25 @@ stop_mgr() {
 	rm -f "$MGR_STATS"
 }
 ticks() { awk '{ print $14 + $15 }' "$1"; } # utime + stime, in clock ticks
-# cpu_pct SECONDS: "control% process%" of the manager over SECONDS.
+# The control thread's sleeps so far (each ppoll that waited is one).
+wakeups() { awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$MGR_PID/task/$MGR_PID/status"; }
+# cpu_pct SECONDS: "control% process% control_wakeups/s" of the manager over SECONDS.
 cpu_pct() {
-	local hz control0 process0 start_ns
+	local hz control0 process0 wakeups0 start_ns
 	hz=$(getconf CLK_TCK)
 	start_ns=$(date +%s%N)
 	control0=$(ticks "/proc/$MGR_PID/task/$MGR_PID/stat")
 	process0=$(ticks "/proc/$MGR_PID/stat")
+	wakeups0=$(wakeups)
 	sleep "$1"
-	local control1 process1 elapsed_ns
+	local control1 process1 wakeups1 elapsed_ns
 	control1=$(ticks "/proc/$MGR_PID/task/$MGR_PID/stat")
 	process1=$(ticks "/proc/$MGR_PID/stat")
+	wakeups1=$(wakeups)
 	elapsed_ns=$(($(date +%s%N) - start_ns))
 	awk -v c=$((control1 - control0)) -v p=$((process1 - process0)) -v hz="$hz" -v ns="$elapsed_ns" \
-		'BEGIN { printf "%.2f %.1f", c * 100 / hz / (ns / 1e9), p * 100 / hz / (ns / 1e9) }'
+		-v w=$((wakeups1 - wakeups0)) 'BEGIN { s = ns / 1e9
+		printf "%.2f %.1f %.0f", c * 100 / hz / s, p * 100 / hz / s, w / s }'
 }
 load_pps() { echo $((CAPACITY * $1 / 100)); }
 
@@ -88,10 +94,11 @@ for alarm_ms in "${cpu_runs[@]}"; do
 done
 ((CPU_SECONDS > 0)) && echo "cpu (% of one CPU over ${CPU_SECONDS} s: control thread, whole manager):"
 for alarm_ms in "${cpu_runs[@]}"; do
-	read -r ci pi <<<"${CPU[$alarm_ms,idle]}"
-	read -r cl pl <<<"${CPU[$alarm_ms,load]}"
-	printf '  --alarm-ms %-3s  NFs idle: control %5s%%  manager %5s%%   load %s%%: control %5s%%  manager %5s%%\n' \
-		"$alarm_ms" "$ci" "$pi" "$LOAD" "$cl" "$pl"
+	read -r ci pi wi <<<"${CPU[$alarm_ms,idle]}"
+	read -r cl pl wl <<<"${CPU[$alarm_ms,load]}"
+	printf '  --alarm-ms %-3s  NFs idle: control %5s%% (%4s wake-ups/s)  manager %5s%%' \
+		"$alarm_ms" "$ci" "$wi" "$pi"
+	printf '   load %s%%: control %5s%% (%4s wake-ups/s)  manager %5s%%\n' "$LOAD" "$cl" "$wl" "$pl"
 done
 
 # ---- false alarms ----
@@ -129,6 +136,7 @@ elif [[ -n $BURST_MS ]]; then
 else
 	shape="steady ${LOAD}% of capacity"
 fi
+((SECONDS_RUN > 0)) || exit 0
 echo "false alarms over ${SECONDS_RUN} s, slow_thing capacity ${CAPACITY} pps, ${shape}" \
 	"(load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo "  alarm_ms  alarms  per_min  drops  dropping_periods  delivered_pps"
