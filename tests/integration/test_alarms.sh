@@ -10,8 +10,10 @@
 #   - exactly one while the overload lasts (a second of it, ten stats periods);
 #   - once the load stops and the instance has been calm for the re-arm time,
 #     a new overload gives a second alarm;
-#   - a burst of packets that arrives within one sample period and leaves a
-#     full ring that drains at the NF's pace gives none;
+#   - a burst of packets sent as fast as the generator can (6000, well
+#     within a sample period here) that overflows the ring and leaves it
+#     full, draining at the NF's pace for 0.4 s, gives none (a rule that took
+#     a ring over 0.8 for overload would alarm: that was tried);
 #   - with --alarm-ms 0, an overload gives no alarm at all.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init alarms
@@ -30,10 +32,12 @@ jq --arg exec "$ONVM_BUILD/examples/load_generator" --arg n "$BURST" \
 	mv "$ONVM_TMP/catalog.json.new" "$ONVM_TMP/catalog.json"
 
 onvm_watch alarms 'onvm/hosts/h1/alarms'
+# shellcheck disable=SC2046
 onvm_spawn policy_alarms "${ONVM_CTL[@]}" $(identity_env policy) mosquitto_sub -t 'onvm/hosts/+/alarms'
 onvm_watch stats 'onvm/hosts/h1/stats'
 
 start_mgr() {
+	# shellcheck disable=SC2046
 	onvm_start_mgr "mgr$1" -l 0,1 --vdev=net_null0,no-rx=1 -- -c "$ONVM_TMP/catalog.json" -k 2-4 \
 		-s 9,2 -p '0:2>0' $(onvm_bus_args h1) "${@:2}"
 	wait_for 20 "the generator and slow_thing run" \
@@ -101,7 +105,7 @@ overloaded_for_periods 5
 [[ $(alarms) -eq 2 ]] || fail "$(alarms) alarms for two overloads"
 calm
 
-# 4. A burst within one sample period, then a full ring draining at the
+# 4. A burst that overflows the ring at once, then a full ring draining at the
 # NF's pace (0.4 s): drops, and no alarm.
 drops=$(drops_now)
 onvm_command h1 '{"v":1,"id":"t-alarm-burst","engine":"test","op":"spawn","service":8,"count":1,"reason":"burst"}'
