@@ -10,10 +10,7 @@
 #   false   alarms over SECONDS under a load that is no overload on average,
 #           LOAD % of the capacity with its natural burstiness (the
 #           generator's ticks, and the stalls of NFs sharing two CPUs), for
-#           --alarm-ms 5, 10, 20 and 30; with BURST_MS set, the load instead
-#           alternates every BURST_MS between BURST_PCT % of the capacity and
-#           what keeps the average at LOAD %, through the generator's rate
-#           file (read every 100 ms, so BURST_MS >= 100); with STALL_MS
+#           --alarm-ms 5, 10, 20 and 30; with STALL_MS
 #           set, slow_thing is stopped (SIGSTOP) for STALL_MS every 500 ms,
 #           as a busy CPU stalls an NF now and then: its ring fills at the
 #           load's rate meanwhile (0.8 of it, 3276 packets, in 47 ms at
@@ -25,13 +22,11 @@
 #                                             0 to leave it out)
 # Last line: false_alarms_per_min_default: <alarms a minute at the default>
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 SECONDS_RUN=${1:-30}
 [[ $SECONDS_RUN =~ ^(0|[1-9][0-9]*)$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 CAPACITY=${CAPACITY:-100000}
 LOAD=${LOAD:-70}
-BURST_MS=${BURST_MS:-}
-BURST_PCT=${BURST_PCT:-150}
 CPU_SECONDS=${CPU_SECONDS:-10}
 export ONVM_BUILD=${ONVM_BUILD:-$PWD/build}
 source tests/integration/lib.sh
@@ -102,20 +97,6 @@ for alarm_ms in "${cpu_runs[@]}"; do
 done
 
 # ---- false alarms ----
-# Alternate the rate file between the burst rate and the rest-of-the-time rate
-# that keeps the average at LOAD %, until killed.
-bursts() {
-	local high low
-	high=$(load_pps "$BURST_PCT")
-	low=$((CAPACITY * (2 * LOAD - BURST_PCT) / 100))
-	((low < 0)) && low=0
-	while :; do
-		echo "$high" >"$ONVM_TMP/rate"
-		sleep "$(awk -v ms="$BURST_MS" 'BEGIN { print ms / 1000 }')"
-		echo "$low" >"$ONVM_TMP/rate"
-		sleep "$(awk -v ms="$BURST_MS" 'BEGIN { print ms / 1000 }')"
-	done
-}
 # Stop slow_thing for STALL_MS every 500 ms, until killed.
 stalls() {
 	local pid seconds
@@ -131,8 +112,6 @@ stalls() {
 STALL_MS=${STALL_MS:-}
 if [[ -n $STALL_MS ]]; then
 	shape="steady ${LOAD}% of capacity, slow_thing stopped for ${STALL_MS} ms every 0.5 s"
-elif [[ -n $BURST_MS ]]; then
-	shape="bursts of ${BURST_MS} ms at ${BURST_PCT}% of capacity, average ${LOAD}%"
 else
 	shape="steady ${LOAD}% of capacity"
 fi
@@ -146,12 +125,7 @@ for alarm_ms in 5 10 20 30; do
 	rx0=$(stat "$MGR_STATS" instance "$SLOW" rx)
 	drops0=$(stat "$MGR_STATS" instance "$SLOW" drops)
 	start_ns=$(date +%s%N)
-	if [[ -n $BURST_MS ]]; then
-		bursts &
-		burster=$!
-	else
-		load_pps "$LOAD" >"$ONVM_TMP/rate"
-	fi
+	load_pps "$LOAD" >"$ONVM_TMP/rate"
 	if [[ -n $STALL_MS ]]; then
 		stalls &
 		staller=$!
@@ -166,7 +140,6 @@ for alarm_ms in 5 10 20 30; do
 		((drops > last_drops)) && dropping=$((dropping + 1))
 		last_drops=$drops last_seq=$seq
 	done
-	[[ -n $BURST_MS ]] && { kill "$burster"; wait "$burster" 2>/dev/null; }
 	if [[ -n $STALL_MS ]]; then
 		kill "$staller"
 		wait "$staller" 2>/dev/null
