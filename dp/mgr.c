@@ -28,7 +28,10 @@
 
 /* The control thread wakes every CONTROL_TICK_US while an NF is starting,
  * stopping or draining (registration is on the scale-out path), else every
- * CONTROL_IDLE_TICK_US; a bus message wakes it at once (mgr_wake). */
+ * CONTROL_IDLE_TICK_US; a bus message wakes it at once (mgr_wake).  With
+ * alarms on, it also wakes for their samples every MGR_ALARM_SAMPLE_MS while
+ * some instance has work (packets in its ring, drops); when none has, the
+ * alarms are sampled at the idle tick and cost no wake-up of their own. */
 #define CONTROL_TICK_US	     500
 #define CONTROL_IDLE_TICK_US 5000
 
@@ -223,6 +226,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return -EINVAL;
 	if (mgr->config.bus.uri[0])
 		mgr->host_hash = onvm_host_hash(mgr->config.host);
+	mgr_alarm_params_default(&mgr->alarm_params, mgr->config.alarm_ms);
 
 	/* Before EAL starts its threads: the nursery's fork must be clean. */
 	int rc = nf_nursery_start(&mgr->nursery);
@@ -306,15 +310,19 @@ void mgr_wake(struct onvm_mgr *mgr)
 		perror("onvm-mgr: wake");
 }
 
-/* Sleep for the tick, or until the next stats are due, or a wake-up. */
+/* Sleep for the tick, or until the next stats or alarm sample are due, or a
+ * wake-up. */
 static void wait_for_work(struct onvm_mgr *mgr, uint64_t next_stats_ms)
 {
 	uint64_t tick_us = mgr_nf_busy(mgr) ? CONTROL_TICK_US : CONTROL_IDLE_TICK_US;
 	uint64_t now_ms = mgr_now_ms();
-	if (next_stats_ms <= now_ms)
+	uint64_t next_ms = next_stats_ms;
+	if (mgr->config.alarm_ms && mgr->alarm_work && mgr->next_alarm_sample_ms < next_ms)
+		next_ms = mgr->next_alarm_sample_ms;
+	if (next_ms <= now_ms)
 		return;
-	if ((next_stats_ms - now_ms) * 1000 < tick_us)
-		tick_us = (next_stats_ms - now_ms) * 1000;
+	if ((next_ms - now_ms) * 1000 < tick_us)
+		tick_us = (next_ms - now_ms) * 1000;
 	struct timespec timeout = {.tv_sec = 0, .tv_nsec = (long)tick_us * 1000};
 	struct pollfd wake = {.fd = mgr->wake_fd, .events = POLLIN};
 	if (ppoll(&wake, 1, &timeout, NULL) > 0) {
@@ -335,6 +343,10 @@ int mgr_run(struct onvm_mgr *mgr)
 		mgr_nf_poll(mgr, now_ms);
 		if (mgr->bus)
 			mgr_bus_poll(mgr->bus, now_ms);
+		if (mgr->config.alarm_ms && now_ms >= mgr->next_alarm_sample_ms) {
+			mgr_stats_sample_alarms(mgr, now_ms);
+			mgr->next_alarm_sample_ms = now_ms + MGR_ALARM_SAMPLE_MS;
+		}
 		if (now_ms >= next_stats_ms) {
 			publish_stats(mgr, stats_state, now_ms);
 			next_stats_ms += mgr->config.stats_period_ms;

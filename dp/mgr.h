@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "catalog.h"
+#include "mgr_alarm.h"
 #include "mgr_args.h"
 #include "mgr_tunnel.h"
 #include "mgr_unserved.h"
@@ -66,6 +67,18 @@ struct mgr_event {
 };
 
 typedef void (*mgr_event_fn)(void *ctx, const struct mgr_event *event);
+
+/* An instance overloaded for the alarm time (mgr_alarm.h), as the bus says it. */
+struct mgr_alarm_report {
+	uint16_t service;
+	uint32_t instance;
+	uint64_t ts_ms;	   /* wall */
+	uint64_t since_ms; /* wall: the onset */
+	double drop_pps;
+	double ring_fill;
+};
+
+typedef void (*mgr_alarm_fn)(void *ctx, const struct mgr_alarm_report *alarm);
 
 struct mgr_stats_snapshot;
 struct mgr_bus;
@@ -122,6 +135,16 @@ struct onvm_mgr {
 	void *event_ctx;
 	mgr_stats_fn stats_fn; /* called with every stats snapshot */
 	void *stats_ctx;
+	mgr_alarm_fn alarm_fn; /* called with every alarm */
+	void *alarm_ctx;
+
+	/* Overload alarms (config.alarm_ms > 0), sampled on the control thread
+	 * (mgr_stats_sample_alarms). */
+	struct mgr_alarm_params alarm_params;
+	struct mgr_alarm_inst alarms[ONVM_MAX_INSTANCES]; /* by slot */
+	uint64_t alarms_raised;
+	uint64_t next_alarm_sample_ms;
+	int alarm_work; /* the last sample found work: sample again at the fine period */
 	/* Set whenever free cores or the service map change; the bus clears it. */
 	volatile int topology_changed;
 };

@@ -18,6 +18,7 @@ enum {
 	OPT_NETNS = 256,
 	OPT_FABRIC,
 	OPT_BUS_KEEPALIVE,
+	OPT_ALARM_MS,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -37,6 +38,9 @@ void mgr_args_usage(const char *prgname)
 	    "                             port NEXT leaves by after the last (default: PORT)\n"
 	    "  -t, --stats-period MS      stats period, %d..60000 (default %d)\n"
 	    "  -f, --stats-file FILE      rewrite FILE with the counters every period\n"
+	    "      --alarm-ms MS          alarm (log, and on the bus) when an instance has been\n"
+	    "                             overloaded for MS, sampled every %d ms; 0..%d,\n"
+	    "                             0 turns alarms off (default %d)\n"
 	    "  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
 	    "  -q, --quiet                do not print the stats table\n"
 	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
@@ -55,8 +59,9 @@ void mgr_args_usage(const char *prgname)
 	    "                             check 1.5 S after its last packet (Mosquitto checks\n"
 	    "                             every 5 s)\n"
 	    "  -h, --help                 this text\n",
-	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, bus_options_usage,
-	    MGR_MAX_BUS_KEEPALIVE_S, MGR_DEFAULT_BUS_KEEPALIVE_S);
+	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, MGR_ALARM_SAMPLE_MS,
+	    MGR_ALARM_MAX_MS, MGR_ALARM_DEFAULT_MS, bus_options_usage, MGR_MAX_BUS_KEEPALIVE_S,
+	    MGR_DEFAULT_BUS_KEEPALIVE_S);
 }
 
 /* Host names go into topics: no '/', '+', '#', spaces or control characters. */
@@ -268,6 +273,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"fabric", required_argument, NULL, OPT_FABRIC},
 	    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
+	    {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -282,6 +288,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	config->stats_period_ms = MGR_DEFAULT_STATS_PERIOD_MS;
 	config->nb_mbufs = 65535;
 	config->bus_keepalive_s = MGR_DEFAULT_BUS_KEEPALIVE_S;
+	config->alarm_ms = MGR_ALARM_DEFAULT_MS;
 
 	int separator = split_eal_args(argc, argv, config);
 	if (separator < 0)
@@ -375,6 +382,15 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 			}
 			config->bus_keepalive_s = (unsigned)number;
 			config->bus_keepalive_given = 1;
+			break;
+		case OPT_ALARM_MS:
+			if (parse_uint(optarg, 0, MGR_ALARM_MAX_MS, &number) < 0) {
+				snprintf(err, sizeof(err),
+					 "bad alarm time '%s' (ms, 0..%d; 0: off)", optarg,
+					 MGR_ALARM_MAX_MS);
+				goto usage;
+			}
+			config->alarm_ms = (unsigned)number;
 			break;
 		case 'h':
 			mgr_args_usage(prgname);

@@ -17,6 +17,7 @@
 #include "bus_options.h"
 
 #include "core_pool.h"
+#include "mgr_alarm.h"
 #include "onvm_common.h"
 
 #define MGR_MAX_EAL_ARGS	    128
@@ -58,6 +59,7 @@ struct mgr_config {
 	struct mgr_chain_config chains[ONVM_MAX_PORTS];
 	unsigned stats_period_ms;
 	char stats_file[PATH_MAX];
+	unsigned alarm_ms; /* --alarm-ms: overload alarms after this long; 0: off */
 	unsigned nb_mbufs;
 	int quiet;
 	char netns[64]; /* empty: the manager's own network namespace */

@@ -24,7 +24,7 @@ struct mgr_bus {
 	char host[BUS_NAME_LEN];
 	char topic_state[BUS_TOPIC_MAX], topic_services[BUS_TOPIC_MAX];
 	char topic_stats[BUS_TOPIC_MAX], topic_events[BUS_TOPIC_MAX];
-	char topic_cmd[BUS_TOPIC_MAX];
+	char topic_cmd[BUS_TOPIC_MAX], topic_alarms[BUS_TOPIC_MAX];
 	uint64_t epoch_ms; /* wall */
 
 	struct mgr_cmd_queue queue; /* paho thread -> control thread */
@@ -430,6 +430,34 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 	free(payload);
 }
 
+/* QoS 1, not retained (DESIGN.md 3a): an alarm is news, and stale to anyone
+ * who connects later.  paho queues it; the sampler does not wait. */
+static void on_alarm(void *ctx, const struct mgr_alarm_report *report)
+{
+	struct mgr_bus *bus = ctx;
+	struct bus_alarm alarm = {
+	    .ts_ms = report->ts_ms,
+	    .service = report->service,
+	    .instance = report->instance,
+	    .drop_pps = report->drop_pps,
+	    .ring_fill = report->ring_fill,
+	    .since_ms = report->since_ms,
+	};
+	snprintf(alarm.host, sizeof(alarm.host), "%s", bus->host);
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_alarm(&alarm, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode alarm: %s\n", err);
+		return;
+	}
+	note_fitted(bus, "alarm", err);
+	if (publish(bus, bus->topic_alarms, payload, 1, 0) < 0)
+		fprintf(stderr,
+			"onvm-mgr: bus: alarm of service %u instance %u not sent (not connected)\n",
+			report->service, report->instance);
+	free(payload);
+}
+
 static const enum bus_event_kind event_kinds[] = {
     [MGR_EVENT_SPAWNED] = BUS_EV_SPAWNED,
     [MGR_EVENT_REJECTED] = BUS_EV_REJECTED,
@@ -468,6 +496,7 @@ static int build_topics(struct mgr_bus *bus)
 	ret |= bus_topic_host(bus->topic_stats, BUS_TOPIC_MAX, bus->host, BUS_KIND_STATS);
 	ret |= bus_topic_host(bus->topic_events, BUS_TOPIC_MAX, bus->host, BUS_KIND_EVENTS);
 	ret |= bus_topic_host(bus->topic_cmd, BUS_TOPIC_MAX, bus->host, BUS_KIND_CMD);
+	ret |= bus_topic_host(bus->topic_alarms, BUS_TOPIC_MAX, bus->host, BUS_KIND_ALARMS);
 	return ret ? -1 : 0;
 }
 
@@ -552,6 +581,8 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	mgr->stats_ctx = bus;
 	mgr->event_fn = on_event;
 	mgr->event_ctx = bus;
+	mgr->alarm_fn = on_alarm;
+	mgr->alarm_ctx = bus;
 	printf("onvm-mgr: bus: host %s, broker %s as %s, keepalive %u s\n", bus->host,
 	       config->bus.uri, credentials.client_id, config->bus_keepalive_s);
 	*bus_out = bus;
@@ -565,6 +596,7 @@ void mgr_bus_stop(struct mgr_bus *bus)
 	if (bus->mgr->event_ctx == bus) {
 		bus->mgr->event_fn = NULL;
 		bus->mgr->stats_fn = NULL;
+		bus->mgr->alarm_fn = NULL;
 	}
 	if (bus->client) {
 		/* A clean exit: no map, and offline (the Last Will is not sent on a

@@ -37,6 +37,26 @@ static void collect_ports(struct onvm_mgr *mgr, struct mgr_stats_state *state,
 	}
 }
 
+/* What overload is judged by, for the stats and the alarms alike: the
+ * instance's ring-full drops (shared memory: any sender adds, and any NF can
+ * write it; a consumer checks that it only grows) and the count of its RX
+ * ring, through the manager's own pointer to it (rte_ring_count never says
+ * more than the capacity, whatever an NF did to the ring's indexes). */
+struct ring_load {
+	uint64_t drops;
+	unsigned count, capacity;
+};
+
+static struct ring_load read_ring_load(const struct onvm_mgr *mgr, unsigned slot)
+{
+	const struct rte_ring *ring = mgr->rx_rings[slot];
+	return (struct ring_load){
+	    .drops = __atomic_load_n(&mgr->shm->instances[slot].rx_ring_drops, __ATOMIC_RELAXED),
+	    .count = rte_ring_count(ring),
+	    .capacity = rte_ring_get_capacity(ring),
+	};
+}
+
 /* What the manager itself knows of a slot (state, ids, core, pid, ring) comes
  * from its private record; only the counters come from the NF's memory. */
 static void collect_instance(const struct onvm_mgr *mgr, unsigned slot,
@@ -64,13 +84,15 @@ static void collect_instance(const struct onvm_mgr *mgr, unsigned slot,
 		 instance->name);
 	stats->rx = __atomic_load_n(&counters->rx, __ATOMIC_RELAXED);
 	stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED);
-	stats->drops = __atomic_load_n(&instance->rx_ring_drops, __ATOMIC_RELAXED);
+	struct ring_load load = read_ring_load(mgr, slot);
+	stats->drops = load.drops;
 	stats->rx_pps = rate(stats->rx, state->instances[slot].rx, period_ms);
 	stats->tx_pps = rate(stats->tx, state->instances[slot].tx, period_ms);
 	stats->drop_pps = rate(stats->drops, state->instances[slot].drops, period_ms);
 	stats->first_rx_ms = __atomic_load_n(&instance->first_rx_ms, __ATOMIC_RELAXED);
-	stats->ring_fill = (double)rte_ring_count(mgr->rx_rings[slot]) /
-			   (double)rte_ring_get_capacity(mgr->rx_rings[slot]);
+	stats->ring_fill = load.capacity ? (double)load.count / load.capacity : 0.0;
+	const struct mgr_alarm_inst *alarm = &mgr->alarms[slot];
+	stats->alarms = alarm->instance == bookkeeping->instance_id ? alarm->alarms : 0;
 
 	uint64_t loop_delta = loop_cycles - state->instances[slot].loop_cycles;
 	uint64_t busy_delta = busy_cycles - state->instances[slot].busy_cycles;
@@ -122,6 +144,7 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 	snapshot->period_ms = state->last_ms ? (unsigned)(now_ms - state->last_ms) : 0;
 	snapshot->free_cores = mgr_free_cores(mgr);
 	snapshot->total_cores = mgr_total_cores(mgr);
+	snapshot->alarms = mgr->alarms_raised;
 	state->last_ms = now_ms;
 
 	collect_ports(mgr, state, snapshot);
@@ -135,6 +158,62 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 		collect_instance(mgr, slot, state, &snapshot->instances[snapshot->nb_instances++],
 				 snapshot->period_ms);
 	}
+}
+
+static void raise_alarm(struct onvm_mgr *mgr, const struct mgr_slot *bookkeeping,
+			const struct mgr_alarm *alarm)
+{
+	uint64_t wall_ms = onvm_wall_ms();
+	uint64_t ago_ms = alarm->now_ms - alarm->onset_ms;
+	struct mgr_alarm_report report = {
+	    .service = bookkeeping->service_id,
+	    .instance = bookkeeping->instance_id,
+	    .ts_ms = wall_ms,
+	    .since_ms = wall_ms > ago_ms ? wall_ms - ago_ms : 0,
+	    .drop_pps = alarm->drop_pps,
+	    .ring_fill = alarm->ring_fill,
+	};
+	mgr->alarms_raised++;
+	printf("onvm-mgr: alarm: service %u instance %u overloaded since %" PRIu64 ", %" PRIu64
+	       " ms ago (drops %.0f pps, ring %.2f)\n",
+	       report.service, report.instance, report.since_ms, ago_ms, report.drop_pps,
+	       report.ring_fill);
+	fflush(stdout);
+	if (mgr->alarm_fn)
+		mgr->alarm_fn(mgr->alarm_ctx, &report);
+}
+
+void mgr_stats_sample_alarms(struct onvm_mgr *mgr, uint64_t now_ms)
+{
+	int work = 0;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
+		const struct mgr_slot *bookkeeping = &mgr->slots[slot];
+		struct mgr_alarm_inst *inst = &mgr->alarms[slot];
+		/* Only running instances: one stopping or draining empties its ring
+		 * on its way out, which is no overload. */
+		if (bookkeeping->state != ONVM_INST_RUNNING) {
+			if (inst->instance)
+				mgr_alarm_reset(inst, 0);
+			continue;
+		}
+		if (inst->instance != bookkeeping->instance_id)
+			mgr_alarm_reset(inst, bookkeeping->instance_id);
+		struct ring_load load = read_ring_load(mgr, slot);
+		struct mgr_alarm_sample sample = {now_ms, load.drops, load.count, load.capacity};
+		struct mgr_alarm alarm;
+		enum mgr_alarm_verdict verdict =
+		    mgr_alarm_sample(inst, &mgr->alarm_params, &sample, &alarm);
+		work |= verdict != MGR_ALARM_IDLE;
+		if (verdict == MGR_ALARM_RAISE) {
+			raise_alarm(mgr, bookkeeping, &alarm);
+		} else if (verdict == MGR_ALARM_REARMED) {
+			printf("onvm-mgr: alarm: service %u instance %u calm for %u ms: re-armed\n",
+			       bookkeeping->service_id, bookkeeping->instance_id,
+			       mgr->alarm_params.rearm_ms);
+			fflush(stdout);
+		}
+	}
+	mgr->alarm_work = work;
 }
 
 void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out)
@@ -195,8 +274,11 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 	FILE *out = fopen(temporary, "w");
 	if (out == NULL)
 		return -1;
-	fprintf(out, "seq %" PRIu64 " ts_ms %" PRIu64 " free_cores %u total_cores %u\n",
-		snapshot->seq, snapshot->ts_ms, snapshot->free_cores, snapshot->total_cores);
+	fprintf(out,
+		"seq %" PRIu64 " ts_ms %" PRIu64 " free_cores %u total_cores %u alarms %" PRIu64
+		"\n",
+		snapshot->seq, snapshot->ts_ms, snapshot->free_cores, snapshot->total_cores,
+		snapshot->alarms);
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
 		const struct mgr_port_stats *port = &snapshot->ports[i];
 		fprintf(out, "port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
@@ -206,9 +288,9 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 		const struct mgr_instance_stats *inst = &snapshot->instances[i];
 		fprintf(out,
 			"instance %u service %u core %d pid %d state %s rx %" PRIu64 " tx %" PRIu64
-			" drops %" PRIu64 " name %s\n",
+			" drops %" PRIu64 " alarms %" PRIu64 " name %s\n",
 			inst->instance, inst->service, inst->core, (int)inst->pid, inst->state,
-			inst->rx, inst->tx, inst->drops, inst->name);
+			inst->rx, inst->tx, inst->drops, inst->alarms, inst->name);
 	}
 	for (unsigned i = 0; i < snapshot->unserved.nb_counts; i++) {
 		const struct mgr_unserved_count *count = &snapshot->unserved.counts[i];

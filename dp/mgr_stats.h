@@ -36,6 +36,7 @@ struct mgr_instance_stats {
 	double ring_fill;     /* 0..1, now */
 	double busy;	      /* 0..1 over the period */
 	uint64_t first_rx_ms; /* when it handled its first packet; 0: not yet */
+	uint64_t alarms;      /* overload alarms it raised */
 };
 
 /* The inter-host tunnel's counters (totals since start). */
@@ -50,6 +51,7 @@ struct mgr_stats_snapshot {
 	uint64_t ts_ms;	    /* wall clock, for the bus and the counters file */
 	unsigned period_ms; /* actual time since the previous snapshot (monotonic) */
 	unsigned free_cores, total_cores;
+	uint64_t alarms; /* overload alarms raised since start */
 	unsigned nb_ports;
 	struct mgr_port_stats ports[ONVM_MAX_PORTS];
 	unsigned nb_instances;
@@ -79,6 +81,15 @@ struct mgr_stats_state {
  * next one. */
 void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint64_t now_ms,
 		       struct mgr_stats_snapshot *snapshot);
+
+/*
+ * Overload alarms: sample every running instance's ring-full drops and RX
+ * ring fill now (monotonic now_ms), feed them to its alarm state
+ * (mgr_alarm.h), and log, count and hand on (mgr->alarm_fn) each alarm due.
+ * Sets mgr->alarm_work when some instance had work, so that the next sample
+ * comes after MGR_ALARM_SAMPLE_MS rather than the idle tick.
+ */
+void mgr_stats_sample_alarms(struct onvm_mgr *mgr, uint64_t now_ms);
 
 /* One line for each service that began or ceased to be unserved. */
 void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out);

@@ -158,6 +158,7 @@ static void assert_defaults_after_eal(const struct mgr_config *config)
 	assert_string_equal(config->stats_file, "");
 	assert_int_equal(config->nb_mbufs, 65535);
 	assert_int_equal(config->bus_keepalive_s, MGR_DEFAULT_BUS_KEEPALIVE_S);
+	assert_int_equal(config->alarm_ms, MGR_ALARM_DEFAULT_MS);
 	assert_int_equal(config->quiet, 0);
 	assert_string_equal(config->host, "");
 	assert_string_equal(config->bus.uri, "");
@@ -330,6 +331,31 @@ static void test_bus_keepalive(void **state)
 	parse_bad(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --bus-keepalive 99999999999999999999",
 		  bad);
 	parse_bad(line, "onvm-mgr -- -H h1 --bus-keepalive 5", "--bus-keepalive needs --broker");
+}
+
+/* --alarm-ms: whole ms in 0..MGR_ALARM_MAX_MS; 0 turns alarms off; no bus needed
+ * (the alarms are logged too). */
+static void test_alarm_ms(void **state)
+{
+	struct line *line = *state;
+	parse_ok(line, "onvm-mgr -- -q");
+	assert_int_equal(line->config.alarm_ms, MGR_ALARM_DEFAULT_MS);
+	parse_ok(line, "onvm-mgr -- --alarm-ms 0");
+	assert_int_equal(line->config.alarm_ms, 0);
+	parse_ok(line, "onvm-mgr -- --alarm-ms=5");
+	assert_int_equal(line->config.alarm_ms, 5);
+	parse_ok(line, "onvm-mgr -- -H h1 -b tcp://h:1883 --alarm-ms 10000");
+	assert_int_equal(line->config.alarm_ms, MGR_ALARM_MAX_MS);
+	const char *bad = "bad alarm time";
+	parse_bad(line, "onvm-mgr -- --alarm-ms 10001", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms -1", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms +20", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms 20ms", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms 2.5", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms 0x14", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms=", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms 99999999999999999999", bad);
+	parse_bad(line, "onvm-mgr -- --alarm-ms", "missing value");
 }
 
 static void test_fabric(void **state)
@@ -629,6 +655,7 @@ int main(void)
 	    LINE_TEST(test_broker_needs_a_valid_host),
 	    LINE_TEST(test_tunnel_and_netns),
 	    LINE_TEST(test_fabric),
+	    LINE_TEST(test_alarm_ms),
 	    LINE_TEST(test_bus_keepalive),
 	    LINE_TEST(test_eal_attached_allow_value_skips_no_pci),
 	    LINE_TEST(test_help),
