@@ -13,16 +13,18 @@
 # Reaction time, per scale-out: from the first stats period that shows the
 # overload (on h1) to the new instance's first packet (its first_rx_ms), as
 # onvm-top measures it; p50 and max over the runs, local and remote apart.
-# The runs are made twice in the same invocation: with a warm standby of
-# slow_thing (catalog "warm": 1, the measured case) and with cold starts
-# (the baseline, where a DPDK secondary has to start first).
+# The runs are made four times in the same invocation: with a warm standby
+# of slow_thing (catalog "warm": 1) and with cold starts (where a DPDK
+# secondary has to start first), each with the managers' overload alarms
+# (--alarm-ms ALARM_MS, default the manager's: the measured case) and with
+# stats only (--alarm-ms 0: the baseline, three overloaded periods).
 # Also: the share of flows that move when a service goes from 1 to 2
 # instances (bench_flow_moves, the generator's flows and the real hash),
 # and the repair time of a lost host's instance (tests/bench/repair.sh:
 # kill -9 warm and cold, and a silent link loss).
 #
 #   sudo tests/bench/scale.sh [RUNS]      (default 5)
-# Last line: scale_local_ms_p50: <ms>  (warm)
+# Last line: scale_local_ms_p50: <ms>  (warm, with alarms)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
@@ -58,12 +60,16 @@ stop_and_wait() { # stop_and_wait PID...: SIGINT, then wait for them to end
 	for pid in "$@"; do wait_for 15 "pid $pid ends" eval '! kill -0 '"$pid"' 2>/dev/null'; done
 }
 
-# start_cluster MODE WARM: the two managers, the policy daemon and onvm-top.
+# start_cluster MODE WARM ALARMS: the two managers, the policy daemon and
+# onvm-top; ALARMS 0 turns the managers' alarms off.
 start_cluster() {
+	local alarms=()
+	(($3)) || alarms=(--alarm-ms 0)
+	[[ -n ${ALARM_MS:-} ]] && (($3)) && alarms=(--alarm-ms "$ALARM_MS")
 	onvm_scale_catalog "$ONVM_TMP/catalog.json" "$CAPACITY" "$2"
 	rm -f "$ONVM_TMP"/h[12].stats
-	onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-4 -s 9,2 -p '0:2>0' -p '1:2>0' -t 100
-	onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 100
+	onvm_start_host 1 -c "$ONVM_TMP/catalog.json" -k 2-4 -s 9,2 -p '0:2>0' -p '1:2>0' -t 100 "${alarms[@]}"
+	onvm_start_host 2 -c "$ONVM_TMP/catalog.json" -k 2-3 -p '0:2>0' -p '1:2>0' -t 100 "${alarms[@]}"
 	onvm_wait_scale_start
 	# No scale-in while we measure: the runs stop their instances themselves.
 	onvm_spawn "policy-$1" "$ONVM_BUILD/onvm-policy" -i pe-bench -b "$BROKER_URI" \
@@ -132,10 +138,10 @@ summarize() { # summarize NAME: p50 and max of the sorted values on stdin; sets 
 	eval "${1}_P50=$p50"
 }
 
-# measure MODE WARM: RUNS runs on a fresh cluster; prints its summary.
+# measure MODE WARM ALARMS: RUNS runs on a fresh cluster; prints its summary.
 measure() {
 	LOSSES=()
-	start_cluster "$1" "$2"
+	start_cluster "$1" "$2" "$3"
 	for ((run = 1; run <= RUNS; run++)); do one_run "$1" "$run"; done
 	stop_and_wait "$TOP_PID"
 	wait_for 10 "onvm-top's summary" grep -q "^scale-out .*->first packet" "$ONVM_TMP/top-$1.log"
@@ -149,12 +155,20 @@ measure() {
 	echo
 }
 
-measure warm 1
-measure cold 0
-echo "targets: local < 500 ms, remote < 800 ms"
-awk -v wl="${warm_local_P50:-0}" -v cl="${cold_local_P50:-0}" -v wr="${warm_remote_P50:-0}" \
-	-v cr="${cold_remote_P50:-0}" 'BEGIN {
-	printf "warm / cold p50: local %.2f, remote %.2f\n", (cl > 0 ? wl / cl : 0), (cr > 0 ? wr / cr : 0) }'
+measure warm 1 1
+measure cold 0 1
+measure warm_stats 1 0
+measure cold_stats 0 0
+echo "targets: warm with alarms <= 50 ms (p50), local and remote"
+# ratio NAME A B: A's p50 over B's, local and remote
+ratio() {
+	local al=${2}_local_P50 bl=${3}_local_P50 ar=${2}_remote_P50 br=${3}_remote_P50
+	awk -v al="${!al:-0}" -v bl="${!bl:-0}" -v ar="${!ar:-0}" -v br="${!br:-0}" -v name="$1" 'BEGIN {
+		printf "%s p50: local %.2f, remote %.2f\n", name, (bl > 0 ? al / bl : 0), (br > 0 ? ar / br : 0) }'
+}
+ratio "warm / cold (alarms)" warm cold
+ratio "alarms / stats only (warm)" warm warm_stats
+ratio "alarms / stats only (cold)" cold cold_stats
 echo
 echo "== flows that move (the generator's flows) =="
 "$ONVM_BUILD/bench_flow_moves" 1024
