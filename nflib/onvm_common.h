@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
+#include <rte_seqcount.h>
 
 #define ONVM_MAX_INSTANCES 64  /* instance slots per host */
 #define ONVM_MAX_SERVICES  256 /* service ids are 1..ONVM_MAX_SERVICES-1 */
@@ -119,8 +120,11 @@ struct onvm_instance {
 } __rte_cache_aligned;
 
 /*
- * A service's local members.  Guarded by the service map's sequence counter:
- * readers retry when it is odd or changed while they read.
+ * A service's local members.  Guarded by the service map's sequence counter
+ * (DPDK's rte_seqcount: one writer, the manager's control thread, and no
+ * lock an NF could hold, as rte_seqlock's spinlock would be): readers retry
+ * when it is odd or changed while they read.  Any NF can write all of it:
+ * readers bound count and check slots.
  */
 struct onvm_service_entry {
 	uint16_t count;
@@ -129,7 +133,7 @@ struct onvm_service_entry {
 };
 
 struct onvm_service_map {
-	volatile uint32_t seq;
+	rte_seqcount_t seq;
 	struct onvm_service_entry services[ONVM_MAX_SERVICES];
 };
 

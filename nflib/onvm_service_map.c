@@ -1,4 +1,5 @@
 /* onvm_service_map.c - seqlock-guarded service map (see onvm_service_map.h). */
+#define ALLOW_EXPERIMENTAL_API /* rte_seqcount (DPDK 22.11) */
 #include <string.h>
 
 #include "onvm_flow.h"
@@ -11,13 +12,12 @@ void onvm_service_map_init(struct onvm_service_map *map)
 
 static void write_begin(struct onvm_service_map *map)
 {
-	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	rte_seqcount_write_begin(&map->seq);
 }
 
 static void write_end(struct onvm_service_map *map)
 {
-	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
+	rte_seqcount_write_end(&map->seq);
 }
 
 /* An entry's member count, at most what it holds: any NF can write it. */
@@ -134,7 +134,7 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 	int slot;
 
 	do {
-		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
+		seq = rte_seqcount_read_begin(&map->seq);
 		unsigned count = entry->count;
 		if (count > ONVM_MAX_MEMBERS)
 			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
@@ -148,8 +148,7 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
 			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
+	} while (rte_seqcount_read_retry(&map->seq, seq));
 	return slot;
 }
 

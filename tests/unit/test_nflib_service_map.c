@@ -41,7 +41,7 @@ static int teardown_map(void **state)
 
 static uint32_t seq_of(const struct onvm_service_map *map)
 {
-	return map->seq;
+	return map->seq.sn;
 }
 
 /* Run one writer operation: it must give want, leave seq even and move it on
