@@ -57,7 +57,7 @@
 #define ONVM_UNSERVED_PORT_BASE 0x8000u
 
 #define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
-#define ONVM_SHM_VERSION 2
+#define ONVM_SHM_VERSION 3
 
 /* What an NF wants done with a packet once it has handled it. */
 enum onvm_action {
@@ -89,14 +89,22 @@ enum onvm_instance_state {
 	ONVM_INST_STANDBY,  /* registered, idle, waiting to be switched on (catalog "warm") */
 };
 
-/* Counters written by the NF itself (single writer). */
+/*
+ * Counters written by the NF itself (single writer; the manager's stats
+ * thread reads them once a period).  The RX side (written as the NF takes a
+ * burst and ends a loop turn) and the TX side (written as it passes packets
+ * on) are on cache lines of their own, so that a reader of one side, or an
+ * NF split into receive and send threads, never drags the other's line.
+ */
 struct onvm_nf_counters {
+	/* RX side */
 	uint64_t rx;	      /* packets dequeued from the RX ring */
-	uint64_t tx;	      /* packets passed on (to a ring or a port) */
-	uint64_t act_drop;    /* packets the NF chose to drop */
-	uint64_t tx_drop;     /* packets lost because the next ring was full */
 	uint64_t busy_cycles; /* TSC cycles spent handling packets */
 	uint64_t loop_cycles; /* TSC cycles the loop has run */
+	/* TX side */
+	uint64_t tx __rte_cache_aligned; /* packets passed on (to a ring or a port) */
+	uint64_t act_drop;		 /* packets the NF chose to drop */
+	uint64_t tx_drop;		 /* packets lost because the next ring was full */
 } __rte_cache_aligned;
 
 struct onvm_instance {
