@@ -36,6 +36,7 @@
 
 struct rx_state {
 	struct onvm_slot_buffers buffers;
+	struct onvm_pick_cache picks; /* each port's first service's, the tunnel's services' */
 };
 
 static inline struct onvm_pkt_meta *meta_of(const struct onvm_mgr *mgr, struct rte_mbuf *pkt)
@@ -123,7 +124,7 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 		meta->chain_pos = 0;
 		meta->flags = (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
 		meta->flow_hash = pkt->hash.rss;
-		int slot = onvm_service_map_pick_pkt(&shm->map, service, pkt, meta);
+		int slot = onvm_pick_cache_pkt(&state->picks, &shm->map, service, pkt, meta, 0);
 		if (unlikely(slot < 0 || !onvm_member_slot_valid((unsigned)slot))) {
 			rte_pktmbuf_free(pkt);
 			if (slot < 0)
@@ -175,7 +176,8 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 		    .chain_port = (uint8_t)port,
 		    .chain_pos = (uint8_t)chain_pos,
 		};
-		int slot = onvm_service_map_pick_local_pkt(&shm->map, (uint16_t)service, pkt, meta);
+		int slot =
+		    onvm_pick_cache_pkt(&state->picks, &shm->map, (uint16_t)service, pkt, meta, 1);
 		if (unlikely(slot < 0 || (unsigned)slot >= ONVM_MAX_INSTANCES)) {
 			rte_pktmbuf_free(pkt);
 			if (slot < 0)

@@ -131,8 +131,9 @@ struct onvm_instance {
  * A service's local members.  Guarded by the service map's sequence counter
  * (DPDK's rte_seqcount: one writer, the manager's control thread, and no
  * lock an NF could hold, as rte_seqlock's spinlock would be): readers retry
- * when it is odd or changed while they read.  Any NF can write all of it:
- * readers bound count and check slots.
+ * when it is odd or changed while they read, and readers that cache picks
+ * (onvm_service_map.h) take a new snapshot when it moved.  Any NF can write all of it: readers
+ * bound count and check slots.
  */
 struct onvm_service_entry {
 	uint16_t count;

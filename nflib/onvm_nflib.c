@@ -43,6 +43,7 @@ struct onvm_nf {
 	struct onvm_slot_buffers to_instance;
 	struct onvm_burst_buffer to_manager;
 	struct onvm_burst_buffer unserved; /* for the manager to count and drop */
+	struct onvm_pick_cache picks;	   /* members of the services we send to */
 };
 
 /* Signals cannot carry a pointer: the one NF of this process. */
@@ -423,7 +424,8 @@ static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
 		resolve_next(nf->shm, meta);
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
-		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
+		int slot =
+		    onvm_pick_cache_pkt(&nf->picks, &nf->shm->map, meta->destination, pkt, meta, 0);
 		if (likely(slot >= 0 && onvm_member_slot_valid((unsigned)slot))) {
 			queue_to_member(nf, (unsigned)slot, pkt, meta);
 			return;
