@@ -205,6 +205,21 @@ static int snapshot_members(struct onvm_pick_way *way, const struct onvm_service
 	return 0;
 }
 
+const struct onvm_pick_way *onvm_pick_cache_way(struct onvm_pick_cache *cache,
+						const struct onvm_service_map *map,
+						uint16_t service, int local_only)
+{
+	if (!onvm_service_valid(service))
+		return NULL;
+	unsigned tag = service | (local_only ? 0x8000u : 0u);
+	struct onvm_pick_way *way = &cache->ways[service % ONVM_PICK_CACHE_WAYS];
+	uint32_t seq = rte_seqcount_read_begin(&map->seq);
+	if (unlikely(way->seq != seq || way->tag != tag) &&
+	    snapshot_members(way, map, service, tag, local_only, seq) < 0)
+		return NULL;
+	return way;
+}
+
 int onvm_pick_cache_pkt(struct onvm_pick_cache *cache, const struct onvm_service_map *map,
 			uint16_t service, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
 			int local_only)

@@ -77,6 +77,14 @@ int onvm_pick_cache_pkt(struct onvm_pick_cache *cache, const struct onvm_service
 			uint16_t service, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
 			int local_only);
 
+/* The cache's way for service, brought up to the map as it is now: its count
+ * and slots[] tell a caller whether a whole burst goes to one member (then
+ * nothing needs hashing).  NULL when the service is out of range or the map
+ * is being changed (then pick per packet, which waits). */
+const struct onvm_pick_way *onvm_pick_cache_way(struct onvm_pick_cache *cache,
+						const struct onvm_service_map *map,
+						uint16_t service, int local_only);
+
 /* Reader side: how many members (local and remote) the service has now. */
 unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t service);
 

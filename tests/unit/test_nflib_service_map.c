@@ -545,6 +545,27 @@ static void test_pick_cache_single_member_and_bad_service(void **state)
 	free(cache);
 }
 
+/* The way a burst-level caller reads: its count and slots are the map's now. */
+static void test_pick_cache_way_follows_the_map(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	assert_null(onvm_pick_cache_way(cache, map, 0, 0));
+	assert_null(onvm_pick_cache_way(cache, map, ONVM_MAX_SERVICES, 0));
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 0)->count, 0);
+	add(map, SVC, 6, 66, 0);
+	const struct onvm_pick_way *way = onvm_pick_cache_way(cache, map, SVC, 0);
+	assert_int_equal(way->count, 1);
+	assert_int_equal(way->slots[0], 6);
+	add(map, SVC, ONVM_REMOTE_SLOT_BASE, 67, 0);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 0)->count, 2);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 1)->count, 1); /* local only */
+	del(map, SVC, 6, 0);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 1)->count, 0);
+	free(cache);
+}
+
 /* What an NF scribbles is bounded: a count past the entry's size is read as
  * the size (ASan sees an overrun: the last entry ends the allocation), and a
  * slot is handed back as written, for the caller to check. */
@@ -599,6 +620,7 @@ int main(void)
 	    MAP_TEST(test_pick_cache_local_only),
 	    MAP_TEST(test_pick_cache_single_member_and_bad_service),
 	    MAP_TEST(test_pick_cache_bounds_scribbled_map),
+	    MAP_TEST(test_pick_cache_way_follows_the_map),
 	    cmocka_unit_test(test_member_slot_validity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
