@@ -42,7 +42,8 @@ INSTANCES=${3:-3}
 	$INSTANCES =~ ^[2-9]$ ]] || { echo "usage: $0 [SECONDS [ROUNDS [INSTANCES 2..9]]]" >&2; exit 2; }
 BUILD=${ONVM_BUILD:-build}
 WARMUP=2
-PREFIX=onvmbench_$$_
+# Not onvm*: other runs' cleanup (setup-host.sh) sweeps those it thinks stale.
+PREFIX=dpbench_$$_
 TMP=$(mktemp -d /tmp/onvm_bench.XXXXXX)
 MP_SRC=/usr/share/dpdk/examples/multi_process/client_server_mp
 MP_DIR=$BUILD/bench/client_server_mp
