@@ -158,7 +158,9 @@ cpu_snapshot() {
 	for pid in $(tree_pids "$@"); do
 		for task in /proc/"$pid"/task/*; do
 			# utime and stime: fields 14 and 15, 12 and 13 after "pid (comm) "
-			sed 's/.*) //' "$task/stat" 2>/dev/null | awk -v t="${task##*/}" '{ print t, $12 + $13 }'
+			# a thread may end between the glob and the read
+			{ sed 's/.*) //' "$task/stat" 2>/dev/null || true; } |
+				awk -v t="${task##*/}" '{ print t, $12 + $13 }'
 		done
 	done >"$out"
 	echo "wall $(date +%s%N)" >>"$out"
