@@ -254,7 +254,8 @@ echo "dp bench: $(nproc) CPUs, ${SECONDS_PER_RUN}s per run, $ROUNDS rounds, 64-b
 declare -A raw cpu # "system" -> the runs' Mpps, raw and per CPU
 read -r -a variants <<<"${DP_VARIANTS:-}"
 keep() {
-	[[ $result == skip ]] && { line+=" $1 left out"; return; }
+	# skip, or nothing forwarded at all (a peer that crashed): not a measurement
+	[[ $result == skip || $result == 0.00 ]] && { line+=" $1 left out"; return; }
 	raw[$1]+="$result " cpu[$1]+="$result_cpu " line+=" $1 $result ($result_cpu/cpu, share $share)"
 }
 for ((round = 1; round <= ROUNDS; round++)); do
