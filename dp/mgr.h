@@ -84,12 +84,16 @@ struct mgr_stats_snapshot;
 struct mgr_bus;
 typedef void (*mgr_stats_fn)(void *ctx, const struct mgr_stats_snapshot *snapshot);
 
+/* The RX side is written by the RX lcore, the TX side by the TX lcore: on
+ * lines of their own, as with two data-plane lcores they are two cores. */
 struct mgr_port_counters {
+	/* RX side */
 	uint64_t rx;
-	uint64_t tx;
-	uint64_t tx_drops;	    /* the port would not take them */
 	uint64_t no_instance_drops; /* its service had no instance */
 	uint64_t bad_member_drops;  /* the service map named no instance: written by an NF */
+	/* TX side */
+	uint64_t tx __rte_cache_aligned;
+	uint64_t tx_drops; /* the port would not take them */
 } __rte_cache_aligned;
 
 struct onvm_mgr {

@@ -36,6 +36,7 @@
 
 struct rx_state {
 	struct onvm_slot_buffers buffers;
+	struct onvm_pick_cache picks; /* each port's first service's, the tunnel's services' */
 };
 
 static inline struct onvm_pkt_meta *meta_of(const struct onvm_mgr *mgr, struct rte_mbuf *pkt)
@@ -97,6 +98,18 @@ static inline void counter_add(uint64_t *counter, uint64_t amount)
 	__atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
 }
 
+/* A whole burst for one local instance: straight from the burst into its ring. */
+static void rx_send_burst(struct onvm_mgr *mgr, unsigned slot, struct rte_mbuf **pkts,
+			  unsigned count)
+{
+	unsigned sent = rte_ring_enqueue_burst(mgr->rx_rings[slot], (void **)pkts, count, NULL);
+	if (unlikely(sent < count)) {
+		rte_pktmbuf_free_bulk(&pkts[sent], count - sent);
+		__atomic_fetch_add(&mgr->shm->instances[slot].rx_ring_drops, count - sent,
+				   __ATOMIC_RELAXED);
+	}
+}
+
 static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t port)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
@@ -114,6 +127,28 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 	/* The metadata lives in the mbuf's second cache line: fetch them all first. */
 	for (unsigned i = 0; i < received; i++)
 		rte_prefetch0(meta_of(mgr, pkts[i]));
+	/* A service of one local instance (the common case) takes the whole
+	 * burst: no hash, no pick and no buffering per packet. */
+	const struct onvm_pick_way *way = onvm_pick_cache_way(&state->picks, &shm->map, service, 0);
+	if (way && way->count == 1 && way->slots[0] < ONVM_MAX_INSTANCES) {
+		for (unsigned i = 0; i < received; i++) {
+			struct onvm_pkt_meta *meta = meta_of(mgr, pkts[i]);
+			meta->action = ONVM_ACTION_TO_SERVICE;
+			meta->destination = service;
+			meta->chain_port = (uint8_t)port;
+			meta->chain_pos = 0;
+			meta->flags =
+			    (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
+			meta->flow_hash = pkts[i]->hash.rss;
+		}
+		rx_send_burst(mgr, way->slots[0], pkts, received);
+		return received;
+	}
+	/* Several members: each packet's headers are read for its flow hash, and
+	 * the driver never touched them; fetch them all before the first. */
+	if (way && way->count > 1)
+		for (unsigned i = 0; i < received; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < received; i++) {
 		struct rte_mbuf *pkt = pkts[i];
 		struct onvm_pkt_meta *meta = meta_of(mgr, pkt);
@@ -123,7 +158,7 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 		meta->chain_pos = 0;
 		meta->flags = (pkt->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? ONVM_META_F_HASHED : 0;
 		meta->flow_hash = pkt->hash.rss;
-		int slot = onvm_service_map_pick_pkt(&shm->map, service, pkt, meta);
+		int slot = onvm_pick_cache_pkt(&state->picks, &shm->map, service, pkt, meta, 0);
 		if (unlikely(slot < 0 || !onvm_member_slot_valid((unsigned)slot))) {
 			rte_pktmbuf_free(pkt);
 			if (slot < 0)
@@ -175,7 +210,8 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 		    .chain_port = (uint8_t)port,
 		    .chain_pos = (uint8_t)chain_pos,
 		};
-		int slot = onvm_service_map_pick_local_pkt(&shm->map, (uint16_t)service, pkt, meta);
+		int slot =
+		    onvm_pick_cache_pkt(&state->picks, &shm->map, (uint16_t)service, pkt, meta, 1);
 		if (unlikely(slot < 0 || (unsigned)slot >= ONVM_MAX_INSTANCES)) {
 			rte_pktmbuf_free(pkt);
 			if (slot < 0)
@@ -197,15 +233,20 @@ static unsigned rx_tunnel_port(struct onvm_mgr *mgr, struct rx_state *state, uin
 	return received;
 }
 
-static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer, uint16_t port)
+static void tx_send(struct onvm_mgr *mgr, struct rte_mbuf **pkts, unsigned count, uint16_t port)
 {
-	unsigned sent = rte_eth_tx_burst(port, 0, buffer->pkts, buffer->count);
+	unsigned sent = rte_eth_tx_burst(port, 0, pkts, (uint16_t)count);
 	struct mgr_port_counters *counters = &mgr->port_counters[port];
 	counter_add(&counters->tx, sent);
-	if (sent < buffer->count) {
-		rte_pktmbuf_free_bulk(&buffer->pkts[sent], buffer->count - sent);
-		counter_add(&counters->tx_drops, buffer->count - sent);
+	if (sent < count) {
+		rte_pktmbuf_free_bulk(&pkts[sent], count - sent);
+		counter_add(&counters->tx_drops, count - sent);
 	}
+}
+
+static void tx_flush_port(struct onvm_mgr *mgr, struct onvm_burst_buffer *buffer, uint16_t port)
+{
+	tx_send(mgr, buffer->pkts, buffer->count, port);
 	buffer->count = 0;
 }
 
@@ -247,6 +288,18 @@ static unsigned tx_slot_burst(struct onvm_mgr *mgr, struct tx_state *state, unsi
 	struct unserved_run unserved = {0};
 	unsigned count =
 	    rte_ring_dequeue_burst(mgr->tx_rings[slot], (void **)pkts, ONVM_BURST, NULL);
+	if (count == 0)
+		return 0;
+	/* A burst all for one port, with nothing of that port's buffered before
+	 * it, leaves at once, as it came. */
+	uint16_t first_port = pkts[0]->port;
+	unsigned same = 1;
+	while (same < count && pkts[same]->port == first_port)
+		same++;
+	if (same == count && first_port < mgr->nb_ports && state->to_port[first_port].count == 0) {
+		tx_send(mgr, pkts, count, first_port);
+		return count;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		uint16_t port = pkts[i]->port; /* set by nflib from the packet's action */
 		if (unlikely(port >= mgr->nb_ports)) {

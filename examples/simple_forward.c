@@ -50,14 +50,15 @@ static int parse_args(int argc, char *argv[], struct forward_config *config)
 	return optind == argc ? 0 : -1;
 }
 
-static void forward_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
-			   void *ctx)
+/* The whole burst at once: the same action for every packet. */
+static void forward_burst(struct onvm_nf *nf __rte_unused, struct rte_mbuf **pkts __rte_unused,
+			  struct onvm_pkt_meta **metas, unsigned count, void *ctx)
 {
 	const struct forward_config *config = ctx;
-	(void)nf;
-	(void)pkt;
-	meta->action = config->action;
-	meta->destination = config->destination;
+	for (unsigned i = 0; i < count; i++) {
+		metas[i]->action = config->action;
+		metas[i]->destination = config->destination;
+	}
 }
 
 int main(int argc, char *argv[])
@@ -72,7 +73,7 @@ int main(int argc, char *argv[])
 		onvm_nflib_finish(nf);
 		return 2;
 	}
-	struct onvm_nf_handlers handlers = {.packet = forward_packet, .ctx = &config};
+	struct onvm_nf_handlers handlers = {.burst = forward_burst, .ctx = &config};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

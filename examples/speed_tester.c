@@ -39,21 +39,25 @@ static void stamp(struct rte_mbuf *pkt)
 	memcpy(onvm_pkt_payload(pkt), &now, sizeof(now));
 }
 
-static void tester_packet(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
-			  void *ctx)
+static void tester_burst(struct onvm_nf *nf __rte_unused, struct rte_mbuf **pkts,
+			 struct onvm_pkt_meta **metas, unsigned count, void *ctx)
 {
 	struct tester *tester = ctx;
-	(void)nf;
-	tester->received++;
+	tester->received += count;
 	if (tester->latency) {
-		uint64_t sent_tsc;
-		memcpy(&sent_tsc, onvm_pkt_payload(pkt), sizeof(sent_tsc));
-		tester->latency_cycles += rte_rdtsc() - sent_tsc;
-		tester->latency_samples++;
-		stamp(pkt);
+		uint64_t now = rte_rdtsc();
+		for (unsigned i = 0; i < count; i++) {
+			uint64_t sent_tsc;
+			memcpy(&sent_tsc, onvm_pkt_payload(pkts[i]), sizeof(sent_tsc));
+			tester->latency_cycles += now - sent_tsc;
+			stamp(pkts[i]);
+		}
+		tester->latency_samples += count;
 	}
-	meta->action = ONVM_ACTION_TO_SERVICE;
-	meta->destination = tester->destination;
+	for (unsigned i = 0; i < count; i++) {
+		metas[i]->action = ONVM_ACTION_TO_SERVICE;
+		metas[i]->destination = tester->destination;
+	}
 }
 
 static int seed_packets(struct onvm_nf *nf, struct tester *tester)
@@ -164,7 +168,7 @@ int main(int argc, char *argv[])
 		tester.destination = onvm_nflib_info(nf)->service_id;
 	tester.last_report_tsc = rte_rdtsc();
 	struct onvm_nf_handlers handlers = {
-	    .packet = tester_packet, .tick = tester_tick, .ctx = &tester};
+	    .burst = tester_burst, .tick = tester_tick, .ctx = &tester};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);
 	return 0;

@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
+#include <rte_seqcount.h>
 
 #define ONVM_MAX_INSTANCES 64  /* instance slots per host */
 #define ONVM_MAX_SERVICES  256 /* service ids are 1..ONVM_MAX_SERVICES-1 */
@@ -56,7 +57,7 @@
 #define ONVM_UNSERVED_PORT_BASE 0x8000u
 
 #define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
-#define ONVM_SHM_VERSION 2
+#define ONVM_SHM_VERSION 3
 
 /* What an NF wants done with a packet once it has handled it. */
 enum onvm_action {
@@ -88,14 +89,22 @@ enum onvm_instance_state {
 	ONVM_INST_STANDBY,  /* registered, idle, waiting to be switched on (catalog "warm") */
 };
 
-/* Counters written by the NF itself (single writer). */
+/*
+ * Counters written by the NF itself (single writer; the manager's stats
+ * thread reads them once a period).  The RX side (written as the NF takes a
+ * burst and ends a loop turn) and the TX side (written as it passes packets
+ * on) are on cache lines of their own, so that a reader of one side, or an
+ * NF split into receive and send threads, never drags the other's line.
+ */
 struct onvm_nf_counters {
+	/* RX side */
 	uint64_t rx;	      /* packets dequeued from the RX ring */
-	uint64_t tx;	      /* packets passed on (to a ring or a port) */
-	uint64_t act_drop;    /* packets the NF chose to drop */
-	uint64_t tx_drop;     /* packets lost because the next ring was full */
 	uint64_t busy_cycles; /* TSC cycles spent handling packets */
 	uint64_t loop_cycles; /* TSC cycles the loop has run */
+	/* TX side */
+	uint64_t tx __rte_cache_aligned; /* packets passed on (to a ring or a port) */
+	uint64_t act_drop;		 /* packets the NF chose to drop */
+	uint64_t tx_drop;		 /* packets lost because the next ring was full */
 } __rte_cache_aligned;
 
 struct onvm_instance {
@@ -119,8 +128,12 @@ struct onvm_instance {
 } __rte_cache_aligned;
 
 /*
- * A service's local members.  Guarded by the service map's sequence counter:
- * readers retry when it is odd or changed while they read.
+ * A service's local members.  Guarded by the service map's sequence counter
+ * (DPDK's rte_seqcount: one writer, the manager's control thread, and no
+ * lock an NF could hold, as rte_seqlock's spinlock would be): readers retry
+ * when it is odd or changed while they read, and readers that cache picks
+ * (onvm_service_map.h) take a new snapshot when it moved.  Any NF can write all of it: readers
+ * bound count and check slots.
  */
 struct onvm_service_entry {
 	uint16_t count;
@@ -129,7 +142,7 @@ struct onvm_service_entry {
 };
 
 struct onvm_service_map {
-	volatile uint32_t seq;
+	rte_seqcount_t seq;
 	struct onvm_service_entry services[ONVM_MAX_SERVICES];
 };
 

@@ -27,6 +27,26 @@ uint64_t onvm_rendezvous_score(uint32_t flow_hash, uint64_t member_key);
 /* Index in keys[] of the member that serves flow_hash, or -1 when count is 0. */
 int onvm_rendezvous_pick(uint32_t flow_hash, const uint64_t *keys, unsigned count);
 
+/*
+ * The data plane chooses per flow bucket, not per flow: a flow's member is the
+ * rendezvous winner of its bucket (the hash's low bits).  Minimal movement
+ * holds as before, bucket by bucket, and a reader can keep each bucket's
+ * winner until the service's members change (onvm_service_map.h's pick
+ * cache) instead of scoring every member for every packet.
+ */
+#define ONVM_FLOW_BUCKETS 4096u
+
+static inline uint32_t onvm_flow_bucket(uint32_t flow_hash)
+{
+	return flow_hash & (ONVM_FLOW_BUCKETS - 1u);
+}
+
+/* Index in keys[] of the member that serves flow_hash, or -1 when count is 0. */
+static inline int onvm_flow_pick(uint32_t flow_hash, const uint64_t *keys, unsigned count)
+{
+	return onvm_rendezvous_pick(onvm_flow_bucket(flow_hash), keys, count);
+}
+
 /* A stable 32-bit hash of a host name (FNV-1a), for onvm_member_key(). */
 uint32_t onvm_host_hash(const char *name);
 

@@ -19,6 +19,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include "clock.h"
 #include "onvm_backoff.h"
@@ -47,6 +48,7 @@ struct onvm_nf {
 	struct onvm_slot_buffers to_instance;
 	struct onvm_burst_buffer to_manager;
 	struct onvm_burst_buffer unserved; /* for the manager to count and drop */
+	struct onvm_pick_cache picks;	   /* members of the services we send to */
 };
 
 /* Signals cannot carry a pointer: the one NF of this process. */
@@ -442,13 +444,20 @@ static void queue_to_member(struct onvm_nf *nf, unsigned slot, struct rte_mbuf *
 	count_flush(nf, &result);
 }
 
+/* What one burst's dispatch dropped, added to the counters once per burst. */
+struct dispatch_tally {
+	unsigned act_drop;
+	unsigned tx_drop;
+};
+
 /* The service has no member anywhere: hand the packet to the manager, which
  * counts the service's unserved demand from the packets it gets (it never
  * trusts a count an NF writes), instead of freeing it here. */
-static void queue_unserved(struct onvm_nf *nf, struct rte_mbuf *pkt, uint16_t service)
+static void queue_unserved(struct onvm_nf *nf, struct rte_mbuf *pkt, uint16_t service,
+			   struct dispatch_tally *tally)
 {
 	struct onvm_burst_buffer *buffer = &nf->unserved;
-	counter_add(&nf->instance->counters.tx_drop, 1);
+	tally->tx_drop++;
 	pkt->port = (uint16_t)(ONVM_UNSERVED_PORT_BASE + service);
 	buffer->pkts[buffer->count++] = pkt;
 	if (buffer->count == ONVM_BURST)
@@ -478,22 +487,22 @@ static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *me
 	}
 }
 
-static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
+static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
+				struct onvm_pkt_meta *meta, struct dispatch_tally *tally)
 {
-	struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkt);
-
 	if (meta->action == ONVM_ACTION_NEXT)
 		resolve_next(nf->shm, meta);
 	switch (meta->action) {
 	case ONVM_ACTION_TO_SERVICE: {
-		int slot = onvm_service_map_pick_pkt(&nf->shm->map, meta->destination, pkt, meta);
+		int slot =
+		    onvm_pick_cache_pkt(&nf->picks, &nf->shm->map, meta->destination, pkt, meta, 0);
 		if (likely(slot >= 0 && onvm_member_slot_valid((unsigned)slot))) {
 			queue_to_member(nf, (unsigned)slot, pkt, meta);
-			return 1;
+			return;
 		}
 		if (slot < 0 && onvm_service_valid(meta->destination)) {
-			queue_unserved(nf, pkt, meta->destination);
-			return 0;
+			queue_unserved(nf, pkt, meta->destination, tally);
+			return;
 		}
 		break;
 	}
@@ -504,26 +513,47 @@ static int dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt)
 		 * so it need not touch the metadata in the second. */
 		pkt->port = meta->destination;
 		queue_to_manager(nf, pkt);
-		return 1;
+		return;
 	case ONVM_ACTION_DROP:
-		counter_add(&nf->instance->counters.act_drop, 1);
+		tally->act_drop++;
 		rte_pktmbuf_free(pkt);
-		return 0;
+		return;
 	default:
 		break;
 	}
 	/* Nowhere to go: no instance of the service, or a bad port or action. */
-	counter_add(&nf->instance->counters.tx_drop, 1);
+	tally->tx_drop++;
 	rte_pktmbuf_free(pkt);
-	return 0;
+}
+
+/* Carry out a burst's actions, then enqueue what they queued.  Returns how
+ * many packets were sent on (queued for an instance, a port or the tunnel). */
+static unsigned dispatch_burst(struct onvm_nf *nf, struct rte_mbuf **pkts,
+			       struct onvm_pkt_meta **metas, unsigned count)
+{
+	struct dispatch_tally tally = {0};
+	for (unsigned i = 0; i < count; i++)
+		dispatch_one(nf, pkts[i], metas[i], &tally);
+	flush_all(nf);
+	if (tally.act_drop)
+		counter_add(&nf->instance->counters.act_drop, tally.act_drop);
+	if (tally.tx_drop)
+		counter_add(&nf->instance->counters.tx_drop, tally.tx_drop);
+	return count - tally.act_drop - tally.tx_drop;
 }
 
 unsigned onvm_nflib_send(struct onvm_nf *nf, struct rte_mbuf **pkts, unsigned count)
 {
+	struct onvm_pkt_meta *metas[ONVM_BURST];
 	unsigned sent = 0;
-	for (unsigned i = 0; i < count; i++)
-		sent += (unsigned)dispatch_one(nf, pkts[i]);
-	flush_all(nf);
+	while (count) {
+		unsigned burst = RTE_MIN(count, (unsigned)ONVM_BURST);
+		for (unsigned i = 0; i < burst; i++)
+			metas[i] = onvm_meta(nf->shm, pkts[i]);
+		sent += dispatch_burst(nf, pkts, metas, burst);
+		pkts += burst;
+		count -= burst;
+	}
 	return sent;
 }
 
@@ -541,11 +571,25 @@ static void note_first_packet(struct onvm_instance *instance)
 	__atomic_store_n(&instance->first_rx_ms, onvm_wall_ms(), __ATOMIC_RELAXED);
 }
 
+/* The per-packet handler, run as a burst handler. */
+static void handle_each(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers,
+			struct rte_mbuf **pkts, struct onvm_pkt_meta **metas, unsigned count)
+{
+	if (handlers->packet == NULL) {
+		for (unsigned i = 0; i < count; i++)
+			metas[i]->action = ONVM_ACTION_DROP;
+		return;
+	}
+	for (unsigned i = 0; i < count; i++)
+		handlers->packet(nf, pkts[i], metas[i], handlers->ctx);
+}
+
 /* Take up to budget packets from the RX ring, handle and pass them on. */
 static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers,
 				   unsigned budget)
 {
 	struct rte_mbuf *pkts[ONVM_BURST];
+	struct onvm_pkt_meta *metas[ONVM_BURST];
 	unsigned received = rte_ring_dequeue_burst(nf->instance->rx_ring, (void **)pkts,
 						   RTE_MIN(budget, ONVM_BURST), NULL);
 	if (received == 0)
@@ -553,15 +597,16 @@ static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_hand
 	if (unlikely(nf->instance->counters.rx == 0))
 		note_first_packet(nf->instance);
 	counter_add(&nf->instance->counters.rx, received);
+	/* The metadata lives in the mbuf's second cache line: fetch them all first. */
 	for (unsigned i = 0; i < received; i++) {
-		struct onvm_pkt_meta *meta = onvm_meta(nf->shm, pkts[i]);
-		if (handlers->packet)
-			handlers->packet(nf, pkts[i], meta, handlers->ctx);
-		else
-			meta->action = ONVM_ACTION_DROP;
-		dispatch_one(nf, pkts[i]);
+		metas[i] = onvm_meta(nf->shm, pkts[i]);
+		rte_prefetch0(metas[i]);
 	}
-	flush_all(nf);
+	if (handlers->burst)
+		handlers->burst(nf, pkts, metas, received, handlers->ctx);
+	else
+		handle_each(nf, handlers, pkts, metas, received);
+	dispatch_burst(nf, pkts, metas, received);
 	return received;
 }
 

@@ -19,6 +19,7 @@
  *     if (used < 0) exit(used == -EINVAL ? 2 : 1);
  *     ... parse argc - used, argv + used ...
  *     struct onvm_nf_handlers handlers = { .packet = handle, .ctx = &state };
+ *     (or .burst = handle_burst, to get every received burst in one call)
  *     onvm_nflib_run(nf, &handlers);
  *     onvm_nflib_finish(nf);
  */
@@ -44,6 +45,12 @@ struct onvm_nf_info {
 typedef void (*onvm_nf_packet_fn)(struct onvm_nf *nf, struct rte_mbuf *pkt,
 				  struct onvm_pkt_meta *meta, void *ctx);
 
+/* Handle a burst of count packets at once: set each metas[i]->action (and
+ * ->destination); metas[i] is pkts[i]'s metadata.  The library carries the
+ * actions out once the function returns. */
+typedef void (*onvm_nf_burst_fn)(struct onvm_nf *nf, struct rte_mbuf **pkts,
+				 struct onvm_pkt_meta **metas, unsigned count, void *ctx);
+
 /* Called on every loop turn before receiving, e.g. to generate packets.
  * Returns nonzero when it did work (so the loop does not back off). */
 typedef int (*onvm_nf_tick_fn)(struct onvm_nf *nf, void *ctx);
@@ -52,7 +59,8 @@ typedef int (*onvm_nf_tick_fn)(struct onvm_nf *nf, void *ctx);
 typedef unsigned (*onvm_nf_budget_fn)(struct onvm_nf *nf, void *ctx);
 
 struct onvm_nf_handlers {
-	onvm_nf_packet_fn packet; /* NULL: received packets are dropped */
+	onvm_nf_burst_fn burst;	  /* a whole burst per call; if NULL, packet: */
+	onvm_nf_packet_fn packet; /* one packet per call; both NULL: packets are dropped */
 	onvm_nf_tick_fn tick;	  /* may be NULL */
 	onvm_nf_budget_fn budget; /* NULL: a full burst every turn */
 	void *ctx;

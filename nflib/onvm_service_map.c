@@ -1,5 +1,8 @@
 /* onvm_service_map.c - seqlock-guarded service map (see onvm_service_map.h). */
+#define ALLOW_EXPERIMENTAL_API /* rte_seqcount (DPDK 22.11) */
 #include <string.h>
+
+#include <rte_branch_prediction.h>
 
 #include "onvm_flow.h"
 #include "onvm_service_map.h"
@@ -11,13 +14,12 @@ void onvm_service_map_init(struct onvm_service_map *map)
 
 static void write_begin(struct onvm_service_map *map)
 {
-	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	rte_seqcount_write_begin(&map->seq);
 }
 
 static void write_end(struct onvm_service_map *map)
 {
-	__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
+	rte_seqcount_write_end(&map->seq);
 }
 
 /* An entry's member count, at most what it holds: any NF can write it. */
@@ -115,7 +117,7 @@ static inline int pick_local_member(const struct onvm_service_entry *entry, unsi
 	}
 	if (nb_local <= 1)
 		return nb_local ? slots[0] : -1;
-	return slots[onvm_rendezvous_pick(packet_flow_hash(pkt, meta), keys, nb_local)];
+	return slots[onvm_flow_pick(packet_flow_hash(pkt, meta), keys, nb_local)];
 }
 
 /*
@@ -134,7 +136,7 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 	int slot;
 
 	do {
-		seq = __atomic_load_n(&map->seq, __ATOMIC_ACQUIRE);
+		seq = rte_seqcount_read_begin(&map->seq);
 		unsigned count = entry->count;
 		if (count > ONVM_MAX_MEMBERS)
 			count = ONVM_MAX_MEMBERS; /* torn read; the retry fixes it */
@@ -146,10 +148,9 @@ static inline int pick_member(const struct onvm_service_map *map, uint16_t servi
 			slot = entry->slots[0];
 		} else {
 			uint32_t hash = pkt ? packet_flow_hash(pkt, meta) : flow_hash;
-			slot = entry->slots[onvm_rendezvous_pick(hash, entry->keys, count)];
+			slot = entry->slots[onvm_flow_pick(hash, entry->keys, count)];
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1u) || seq != __atomic_load_n(&map->seq, __ATOMIC_RELAXED));
+	} while (rte_seqcount_read_retry(&map->seq, seq));
 	return slot;
 }
 
@@ -175,4 +176,70 @@ unsigned onvm_service_map_count(const struct onvm_service_map *map, uint16_t ser
 	if (!onvm_service_valid(service))
 		return 0;
 	return member_count(&map->services[service]);
+}
+
+/* Snapshot the service's members (the local ones only, with local_only) as
+ * the map is at seq, and forget every bucket's winner.  -1 when the map was
+ * being changed: then the caller picks the slow way, which waits. */
+static int snapshot_members(struct onvm_pick_way *way, const struct onvm_service_map *map,
+			    uint16_t service, unsigned tag, int local_only, uint32_t seq)
+{
+	const struct onvm_service_entry *entry = &map->services[service];
+	unsigned count = member_count(entry), taken = 0;
+	if (seq & 1u)
+		return -1;
+	for (unsigned i = 0; i < count; i++) {
+		uint16_t slot = entry->slots[i];
+		if (local_only && onvm_slot_is_remote(slot))
+			continue;
+		way->slots[taken] = slot;
+		way->keys[taken++] = entry->keys[i];
+	}
+	if (rte_seqcount_read_retry(&map->seq, seq))
+		return -1;
+	way->count = (uint16_t)taken;
+	way->tag = (uint16_t)tag;
+	way->seq = seq;
+	if (taken > 1)
+		memset(way->winners, 0xff, sizeof(way->winners));
+	return 0;
+}
+
+const struct onvm_pick_way *onvm_pick_cache_way(struct onvm_pick_cache *cache,
+						const struct onvm_service_map *map,
+						uint16_t service, int local_only)
+{
+	if (!onvm_service_valid(service))
+		return NULL;
+	unsigned tag = service | (local_only ? 0x8000u : 0u);
+	struct onvm_pick_way *way = &cache->ways[service % ONVM_PICK_CACHE_WAYS];
+	uint32_t seq = rte_seqcount_read_begin(&map->seq);
+	if (unlikely(way->seq != seq || way->tag != tag) &&
+	    snapshot_members(way, map, service, tag, local_only, seq) < 0)
+		return NULL;
+	return way;
+}
+
+int onvm_pick_cache_pkt(struct onvm_pick_cache *cache, const struct onvm_service_map *map,
+			uint16_t service, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta,
+			int local_only)
+{
+	if (!onvm_service_valid(service))
+		return -1;
+	unsigned tag = service | (local_only ? 0x8000u : 0u);
+	struct onvm_pick_way *way = &cache->ways[service % ONVM_PICK_CACHE_WAYS];
+	uint32_t seq = rte_seqcount_read_begin(&map->seq);
+	if (unlikely(way->seq != seq || way->tag != tag) &&
+	    snapshot_members(way, map, service, tag, local_only, seq) < 0)
+		return pick_member(map, service, 0, pkt, meta, local_only);
+	if (way->count <= 1)
+		return way->count ? way->slots[0] : -1;
+	uint32_t bucket = onvm_flow_bucket(packet_flow_hash(pkt, meta));
+	uint16_t slot = way->winners[bucket];
+	if (unlikely(slot == ONVM_PICK_UNKNOWN)) {
+		/* count is the snapshot's own, at most ONVM_MAX_MEMBERS */
+		slot = way->slots[onvm_rendezvous_pick(bucket, way->keys, way->count)];
+		way->winners[bucket] = slot;
+	}
+	return slot;
 }

@@ -59,9 +59,8 @@ static void compare(const char *what, const uint32_t *hashes, unsigned nb_flows,
 	unsigned moved = 0, moved_between_stayers = 0, modulo_moved = 0;
 	for (unsigned i = 0; i < nb_flows; i++) {
 		uint64_t from =
-		    before->keys[onvm_rendezvous_pick(hashes[i], before->keys, before->count)];
-		uint64_t to =
-		    after->keys[onvm_rendezvous_pick(hashes[i], after->keys, after->count)];
+		    before->keys[onvm_flow_pick(hashes[i], before->keys, before->count)];
+		uint64_t to = after->keys[onvm_flow_pick(hashes[i], after->keys, after->count)];
 		if (from != to) {
 			moved++;
 			if (has_key(after, from) && has_key(before, to))

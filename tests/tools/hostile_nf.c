@@ -152,11 +152,11 @@ static int raw_main(int argc, char *argv[], int separator)
 	if (strcmp(args[0], "--add-member") == 0 && nb_args == 3) {
 		struct onvm_service_map *map = &shm->map;
 		struct onvm_service_entry *entry = &map->services[service];
-		__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&map->seq.sn, map->seq.sn + 1, __ATOMIC_RELEASE);
 		entry->slots[entry->count] = (uint16_t)number(args[2]);
 		entry->keys[entry->count] = 0x5eed5eed5eedULL;
 		entry->count++;
-		__atomic_store_n(&map->seq, map->seq + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&map->seq.sn, map->seq.sn + 1, __ATOMIC_RELEASE);
 		printf("hostile_nf: service %u now has member slot %s of %u\n", service, args[2],
 		       entry->count);
 		fflush(stdout);

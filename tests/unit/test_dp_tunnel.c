@@ -516,7 +516,7 @@ static void test_receiver_agrees_with_sender(void **state)
 		/* Which of h2's instances: the one whose key won on h1. */
 		uint64_t keys[] = {onvm_member_key(h1, 1), onvm_member_key(h1, 2),
 				   onvm_member_key(h2, 1), onvm_member_key(h2, 2)};
-		int best = onvm_rendezvous_pick(hash, keys, 4);
+		int best = onvm_flow_pick(hash, keys, 4);
 		assert_int_equal(there, best == 2 ? 3 : 5);
 	}
 	assert_in_range(remote, 800, 1200); /* about half the flows */

@@ -41,7 +41,7 @@ static int teardown_map(void **state)
 
 static uint32_t seq_of(const struct onvm_service_map *map)
 {
-	return map->seq;
+	return map->seq.sn;
 }
 
 /* Run one writer operation: it must give want, leave seq even and move it on
@@ -130,7 +130,7 @@ static void test_pick_follows_rendezvous(void **state)
 	for (unsigned m = 0; m < 4; m++)
 		add(map, SVC, slots[m], keys[m], 0);
 	for (unsigned i = 0; i < NB_HASHES; i++) {
-		int index = onvm_rendezvous_pick(hash_of(i), keys, 4);
+		int index = onvm_flow_pick(hash_of(i), keys, 4);
 		assert_int_equal(onvm_service_map_pick(map, SVC, hash_of(i)), slots[index]);
 	}
 }
@@ -431,6 +431,168 @@ static void test_member_slot_validity(void **state)
 	assert_false(onvm_member_slot_valid(0xffff));
 }
 
+/* ---- onvm_pick_cache_pkt ---- */
+
+/* The cache answers what the uncached pick answers, for every flow, across
+ * changes of the map: additions, removals, a service emptied, other services
+ * sharing a way. */
+static void check_cache_matches(struct onvm_pick_cache *cache, struct onvm_service_map *map,
+				uint16_t service)
+{
+	struct test_pkt *pkt = make_pkt(1000);
+	for (unsigned i = 0; i < 3000; i++) {
+		struct onvm_pkt_meta meta = {.flags = ONVM_META_F_HASHED, .flow_hash = hash_of(i)};
+		int want = onvm_service_map_pick(map, service, hash_of(i));
+		assert_int_equal(onvm_pick_cache_pkt(cache, map, service, pkt->mbuf, &meta, 0),
+				 want);
+	}
+	free_pkt(pkt);
+}
+
+static void test_pick_cache_follows_the_map(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	const uint16_t other = SVC + ONVM_PICK_CACHE_WAYS; /* the same way as SVC */
+	check_cache_matches(cache, map, SVC);		   /* empty */
+	add(map, SVC, 3, 33, 0);
+	check_cache_matches(cache, map, SVC); /* one */
+	for (uint16_t slot = 4; slot < 8; slot++) {
+		add(map, SVC, slot, 30u + slot, 0);
+		check_cache_matches(cache, map, SVC);
+	}
+	add(map, other, 9, 99, 0);
+	add(map, other, 10, 100, 0);
+	check_cache_matches(cache, map, other);
+	check_cache_matches(cache, map, SVC);
+	del(map, SVC, 5, 0);
+	check_cache_matches(cache, map, SVC);
+	for (uint16_t slot = 3; slot < 8; slot++)
+		if (slot != 5)
+			del(map, SVC, slot, 0);
+	check_cache_matches(cache, map, SVC); /* empty again */
+	check_cache_matches(cache, map, other);
+	free(cache);
+}
+
+/* A member added while a bucket's winner is cached takes its buckets at
+ * once: the cache never serves a snapshot older than the map. */
+static void test_pick_cache_sees_a_new_member_at_once(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	struct test_pkt *pkt = make_pkt(1000);
+	add(map, SVC, 1, 11, 0);
+	add(map, SVC, 2, 12, 0);
+	unsigned to_new = 0;
+	for (unsigned i = 0; i < 2000; i++) {
+		struct onvm_pkt_meta meta = {.flags = ONVM_META_F_HASHED, .flow_hash = hash_of(i)};
+		assert_in_range(onvm_pick_cache_pkt(cache, map, SVC, pkt->mbuf, &meta, 0), 1, 2);
+	}
+	add(map, SVC, 3, 13, 0);
+	for (unsigned i = 0; i < 2000; i++) {
+		struct onvm_pkt_meta meta = {.flags = ONVM_META_F_HASHED, .flow_hash = hash_of(i)};
+		to_new += onvm_pick_cache_pkt(cache, map, SVC, pkt->mbuf, &meta, 0) == 3;
+	}
+	assert_in_range(to_new, 2000 / 3 * 8 / 10, 2000 / 3 * 12 / 10);
+	free_pkt(pkt);
+	free(cache);
+}
+
+/* Local-only picks (tunnel arrivals) are cached apart from full picks of the
+ * same service, and never give a remote slot. */
+static void test_pick_cache_local_only(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	add(map, SVC, 2, 21, 0);
+	add(map, SVC, ONVM_REMOTE_SLOT_BASE + 1, 22, 0);
+	add(map, SVC, 4, 23, 0);
+	for (uint16_t sport = 1000; sport < 1300; sport++) {
+		struct test_pkt *pkt = make_pkt(sport);
+		struct onvm_pkt_meta meta = {0}, meta_cached = {0};
+		int local = onvm_service_map_pick_local_pkt(map, SVC, pkt->mbuf, &meta);
+		assert_int_equal(onvm_pick_cache_pkt(cache, map, SVC, pkt->mbuf, &meta_cached, 1),
+				 local);
+		assert_true(local == 2 || local == 4);
+		meta_cached = (struct onvm_pkt_meta){0};
+		assert_int_equal(onvm_pick_cache_pkt(cache, map, SVC, pkt->mbuf, &meta_cached, 0),
+				 onvm_service_map_pick_pkt(map, SVC, pkt->mbuf, &meta));
+		free_pkt(pkt);
+	}
+	free(cache);
+}
+
+/* With one member the packet is not hashed, as with the uncached pick; an
+ * out-of-range service gives -1 without touching the map. */
+static void test_pick_cache_single_member_and_bad_service(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	struct test_pkt *pkt = make_pkt(1000);
+	struct onvm_pkt_meta meta = {0};
+	add(map, SVC, 5, 55, 0);
+	assert_int_equal(onvm_pick_cache_pkt(cache, map, SVC, pkt->mbuf, &meta, 0), 5);
+	assert_int_equal(meta.flags & ONVM_META_F_HASHED, 0);
+	assert_int_equal(onvm_pick_cache_pkt(cache, map, 0, pkt->mbuf, &meta, 0), -1);
+	assert_int_equal(onvm_pick_cache_pkt(cache, map, ONVM_MAX_SERVICES, pkt->mbuf, &meta, 0),
+			 -1);
+	free_pkt(pkt);
+	free(cache);
+}
+
+/* The way a burst-level caller reads: its count and slots are the map's now. */
+static void test_pick_cache_way_follows_the_map(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	assert_null(onvm_pick_cache_way(cache, map, 0, 0));
+	assert_null(onvm_pick_cache_way(cache, map, ONVM_MAX_SERVICES, 0));
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 0)->count, 0);
+	add(map, SVC, 6, 66, 0);
+	const struct onvm_pick_way *way = onvm_pick_cache_way(cache, map, SVC, 0);
+	assert_int_equal(way->count, 1);
+	assert_int_equal(way->slots[0], 6);
+	add(map, SVC, ONVM_REMOTE_SLOT_BASE, 67, 0);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 0)->count, 2);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 1)->count, 1); /* local only */
+	del(map, SVC, 6, 0);
+	assert_int_equal(onvm_pick_cache_way(cache, map, SVC, 1)->count, 0);
+	free(cache);
+}
+
+/* What an NF scribbles is bounded: a count past the entry's size is read as
+ * the size (ASan sees an overrun: the last entry ends the allocation), and a
+ * slot is handed back as written, for the caller to check. */
+static void test_pick_cache_bounds_scribbled_map(void **state)
+{
+	struct onvm_service_map *map = *state;
+	struct onvm_pick_cache *cache = calloc(1, sizeof(*cache));
+	assert_non_null(cache);
+	const uint16_t last = ONVM_MAX_SERVICES - 1;
+	struct onvm_service_entry *entry = &map->services[last];
+	for (unsigned i = 0; i < ONVM_MAX_MEMBERS; i++) {
+		entry->slots[i] = (uint16_t)(0xfff0u + (i & 7u));
+		entry->keys[i] = 1000u + i;
+	}
+	entry->count = 0xffff;
+	map->seq.sn += 2;
+	struct test_pkt *pkt = make_pkt(1000);
+	for (unsigned i = 0; i < 500; i++) {
+		struct onvm_pkt_meta meta = {.flags = ONVM_META_F_HASHED, .flow_hash = hash_of(i)};
+		int slot = onvm_pick_cache_pkt(cache, map, last, pkt->mbuf, &meta, 0);
+		assert_int_equal(slot, onvm_service_map_pick(map, last, hash_of(i)));
+		assert_false(onvm_member_slot_valid((unsigned)slot));
+	}
+	free_pkt(pkt);
+	free(cache);
+}
+
 #define MAP_TEST(f) cmocka_unit_test_setup_teardown(f, setup_map, teardown_map)
 
 int main(void)
@@ -453,6 +615,12 @@ int main(void)
 	    MAP_TEST(test_pick_pkt_uses_kept_hash),
 	    MAP_TEST(test_pick_pkt_ignores_rss_hash),
 	    MAP_TEST(test_count_written_by_an_nf_is_clamped),
+	    MAP_TEST(test_pick_cache_follows_the_map),
+	    MAP_TEST(test_pick_cache_sees_a_new_member_at_once),
+	    MAP_TEST(test_pick_cache_local_only),
+	    MAP_TEST(test_pick_cache_single_member_and_bad_service),
+	    MAP_TEST(test_pick_cache_bounds_scribbled_map),
+	    MAP_TEST(test_pick_cache_way_follows_the_map),
 	    cmocka_unit_test(test_member_slot_validity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
