@@ -59,6 +59,19 @@ static struct policy_core *make_core(struct fixture *f, const char *id, bool alw
 	return f->core;
 }
 
+/* A leading core ("x") with a test engine, whose output goes to out. */
+static struct policy_core *core_with_engine(struct captured *out, const struct policy_engine *ops)
+{
+	char err[128];
+	struct policy_engine_handle engine = {.ops = ops};
+	struct policy_config config = {.engine_id = "x", .always_lead = true};
+	policy_params_default(&config.params);
+	struct policy_sink sink = {.emit = capture, .ctx = out};
+	struct policy_core *core = policy_core_create(&config, &engine, &sink, err, sizeof(err));
+	assert_non_null(core);
+	return core;
+}
+
 static void state_msg(struct policy_core *core, const char *host, uint32_t free, uint64_t now)
 {
 	struct bus_msg msg = {.kind = BUS_KIND_STATE};
@@ -336,13 +349,7 @@ static void test_engine_answer_checked(void **state)
 	static const struct policy_engine bad = {
 	    .api_version = POLICY_ENGINE_API_VERSION, .name = "bad", .place = bad_place};
 	struct captured out = {0};
-	struct policy_engine_handle engine = {.ops = &bad};
-	struct policy_config config = {.engine_id = "x", .always_lead = true};
-	policy_params_default(&config.params);
-	struct policy_sink sink = {.emit = capture, .ctx = &out};
-	char err[128];
-	struct policy_core *core = policy_core_create(&config, &engine, &sink, err, sizeof(err));
-	assert_non_null(core);
+	struct policy_core *core = core_with_engine(&out, &bad);
 	two_hosts(core);
 	overload(core, 1, 1000);
 	assert_int_equal(out.n, 1); /* no command: a decision with no target */
@@ -403,13 +410,7 @@ static void test_alarm_reaches_engine(void **state)
 	static const struct policy_engine recording = {
 	    .api_version = POLICY_ENGINE_API_VERSION, .name = "rec", .place = recording_place};
 	struct captured out = {0};
-	struct policy_engine_handle engine = {.ops = &recording};
-	struct policy_config config = {.engine_id = "x", .always_lead = true};
-	policy_params_default(&config.params);
-	struct policy_sink sink = {.emit = capture, .ctx = &out};
-	char err[128];
-	struct policy_core *core = policy_core_create(&config, &engine, &sink, err, sizeof(err));
-	assert_non_null(core);
+	struct policy_core *core = core_with_engine(&out, &recording);
 	memset(&asked, 0, sizeof(asked));
 	two_hosts(core);
 	stats_msg(core, "alpha", 1, 0, 500);
