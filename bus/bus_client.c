@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bus_client.c - MQTT client with background reconnection (see bus_client.h). */
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bus_client.h - an MQTT client for the bus, on paho.mqtt.c's asynchronous
  * API.

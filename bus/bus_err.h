@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bus_err.h - error codes shared by the bus library (topics, codecs, traces).
  *

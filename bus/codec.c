@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * codec.c - encoders and strict decoders of the bus contract's messages.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * codec.h - C structs, JSON encoders and strict decoders for every message
  * of the bus contract (DESIGN.md section 3).

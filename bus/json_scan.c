@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json_scan.c - strict, allocation-free pull parser for JSON text.
  */

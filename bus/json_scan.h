@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json_scan.h - a strict, allocation-free pull parser for JSON text.
  *

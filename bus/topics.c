@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * topics.c - build and parse the bus contract's MQTT topic names.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * topics.h - MQTT topic names of the bus contract (DESIGN.md section 3).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace.c - read and write trace lines in mosquitto_sub's '%j' format.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* catalog.c - service catalog parsing (see catalog.h). */
 #include <errno.h>
 #include <libgen.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * catalog.h - the host's service catalog: which program serves each service.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* core_pool.c - the NF core pool (see core_pool.h). */
 #include <ctype.h>
 #include <errno.h>

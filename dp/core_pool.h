@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * core_pool.h - the lcores a manager may give to NFs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* main.c - onvm-mgr: the per-host manager.  See mgr.h and mgr_args.h. */
 #include <errno.h>
 #include <stdio.h>

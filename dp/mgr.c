@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr.c - the manager's start-up, control loop and shutdown (see mgr.h). */
 #define _GNU_SOURCE /* ppoll */
 #include <dirent.h>

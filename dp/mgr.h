@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr.h - the manager (onvm-mgr), a DPDK primary process.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_args.c - the manager's command line (see mgr_args.h). */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_bus.c - the manager on the MQTT bus (see mgr_bus.h). */
 #include <errno.h>
 #include <inttypes.h>

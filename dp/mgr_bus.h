@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_bus.h - the manager on the MQTT bus (DESIGN.md section 3).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_nf.c - NF lifecycle on the manager's control thread: registration,
  * spawning catalog services on free cores, stopping, and noticing NFs that

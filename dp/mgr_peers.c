@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_peers.c - other hosts' instances as remote members (see mgr_peers.h). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_peers.h - the other hosts as the bus shows them, and their instances
  * as members of this host's service map.

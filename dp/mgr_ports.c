@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_ports.c - bring up the host's ports and their service chains. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_shm.c - create the host's shared memory: pools, rings, instance table. */
 #include <stdio.h>
 #include <stdlib.h> /* qsort, bsearch */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_stats.c - statistics snapshots, table and counters file (see mgr_stats.h). */
 #include <inttypes.h>
 #include <stdio.h>

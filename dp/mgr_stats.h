@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_stats.h - per-port and per-instance statistics of one host.
  *

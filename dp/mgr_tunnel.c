@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mgr_tunnel.c - VXLAN encapsulation between hosts (see mgr_tunnel.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_tunnel.h - the inter-host tunnel: VXLAN (RFC 7348) on the port given
  * with -T PORT:IP.

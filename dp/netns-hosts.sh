@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # netns-hosts.sh - several "hosts" on one machine, as network namespaces.
 #
 #   dp/netns-hosts.sh up TAG N     make hosts 1..N of TAG, joined by a bridge

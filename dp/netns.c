@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* netns.c - network namespace switching (see netns.h). */
 #define _GNU_SOURCE
 #include <errno.h>

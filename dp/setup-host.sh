@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # setup-host.sh - prepare this machine to build and run Distributed OpenNetVM.
 #
 # Idempotent; needs root.  Installs the Debian packages that are missing,

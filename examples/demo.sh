@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # demo.sh - the main demo: event-driven scale-out, first on the host, then
 # across hosts, watched live with onvm-top.
 #

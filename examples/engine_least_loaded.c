@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engine_least_loaded.c - an out-of-tree placement engine for onvm-policy,
  * loaded at run time:

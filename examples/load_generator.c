@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_generator - sends UDP packets into a service at a chosen rate, spread
  * over a chosen number of flows.  The packets then follow the chain of a port

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * monitor - prints what passes: a line for every Nth packet (addresses,
  * protocol, ports, length) and a count every second; the packet goes on to

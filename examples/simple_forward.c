@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * simple_forward - passes every packet on: to the next service of its chain
  * (default), to a given service, or out of a given port.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * slow_thing - the NF that overloads in the scaling demo.  Each packet costs
  * it a set number of CPU cycles (-c), and it can be capped at a packet rate

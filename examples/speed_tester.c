@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * speed_tester - measures how fast packets move between NFs.  It makes a set
  * of packets once, sends them to a service (by default its own), and sends

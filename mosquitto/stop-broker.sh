@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # stop-broker.sh - stop a broker started by start-broker.sh (same --dir).
 #
 #   mosquitto/stop-broker.sh [--dir DIR]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* onvm_backoff.c - idle back-off for polling loops (see onvm_backoff.h). */
 #include <time.h>
 

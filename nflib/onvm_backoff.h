@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_backoff.h - idle back-off for polling loops.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_common.h - the shared-memory layout of one host, seen by the manager
  * (DPDK primary) and its network functions (secondaries).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* onvm_flow.c - flow hashing and rendezvous choice (see onvm_flow.h). */
 #include <stddef.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_flow.h - flow hashing and instance choice.
  *

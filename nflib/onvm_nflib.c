@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* onvm_nflib.c - the network function library (see onvm_nflib.h). */
 #define _GNU_SOURCE /* CPU_SET, for moving a switched-on standby to its CPU */
 #include <errno.h>

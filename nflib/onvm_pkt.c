@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* onvm_pkt.c - test traffic frames (see onvm_pkt.h). */
 #include <string.h>
 

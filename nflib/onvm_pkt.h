@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_pkt.h - building test traffic: IPv4/UDP frames whose flow is chosen
  * by a number, for generators (load_generator, speed_tester).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_pktbuf.h - per-destination packet buffers for the hot path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* onvm_service_map.c - seqlock-guarded service map (see onvm_service_map.h). */
 #define ALLOW_EXPERIMENTAL_API /* rte_seqcount (DPDK 22.11) */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * onvm_service_map.h - the service -> local instances map in shared memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench.c - jansson parse-only rate of a trace's stats payloads (see bench.h). */
 #include <stdlib.h>
 #include <string.h>

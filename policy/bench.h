@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench.h - the yardstick of the replay benchmark: how fast jansson alone
  * parses the stats payloads of a trace (tests/bench/replay.sh compares the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* core.c - decisions from decoded messages, without MQTT (see core.h). */
 #include <inttypes.h>
 #include <stdarg.h>

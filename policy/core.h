@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * core.h - the policy daemon without MQTT: takes decoded messages and the
  * time they arrived, keeps the cluster view and the pending commands,

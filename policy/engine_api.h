@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engine_api.h - the C interface of a placement engine, built in or loaded
  * at run time from a shared object (onvm-policy --engine ./libmine.so).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* engines.c - built-in placement engines and shared-object loading (see engines.h). */
 #include <dlfcn.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engines.h - the built-in placement engines and loading of shared-object
  * engines (the interface is engine_api.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* expect.c - check replay output against an expect file (see expect.h). */
 #include <inttypes.h>
 #include <stdbool.h>

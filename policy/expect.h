@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * expect.h - check a replay's output against what a trace should give.
  *

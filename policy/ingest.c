@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ingest.c - decode received messages into reused structs (see ingest.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ingest.h - decode a received (topic, payload) into the bus structs.
  *

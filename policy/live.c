@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* live.c - the policy daemon on the bus (see live.h). */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * live.h - the policy daemon on the bus: the thin MQTT part around core.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * main.c - onvm-policy: the policy daemon, replay, and the parse-only
  * yardstick of the replay benchmark. Everything but picking the mode is in

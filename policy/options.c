@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* options.c - the command line of onvm-policy (see options.h). */
 #include <errno.h>
 #include <getopt.h>

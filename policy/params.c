@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* params.c - defaults and checks of the policy parameters (see params.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * params.h - the tunable parameters of overload detection, placement
  * bookkeeping and scale-in, with their defaults (see policy/README.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pending.c - spawns and stops not yet seen carried out (see pending.h). */
 #include <stdio.h>
 #include <stdlib.h>

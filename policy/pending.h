@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pending.h - spawns and stops decided but not yet seen carried out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* replay.c - an engine over a recorded trace on a virtual clock (see replay.h). */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * replay.h - run an engine over a recorded trace (DESIGN.md section 5).
  *

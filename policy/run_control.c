@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* run_control.c - stop signals (see run_control.h). */
 #include <signal.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * run_control.h - what the policy programs' long-running mains share:
  * stopping on SIGINT/SIGTERM.  (Their clocks are bus/clock.h's.)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* scale_in.c - spare capacity and the instance to stop (see scale_in.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * scale_in.h - when a service has spare capacity, which instance to stop.
  *

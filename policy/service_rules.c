@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* service_rules.c - the --services file (see service_rules.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * service_rules.h - per-service policy (onvm-policy --services FILE):
  *

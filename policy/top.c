@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* top.c - the model behind onvm-top (see top.h). */
 #define _GNU_SOURCE /* strverscmp */
 #include <inttypes.h>

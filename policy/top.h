@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * top.h - the model behind onvm-top: a live table of the cluster, a
  * timeline of the load, and how fast each scale-out reacted.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * top_main.c - onvm-top: watch the cluster on the bus, print a table every
  * interval with the events in between, optionally a timeline for gnuplot,

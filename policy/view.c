@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* view.c - the cluster view (see view.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * view.h - the cluster view a policy engine decides from: hosts (status,
  * free cores, liveness), the service-to-instance map, each host's latest

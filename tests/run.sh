@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - the project's test command (the README's, and CI's).
 #
 # Sets the machine up (packages, hugepages), then builds twice, plainly and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # alarms.sh - what overload alarms cost and how often they are false.
 #
 # One manager, one slow_thing carrying CAPACITY packets a second and the load

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # bus.sh - what the bus costs and how fast it acts.
 #
 # 1. The manager's CPU cost of publishing stats every 100 ms for 64

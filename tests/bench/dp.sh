@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dp.sh - data-plane throughput: onvm port -> NF -> port against its peers.
 #
 # All run on the same vdevs (two net_null ports, 64-byte packets) and the

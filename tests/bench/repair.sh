@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # repair.sh - how fast a lost instance comes back (service "min": 1).
 #
 # Three hosts run as separate machines would (ONVM_MACHINES=1): each manager

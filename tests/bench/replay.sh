@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # replay.sh - how fast the policy engine replays a big trace, against how
 # fast jansson alone parses the same payloads; and the live decision
 # latency over loopback.

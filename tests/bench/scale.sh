@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # scale.sh - how fast and how cleanly a service scales out.
 #
 # Two hosts (network namespaces with a VXLAN tunnel between their

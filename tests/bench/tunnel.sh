@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tunnel.sh - what the inter-host tunnel carries.
 #
 # Two hosts (namespaces, net_af_packet on veth, VXLAN between the managers).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_bus_decode.c - libFuzzer target for the bus decoders and the trace
  * line parser.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_policy_replay.c - libFuzzer target for replay: the input is a trace
  * (any bytes). Beyond "no crash, no leak, no hang" it checks that replaying

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - build the libFuzzer targets with clang and run each for a bounded
 # time; any crash, leak or sanitizer report fails.
 #

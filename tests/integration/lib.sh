@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # lib.sh - helpers for integration tests: real managers, NFs and brokers.
 #
 # Each test sources this file, calls onvm_test_init NAME, and registers what

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Overload alarms (DESIGN.md 3a): a manager samples its instances every few
 # ms and publishes on onvm/hosts/<host>/alarms (QoS 1, not retained) once an
 # instance has been overloaded for --alarm-ms.  One slow_thing carrying

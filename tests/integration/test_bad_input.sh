@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Bad command lines and catalogs: a usage message or a clear error, exit 2,
 # and nothing started.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Two sites, one cluster: broker A on control machine ctl (10.251.0.254) and
 # broker B on control machine ctl2 (10.251.0.253), joined by a Mosquitto
 # bridge over TLS with a certificate A issued to site B (role bridge).  h1 is

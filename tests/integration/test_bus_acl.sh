@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # With the ACL on: manager h1's identity cannot get a command to h2 (h2 never
 # sees it), an anonymous client is refused, and the policy identity's command
 # does reach h2.

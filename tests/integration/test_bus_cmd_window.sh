@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # At most once beyond the 512-id window, and no command lost in silence.
 # 1. A spawn is followed by 600 other commands: it stays remembered while it
 #    is live (the window refuses newer commands rather than forget it), so

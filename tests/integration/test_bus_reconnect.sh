@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The broker is stopped and restarted while a manager runs and forwards
 # packets: packets keep flowing while it is down, the manager reconnects,
 # republishes its retained state within 5 s, and a spawn command published

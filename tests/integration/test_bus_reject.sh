@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A spawn of a service not in the catalog, a stop of an unknown instance, an
 # expired command and garbage on the cmd topic all get "rejected" events with
 # a reason; nothing starts and the manager keeps running.

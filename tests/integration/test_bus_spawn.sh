@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A spawn command sent with mosquitto_pub starts a real NF, which appears in
 # the services map and gets traffic; the same command id sent twice starts
 # one instance and gets the same answer twice.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # mosquitto_sub sees a running manager's retained state and services, schema
 # true, and "offline" from its Last Will once it is killed with kill -9.
 source "$(dirname "$0")/lib.sh"

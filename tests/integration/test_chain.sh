@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A two-NF chain delivers exactly the packets sent: frames enter on a veth,
 # go through simple_forward (service 3) and forward_b (service 4) by NEXT,
 # and leave by the same veth.  Both NFs see every frame; none is lost or added.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The manager's deadlines are on the monotonic clock: stepping its wall
 # clock back an hour, then forward, stops neither the stats every period,
 # nor liveness (a killed NF is noticed), nor the spawn timeout (an NF that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # NFs are other processes, and shared memory is theirs to scribble on.
 #
 # Registrations the manager must refuse, each sent raw by hostile_nf:

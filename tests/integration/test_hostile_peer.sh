@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A host describes only itself, and is checked.  h3 holds a valid host
 # credential and lies on the bus (mosquitto_pub as h3); h2 is an honest
 # peer, also played by mosquitto_pub.  h1's manager, tunnel port on a veth

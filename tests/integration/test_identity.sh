@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Attacks on the bus that must fail.  Managers h1, h2 and h3 are on the
 # broker's TLS listener with their own certificates; a monitor watches
 # everything on the password listener.  Each attack is tried, and what must

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Hosts as separate machines: the scale-out of test_remote_scale.sh (local,
 # then remote over VXLAN, then kill -9 of a host: its Last Will, and the
 # service re-placed), with the broker on a control machine (namespace

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A service's map entry is full (32 members, remote ones included): a spawn
 # of it is rejected with "service map full" instead of starting an NF that
 # would never get a packet.  Peer h2 (mosquitto_pub, with a valid tunnel

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Many NFs started at the same moment against one manager all attach and
 # register, round after round.  (Before the fix about one round in three lost
 # an NF: "EAL: Cannot init memory" while the heap grew or another NF attached.)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # NF churn: two hosts under load, the policy daemon scaling slow_thing out,
 # one warm standby per host, and an NF killed with SIGKILL every 1-3 s for
 # ONVM_CHURN_SECONDS (default 60): a running instance or a standby, on

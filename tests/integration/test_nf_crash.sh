@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A kill -9 of an NF mid-traffic: the manager stays up, notices within a
 # stats period, frees the NF's core, takes it out of the service, and the
 # other instance keeps receiving and forwarding traffic.

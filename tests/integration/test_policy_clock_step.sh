@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The policy's deadlines are on the monotonic clock too.  Its wall clock is
 # stepped back an hour (libfaketime, as in test_clock_step.sh), then a host
 # overloads: the overload streak still completes in its three periods of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The live daemon on a real broker: a stats stream published with
 # mosquitto_pub (h1 has no free core, service 2 drops packets) makes it
 # publish the spawn command to h2; with two daemons at once only the leader

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The policy daemon scales a real manager: a load generator offers 150 % of
 # what one slow_thing instance (service 2, capped at 20 kpps) carries; its
 # ring fills and it drops packets; the manager's stats show it; onvm-policy

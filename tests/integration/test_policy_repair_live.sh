@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Self-healing on a real broker (onvm-policy --services): service 3 (min 1)
 # runs only on h2; when h2's state says offline (what its Last Will says),
 # the daemon publishes one replacement spawn to h1 with "origin": null, and

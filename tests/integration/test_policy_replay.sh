@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Replay every trace of tests/traces against its expect files (all rules of
 # the engines), twice for byte-identical output, and once corrupted with bad
 # lines, bad payloads and odd topics, which must change nothing. No broker,

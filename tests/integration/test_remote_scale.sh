@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Scale-out across hosts: three hosts (network namespaces on a bridge), each
 # a manager with a VXLAN tunnel port; the policy daemon on the bus.  h1 runs
 # a load generator and one slow_thing and has no core left; h2 has two

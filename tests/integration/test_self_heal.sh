@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Self-healing: a service declared with "min": 1 comes back when the host
 # running it dies, and a service with no instance anywhere gets one when
 # its traffic arrives.  Three hosts; traffic for service 3 (simple_forward)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # SIGINT: the manager tells its NFs to stop, exits 0, and leaves no hugepage
 # file or runtime folder of its prefix behind.
 source "$(dirname "$0")/lib.sh"

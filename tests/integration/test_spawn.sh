@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # NFs join a running manager: one spawned from the catalog at launch and one
 # started by hand; both register within milliseconds and receive traffic, and
 # packets go to a service's instances by flow.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # onvm-top on a real broker, watching service 5 fed by generator 6 (not the
 # defaults) with the policy's option --periods 1: h1's ring fills, drains
 # through 0.95 and 0.9 and then holds at 0.9. The overload onset of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Unserved demand: packets for a service no host has an instance of are
 # dropped and listed in the manager's stats as "unserved" with their rate,
 # whether the manager dropped them on port RX (the port's first service has no

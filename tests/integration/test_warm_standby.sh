@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Warm standbys (catalog "warm": 1): the manager keeps one slow_thing started
 # and idle, invisible on the bus and holding no core.  A spawn switches it on
 # at once (its event names the command; it gets traffic; a core is taken)

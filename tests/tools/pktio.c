@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pktio - test traffic on a Linux interface, through an AF_PACKET socket.
  *

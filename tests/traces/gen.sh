@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # gen.sh - make policy traces (DESIGN.md section 5) from short scenarios.
 #
 #   gen.sh scenario FILE.scn         a scenario (format below) -> trace on stdout

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bus_codec.c - unit tests of bus/codec.c: golden payloads from
  * DESIGN.md and the sample traces, encode/decode round trips, and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bus_topics.c - unit tests of bus/topics.c: builders, filters,
  * parser, name validation and the configurable root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bus_trace.c - unit tests of bus/trace.c: lines from the sample
  * traces and from a real mosquitto_sub, the writer's byte-exact format,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_dp_args.c - unit tests for the manager's command line (dp/mgr_args.c). */
 #include <stdarg.h>
 #include <stddef.h>

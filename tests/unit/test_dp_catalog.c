@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_dp_catalog.c - unit tests for the service catalog (dp/catalog.c). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_dp_core_pool.c - unit tests for the NF core pool (dp/core_pool.c). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_dp_tunnel.c - VXLAN headers (dp/mgr_tunnel.c) and peers as remote
  * members of the service map (dp/mgr_peers.c), without DPDK running: the
  * mbufs are plain structs over a local buffer. */

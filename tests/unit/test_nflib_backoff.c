@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_nflib_backoff.c - unit tests for the idle back-off (nflib/onvm_backoff.c). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_nflib_flow.c - unit tests for flow hashing and rendezvous choice (nflib/onvm_flow.c). */
 #include <stdarg.h>
 #include <stddef.h>

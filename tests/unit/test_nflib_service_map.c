@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_nflib_service_map.c - unit tests for the service map (nflib/onvm_service_map.c). */
 #include <stdarg.h>
 #include <stddef.h>

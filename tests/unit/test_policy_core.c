@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_core.c - unit tests of policy/core.c: the command and
  * decision a spawn makes (decoded back from the sink), shadow mode and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_engines.c - unit tests of policy/engines.c: each built-in
  * engine's choice on hand-made candidate lists (every rule of local-first,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_service_rules.c - unit tests of policy/service_rules.c, the
  * --services file: a good file and its defaults, and every fault that must

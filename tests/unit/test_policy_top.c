@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_top.c - unit tests of onvm-top's model (policy/top.c): raw
  * bus payloads in, table totals, event lines, and the reaction times of

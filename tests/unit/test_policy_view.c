@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_view.c - unit tests of the cluster view (policy/view.c),
  * pending commands (policy/pending.c) and scale-in (policy/scale_in.c):
