@@ -187,6 +187,7 @@ static const struct field state_fields[] = {
     F_OBJECT(S, "cores", cores, cores_spec, 0, HAS(S, has_cores)),
     F_OBJECT(S, "numa", numa, numa_spec, 0, HAS(S, has_numa)),
     F_OBJECT(S, "tunnel", tunnel, tunnel_spec, 0, HAS(S, has_tunnel)),
+    F_STR(S, "version", version, STR_LABEL, 0, HAS(S, has_version)),
 };
 #undef S
 static const struct object_spec state_spec = SPEC(state_fields);
@@ -369,6 +370,7 @@ static const struct field engine_fields[] = {
     F_ENUM(S, "status", status, status_words, FL_REQ),
     F_STR(S, "name", name, STR_LABEL, 0, HAS(S, has_name)),
     F_UINT(S, "started_ms", started_ms, 0, I64, 0, HAS(S, has_started)),
+    F_STR(S, "version", version, STR_LABEL, 0, HAS(S, has_version)),
 };
 #undef S
 static const struct object_spec engine_spec = SPEC(engine_fields);

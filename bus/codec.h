@@ -81,12 +81,13 @@ struct bus_tunnel {
 struct bus_state {
 	char host[BUS_NAME_LEN];
 	enum bus_status status;
-	bool has_ts_ms, has_epoch, has_cores, has_numa, has_tunnel;
+	bool has_ts_ms, has_epoch, has_cores, has_numa, has_tunnel, has_version;
 	uint64_t ts_ms;
 	uint64_t epoch_ms; /* JSON "epoch": manager start time */
 	struct bus_cores cores;
 	struct bus_numa numa;
 	struct bus_tunnel tunnel;
+	char version[BUS_NAME_LEN]; /* the manager's, e.g. "0.9.0"; an extra field */
 };
 
 /* ---- <root>/hosts/<host>/services (retained; empty = cleared) ---- */
@@ -216,8 +217,10 @@ struct bus_engine {
 	char id[BUS_NAME_LEN]; /* from the topic; not in the payload */
 	enum bus_status status;
 	bool has_name, has_started; /* both required when online */
-	char name[BUS_NAME_LEN];    /* 1..63 bytes, no control characters */
+	bool has_version;
+	char name[BUS_NAME_LEN]; /* 1..63 bytes, no control characters */
 	uint64_t started_ms;
+	char version[BUS_NAME_LEN]; /* the engine's program's; an extra field */
 };
 
 /* Any decoded message, tagged by topic kind. */

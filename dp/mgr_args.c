@@ -11,6 +11,7 @@
 
 #include "mgr_args.h"
 #include "mgr_peers.h"
+#include "onvm_version.h"
 
 static char no_pci_flag[] = "--no-pci";
 
@@ -59,7 +60,8 @@ void mgr_args_usage(const char *prgname)
 	    "                             broker declares a silent manager offline at its first\n"
 	    "                             check 1.5 S after its last packet (Mosquitto checks\n"
 	    "                             every 5 s)\n"
-	    "  -h, --help                 this text\n",
+	    "  -h, --help                 this text\n"
+	    "      --version              the version, then exit\n",
 	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, MGR_ALARM_SAMPLE_MS,
 	    MGR_ALARM_MAX_MS, MGR_ALARM_DEFAULT_MS, bus_options_usage, MGR_MAX_BUS_KEEPALIVE_S,
 	    MGR_DEFAULT_BUS_KEEPALIVE_S);
@@ -276,6 +278,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
 	    {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *prgname = argc > 0 ? argv[0] : "onvm-mgr";
@@ -291,6 +294,15 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	config->bus_keepalive_s = MGR_DEFAULT_BUS_KEEPALIVE_S;
 	config->alarm_ms = MGR_ALARM_DEFAULT_MS;
 
+	/* "onvm-mgr --version" or "--help" alone, without EAL args or "--". */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		onvm_version_print(stdout, "onvm-mgr");
+		return 1;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		mgr_args_usage(prgname);
+		return 1;
+	}
 	int separator = split_eal_args(argc, argv, config);
 	if (separator < 0)
 		goto usage;
@@ -395,6 +407,9 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 			break;
 		case 'h':
 			mgr_args_usage(prgname);
+			return 1;
+		case 'V':
+			onvm_version_print(stdout, "onvm-mgr");
 			return 1;
 		default:
 			snprintf(err, sizeof(err), "unknown option or missing value: %s",

@@ -17,6 +17,7 @@
 #include "mgr_due.h"
 #include "mgr_peers.h"
 #include "mgr_stats.h"
+#include "onvm_version.h"
 #include "topics.h"
 
 struct mgr_bus {
@@ -252,6 +253,25 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 		run_stop(bus, cmd);
 }
 
+/* The offline state, as the Last Will (no time: the broker sends it later)
+ * or at a clean exit (with the time).  NULL if it cannot be encoded. */
+static char *offline_payload(const struct mgr_bus *bus, bool with_time)
+{
+	struct bus_state state = {
+	    .status = BUS_STATUS_OFFLINE,
+	    .has_ts_ms = with_time,
+	    .ts_ms = with_time ? wall_ms() : 0,
+	};
+	snprintf(state.host, sizeof(state.host), "%s", bus->host);
+	char *payload = NULL;
+	char err[128];
+	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onvm-mgr: bus: cannot encode the offline state: %s\n", err);
+		return NULL;
+	}
+	return payload;
+}
+
 /* 1 when published (or unpublishable: nothing to retry), 0 to try again. */
 static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 {
@@ -263,6 +283,8 @@ static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 	    .ts_ms = wall_ms(),
 	    .epoch_ms = bus->epoch_ms,
 	    .cores = {.total = mgr_total_cores(bus->mgr), .free = free_cores},
+	    .has_version = true,
+	    .version = ONVM_VERSION,
 	};
 	snprintf(state.host, sizeof(state.host), "%s", bus->host);
 	const struct mgr_tunnel *tunnel = &bus->mgr->tunnel;
@@ -537,8 +559,11 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 		mgr_bus_stop(bus);
 		return -1;
 	}
-	char will[160];
-	snprintf(will, sizeof(will), "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\"}", bus->host);
+	char *will = offline_payload(bus, false);
+	if (will == NULL) {
+		mgr_bus_stop(bus);
+		return -1;
+	}
 	struct bus_client_options options = {
 	    .will_topic = bus->topic_state,
 	    .will_payload = will,
@@ -552,6 +577,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	if (bus_options_client(&config->bus, bus->host, NULL, &options, &credentials, err,
 			       sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
+		free(will);
 		mgr_bus_stop(bus);
 		return -1;
 	}
@@ -563,6 +589,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	};
 	bus->client = bus_client_start(&options, &callbacks, err, sizeof(err));
 	explicit_bzero(credentials.password, sizeof(credentials.password));
+	free(will); /* the client keeps its own copy */
 	if (bus->client == NULL) {
 		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
 		mgr_bus_stop(bus);
@@ -603,11 +630,10 @@ void mgr_bus_stop(struct mgr_bus *bus)
 		/* A clean exit: no map, and offline (the Last Will is not sent on a
 		 * clean disconnect). */
 		bus_client_publish(bus->client, bus->topic_services, "", 0, 1, 1);
-		char offline[160];
-		snprintf(offline, sizeof(offline),
-			 "{\"v\":1,\"host\":\"%s\",\"status\":\"offline\",\"ts_ms\":%llu}",
-			 bus->host, (unsigned long long)wall_ms());
-		publish(bus, bus->topic_state, offline, 1, 1);
+		char *offline = offline_payload(bus, true);
+		if (offline)
+			publish(bus, bus->topic_state, offline, 1, 1);
+		free(offline);
 		bus_client_stop(bus->client);
 	}
 	mgr_cmd_window_free(&bus->window);

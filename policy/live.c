@@ -14,6 +14,7 @@
 #include "inbox.h"
 #include "ingest.h"
 #include "live.h"
+#include "onvm_version.h"
 #include "topics.h"
 
 #define QUEUE_MAX	 100000	    /* messages waiting for the core; more are dropped */
@@ -121,6 +122,8 @@ static char *engine_payload(enum bus_status status, const char *name, uint64_t s
 		engine.has_name = engine.has_started = true;
 		snprintf(engine.name, sizeof(engine.name), "%s", name);
 		engine.started_ms = started_ms;
+		engine.has_version = true;
+		snprintf(engine.version, sizeof(engine.version), "%s", ONVM_VERSION);
 	}
 	char *payload = NULL;
 	char err[128];

@@ -16,6 +16,7 @@
 #include "engines.h"
 #include "expect.h"
 #include "live.h"
+#include "onvm_version.h"
 #include "options.h"
 #include "replay.h"
 
@@ -176,6 +177,10 @@ int main(int argc, char **argv)
 	switch (options.mode) {
 	case POLICY_MODE_HELP:
 		policy_usage(stdout, argv[0]);
+		status = 0;
+		break;
+	case POLICY_MODE_VERSION:
+		onvm_version_print(stdout, "onvm-policy");
 		status = 0;
 		break;
 	case POLICY_MODE_LIST_ENGINES:

@@ -27,6 +27,7 @@ enum long_only {
 	OPT_GRACE_MS,
 	OPT_STATS,
 	OPT_SERVICES,
+	OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,7 +95,8 @@ static const char usage_options[] =
     "%s"
     "      --grace-ms MS       never lead sooner after (re)connecting (default 1000)\n"
     "  -v, --verbose           log decisions (replay: on stderr)\n"
-    "  -h, --help\n";
+    "  -h, --help\n"
+    "      --version\n";
 
 void policy_usage(FILE *f, const char *prog)
 {
@@ -163,6 +166,9 @@ static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen
 		return 0;
 	case 'h':
 		set_mode(o, POLICY_MODE_HELP, NULL);
+		return 0;
+	case OPT_VERSION:
+		set_mode(o, POLICY_MODE_VERSION, NULL);
 		return 0;
 	case OPT_CHECK:
 		o->check = optarg;

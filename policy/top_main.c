@@ -20,6 +20,7 @@
 #include "bus_options.h"
 #include "overload_options.h"
 #include "run_control.h"
+#include "onvm_version.h"
 #include "top.h"
 
 #define TOP_USER_DEFAULT "monitor"
@@ -61,7 +62,8 @@ static void usage(FILE *out, const char *prog)
 	    "                drop_pps instances unserved_pps (tab separated, for gnuplot)\n"
 	    "  -d SECONDS    stop after this long (default: at SIGINT/SIGTERM)\n"
 	    "  -q            no table and no event lines, only the final summary\n"
-	    "  -h            this text\n"
+	    "  -h, --help    this text\n"
+	    "      --version the version, then exit\n"
 	    "the overload onsets are the policy's: give onvm-top the policy's own values\n"
 	    "%s",
 	    prog, bus_options_usage, TOP_SERVICE_DEFAULT, TOP_GEN_SERVICE_DEFAULT,
@@ -73,11 +75,18 @@ static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *va
 	return policy_parse_u64(text, max, value) < 0 || *value < min ? -1 : 0;
 }
 
-/* 0, 1 for -h, -1 for a bad command line. */
+/* Past the bus and overload options' values. */
+enum { OPT_TOP_VERSION = 0x300 };
+
+/* 0, 1 for -h, 2 for --version, -1 for a bad command line. */
 static int parse_options(int argc, char **argv, struct top_options *options)
 {
 	static const struct option long_options[] = {
-	    BUS_LONG_OPTIONS, OVERLOAD_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+	    BUS_LONG_OPTIONS,
+	    OVERLOAD_LONG_OPTIONS,
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_TOP_VERSION},
+	    {NULL, 0, NULL, 0}};
 	*options = (struct top_options){.service = TOP_SERVICE_DEFAULT,
 					.gen_service = TOP_GEN_SERVICE_DEFAULT,
 					.interval_ms = 1000};
@@ -126,6 +135,8 @@ static int parse_options(int argc, char **argv, struct top_options *options)
 			break;
 		case 'h':
 			return 1;
+		case OPT_TOP_VERSION:
+			return 2;
 		default:
 			return -1;
 		}
@@ -314,6 +325,10 @@ int main(int argc, char **argv)
 {
 	struct top_options options;
 	int ret = parse_options(argc, argv, &options);
+	if (ret == 2) {
+		onvm_version_print(stdout, "onvm-top");
+		return 0;
+	}
 	if (ret > 0) {
 		usage(stdout, argv[0]);
 		return 0;

@@ -16,6 +16,9 @@ onvm_watch late 'onvm/hosts/h1/#'
 wait_for 10 "retained online state" grep -q 'onvm/hosts/h1/state {"v":1,"host":"h1","status":"online"' "$ONVM_TMP/late.log"
 grep 'onvm/hosts/h1/state' "$ONVM_TMP/late.log" | tail -n 1 | grep -q '"cores":{"total":3,"free":2}' ||
 	fail "state should say 3 cores, 2 free: $(grep state "$ONVM_TMP/late.log" | tail -n 1)"
+version=$("$ONVM_BUILD/onvm-mgr" --version | awk '{print $NF}')
+grep 'onvm/hosts/h1/state' "$ONVM_TMP/late.log" | tail -n 1 | grep -q "\"version\":\"$version\"" ||
+	fail "state should carry the manager's version $version: $(grep state "$ONVM_TMP/late.log" | tail -n 1)"
 wait_for 10 "retained services" grep -q 'onvm/hosts/h1/services .*"services":{"1":\[{"instance":1,"core":2,"state":"running"}\]}' "$ONVM_TMP/late.log"
 wait_for 10 "stats" grep -q 'onvm/hosts/h1/stats .*"period_ms":100,.*"instances":\[{"instance":1,"service":1' "$ONVM_TMP/late.log"
 

@@ -27,6 +27,9 @@ PID_A=$LAST_PID
 onvm_spawn pe-b "$POLICY" -i pe-b --engine spread "${policy_args[@]}"
 wait_for 10 "both engines announced" eval 'grep -q "onvm/policy/engines/pe-a .*\"online\"" "$LOG" && grep -q "onvm/policy/engines/pe-b .*\"online\"" "$LOG"'
 wait_for 5 "pe-a leads" grep -q "pe-a now leads" "$ONVM_TMP/pe-a.log"
+version=$("$POLICY" --version | awk '{print $NF}')
+grep "onvm/policy/engines/pe-a " "$LOG" | tail -n 1 | grep -q "\"version\":\"$version\"" ||
+	fail "the announcement should carry the version $version: $(grep engines/pe-a "$LOG" | tail -n 1)"
 
 # Stats every 100 ms; the services named in $HOT drop packets on h1.
 HOT=$ONVM_TMP/hot

@@ -271,6 +271,10 @@ static void test_golden_engine(void **state)
 {
 	static const char online[] =
 	    "{\"v\":1,\"status\":\"online\",\"name\":\"local first\",\"started_ms\":17}";
+	static const char versioned[] = "{\"v\":1,\"status\":\"online\",\"name\":\"x\","
+					"\"started_ms\":1,\"version\":\"0.9.0\"}";
+	static const char bad_version[] = "{\"v\":1,\"status\":\"online\",\"name\":\"x\","
+					  "\"started_ms\":1,\"version\":\"\"}";
 	static const char lwt[] = "{\"v\":1,\"status\":\"offline\"}";
 	struct bus_msg msg = BUS_MSG_INIT;
 	char err[ERRLEN];
@@ -282,6 +286,11 @@ static void test_golden_engine(void **state)
 	assert_int_equal(msg.u.engine.status, BUS_STATUS_ONLINE);
 	assert_string_equal(msg.u.engine.name, "local first");
 	assert_int_equal(msg.u.engine.started_ms, 17);
+	assert_false(msg.u.engine.has_version);
+	assert_int_equal(decode_any_str("onvm/policy/engines/pe-a", versioned, &msg, err), 0);
+	assert_true(msg.u.engine.has_version);
+	assert_string_equal(msg.u.engine.version, "0.9.0");
+	assert_true(decode_any_str("onvm/policy/engines/pe-a", bad_version, &msg, err) < 0);
 	assert_int_equal(decode_any_str("onvm/policy/engines/pe-a", lwt, &msg, err), 0);
 	assert_int_equal(msg.u.engine.status, BUS_STATUS_OFFLINE);
 	assert_false(msg.u.engine.has_name);
@@ -770,6 +779,8 @@ static void test_roundtrip_state(void **state)
 	strcpy(in.host, "alpha");
 	in.status = BUS_STATUS_ONLINE;
 	in.has_ts_ms = in.has_epoch = in.has_cores = in.has_numa = in.has_tunnel = true;
+	in.has_version = true;
+	strcpy(in.version, "0.9.0");
 	in.ts_ms = 1795480012000ull;
 	in.epoch_ms = 1795476400000ull;
 	in.cores.total = 6;
@@ -783,7 +794,7 @@ static void test_roundtrip_state(void **state)
 				  "\"epoch\":1795476400000,\"ts_ms\":1795480012000,"
 				  "\"cores\":{\"total\":6,\"free\":3},\"numa\":{\"nodes\":2},"
 				  "\"tunnel\":{\"ip\":\"10.250.0.1\",\"mac\":\"02:00:0a:fa:00:01\","
-				  "\"udp_port\":4789}}");
+				  "\"udp_port\":4789},\"version\":\"0.9.0\"}");
 	assert_int_equal(bus_decode_state("alpha", json, strlen(json), &out, err, sizeof(err)), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 	free(json);
