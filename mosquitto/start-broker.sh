@@ -8,7 +8,8 @@
 #                             [--bridge ADDR:PORT --bridge-ca F --bridge-cert F --bridge-key F]
 #                             [IDENTITY...]
 #
-# DIR (default: run/broker in the project) holds the generated configuration,
+# DIR (default: run/broker in the source tree; installed, $ONVM_STATE_DIR/broker,
+# /var/lib/onvm/broker by default) holds the generated configuration,
 # the identities (IDENTITY is NAME or ROLE:NAME, see identities.sh; bare
 # names are hosts; policy and monitor always exist) with their passwords
 # (make-credentials.sh) and certificates (make-certs.sh), the persistence
@@ -30,7 +31,12 @@
 # reloads them (SIGHUP): nothing is restarted.  Waits until the broker answers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-dir=$here/../run/broker
+# In the source tree: run/broker; installed: the state directory.
+if [[ -f $here/../CMakeLists.txt ]]; then
+	dir=$here/../run/broker
+else
+	dir=${ONVM_STATE_DIR:-/var/lib/onvm}/broker
+fi
 port=18830
 ws_port=
 tls=0.0.0.0:8883
@@ -104,9 +110,12 @@ if [[ -f $dir/mosquitto.pid ]] && kill -0 "$(cat "$dir/mosquitto.pid")" 2>/dev/n
 	exit 0
 fi
 
-# The identity plugin is one C file against Mosquitto's plugin headers.
+# The identity plugin is one C file against Mosquitto's plugin headers; an
+# installed copy comes built, next to this script.
 plugin=$dir/onvm_identity.so
-if [[ ! -f $plugin || $here/onvm_identity.c -nt $plugin ]]; then
+if [[ -f $here/onvm_identity.so && ! $here/onvm_identity.c -nt $here/onvm_identity.so ]]; then
+	cp "$here/onvm_identity.so" "$plugin"
+elif [[ ! -f $plugin || $here/onvm_identity.c -nt $plugin ]]; then
 	cc -std=c11 -O2 -Wall -Wextra -shared -fPIC -o "$plugin" "$here/onvm_identity.c" ||
 		{ echo "broker: cannot build the identity plugin (mosquitto-dev installed?)" >&2; exit 1; }
 fi

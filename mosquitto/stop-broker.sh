@@ -5,7 +5,11 @@
 #   mosquitto/stop-broker.sh [--dir DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-dir=$here/../run/broker
+if [[ -f $here/../CMakeLists.txt ]]; then # the same default as start-broker.sh
+	dir=$here/../run/broker
+else
+	dir=${ONVM_STATE_DIR:-/var/lib/onvm}/broker
+fi
 if [[ ${1:-} == --dir ]]; then dir=${2:?}; elif (($#)); then echo "usage: $0 [--dir DIR]" >&2; exit 2; fi
 pid_file=$dir/mosquitto.pid
 [[ -f $pid_file ]] || { echo "broker: not running (no $pid_file)"; exit 0; }

@@ -26,6 +26,6 @@ build_and_test() {
 }
 
 CTEST_ARGS=("$@")
-build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DONVM_SANITIZE=ON
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONVM_WERROR=ON
+build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DONVM_SANITIZE=ON -DONVM_WERROR=ON
 bash tests/fuzz/run.sh

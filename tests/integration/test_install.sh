@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The project installed as a user gets it: `cmake --install` into a fresh
+# prefix gives programs that say their version; an NF written outside the
+# tree builds with nothing but `pkg-config libonvm_nflib`, links the
+# installed shared library, and serves traffic under the installed manager;
+# the .deb holds the same files and depends on Debian's packages, with the
+# DPDK pinned; and the tree configures without cmocka when tests are off.
+source "$(dirname "$0")/lib.sh"
+onvm_test_init install
+
+prefix=$ONVM_TMP/prefix
+cmake --install "$ONVM_BUILD" --prefix "$prefix" >"$ONVM_TMP/install.log" ||
+	fail "cmake --install failed: $(tail -n 5 "$ONVM_TMP/install.log")"
+version=$(sed -n 's/^#define ONVM_VERSION "\(.*\)"$/\1/p' "$ONVM_BUILD/generated/onvm_version.h")
+[[ -n $version ]] || fail "no version in the build's onvm_version.h"
+for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top; do
+	[[ -x $prefix/$program ]] || fail "not installed: $program"
+	out=$("$prefix/$program" --version) || fail "$program --version exited $?"
+	[[ $out == "$(basename "$program") (Distributed OpenNetVM) $version" ]] ||
+		fail "$program --version said: $out"
+done
+for file in lib/libonvm_nflib.a lib/libonvm_nflib.so lib/pkgconfig/libonvm_nflib.pc \
+	include/onvm/onvm_nflib.h include/onvm/engine_api.h libexec/onvm/simple_forward \
+	share/onvm/mosquitto/start-broker.sh share/onvm/scripts/setup-host.sh; do
+	[[ -e $prefix/$file ]] || fail "not installed: $file"
+done
+
+# An NF from outside the tree: it answers each frame out of its port and
+# counts them, built only from what pkg-config says.
+outside=$ONVM_TMP/outside
+mkdir -p "$outside"
+cat >"$outside/reflect.c" <<'C'
+#include <errno.h>
+#include <stdio.h>
+
+#include <onvm_nflib.h>
+
+static unsigned long reflected;
+
+static void reflect(struct onvm_nf *nf, struct rte_mbuf *pkt, struct onvm_pkt_meta *meta, void *ctx)
+{
+	(void)nf;
+	(void)pkt;
+	(void)ctx;
+	reflected++;
+	meta->action = ONVM_ACTION_TO_PORT;
+	meta->destination = meta->chain_port;
+}
+
+int main(int argc, char *argv[])
+{
+	struct onvm_nf *nf;
+	int used = onvm_nflib_init(argc, argv, "reflect", &nf);
+	if (used < 0)
+		return used == -EINVAL ? 2 : 1;
+	struct onvm_nf_handlers handlers = {.packet = reflect};
+	onvm_nflib_run(nf, &handlers);
+	onvm_nflib_finish(nf);
+	printf("reflected %lu\n", reflected);
+	return 0;
+}
+C
+sanitize=()
+grep -q '^ONVM_SANITIZE:BOOL=ON' "$ONVM_BUILD/CMakeCache.txt" &&
+	sanitize=(-fsanitize=address,undefined) # the installed library was built so
+read -ra nf_flags <<<"$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs libonvm_nflib)" ||
+	fail "pkg-config does not know libonvm_nflib"
+cc -std=gnu11 -O2 -Wall -Wextra -Werror "${sanitize[@]}" -o "$outside/reflect" "$outside/reflect.c" \
+	"${nf_flags[@]}" -Wl,-rpath,"$prefix/lib" 2>"$ONVM_TMP/cc.log" ||
+	fail "the outside NF does not build: $(head -n 20 "$ONVM_TMP/cc.log")"
+ldd "$outside/reflect" | grep -q "libonvm_nflib.so.[0-9]* => $prefix/lib/" ||
+	fail "the outside NF does not link the installed shared library: $(ldd "$outside/reflect" | grep onvm)"
+
+onvm_veth "oi$$a" "oi$$b"
+cat >"$ONVM_TMP/catalog.json" <<JSON
+{"services": [{"id": 1, "name": "reflect", "exec": "$outside/reflect"}]}
+JSON
+MGR_STATS=$ONVM_TMP/mgr.stats
+MGR_LOG=$ONVM_TMP/mgr.log
+onvm_spawn mgr "$prefix/bin/onvm-mgr" --file-prefix="$ONVM_PREFIX" -l 0,1 \
+	--vdev="net_af_packet0,iface=oi$$a,qpairs=1,framecnt=4096" -- \
+	-c "$ONVM_TMP/catalog.json" -k 2-3 -s 1 -f "$MGR_STATS" -q -t 100
+MGR_PID=$LAST_PID
+onvm_wait_up "the installed manager" "$MGR_PID" "$MGR_LOG"
+wait_for 20 "the outside NF registered" grep -q "event spawned service 1 instance 1 core 2" "$MGR_LOG"
+onvm_spawn counter "$ONVM_BUILD/pktio" count "oi$$b" 30 1000
+wait_for 5 "counter ready" grep -q ready "$ONVM_TMP/counter.log"
+"$ONVM_BUILD/pktio" send "oi$$b" 1000 16 64 20000 >/dev/null || fail "send failed"
+wait_for 30 "frames reflected back" grep -q "^received" "$ONVM_TMP/counter.log"
+received=$(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log")
+[[ $received -eq 1000 ]] || fail "received $received of 1000 frames back"
+wait_for 3 "the manager counted them" eval '[[ $(stat "$MGR_STATS" instance 1 rx) -eq 1000 ]]'
+onvm_log "outside NF under the installed manager: 1000 of 1000 frames reflected"
+
+# The .deb: same layout under /usr, Debian's packages as dependencies.
+cpack --config "$ONVM_BUILD/CPackConfig.cmake" -B "$ONVM_TMP/deb" >"$ONVM_TMP/cpack.log" 2>&1 ||
+	fail "cpack failed: $(tail -n 5 "$ONVM_TMP/cpack.log")"
+deb=$(ls "$ONVM_TMP"/deb/distributed-onvm_"$version"_*.deb 2>/dev/null | head -n 1)
+[[ -f $deb ]] || fail "no .deb made: $(ls "$ONVM_TMP/deb")"
+dpkg-deb -c "$deb" >"$ONVM_TMP/deb.files"
+for file in ./usr/bin/onvm-mgr ./usr/bin/onvm-policy ./usr/lib/pkgconfig/libonvm_nflib.pc \
+	./usr/include/onvm/onvm_nflib.h ./usr/libexec/onvm/simple_forward; do
+	grep -q " $file\$" "$ONVM_TMP/deb.files" || fail "the .deb lacks $file"
+done
+depends=$(dpkg-deb -f "$deb" Depends)
+dpdk_version=$(dpkg-query -W -f='${Version}' librte-eal23)
+for dep in "librte-eal23 (= $dpdk_version)" libjansson4 libpaho-mqtt1.3 librte-net-null23 mosquitto; do
+	[[ $depends == *"$dep"* ]] || fail "the .deb should depend on $dep: $depends"
+done
+onvm_log "deb: $(basename "$deb"), $(wc -l <"$ONVM_TMP/deb.files") entries"
+
+# Without cmocka, with tests off, the tree still configures.
+pcdir=$ONVM_TMP/pc-without-cmocka
+mkdir -p "$pcdir"
+for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+	[[ -d $dir ]] && find "$dir" -maxdepth 1 -name '*.pc' ! -name 'cmocka.pc' -exec cp -n {} "$pcdir/" \;
+done
+[[ -f $pcdir/libdpdk.pc && ! -f $pcdir/cmocka.pc ]] || fail "cannot make a pkg-config path without cmocka"
+PKG_CONFIG_LIBDIR=$pcdir cmake -S "$ONVM_SRC" -B "$ONVM_TMP/no-tests" -DONVM_TESTS=OFF \
+	>"$ONVM_TMP/no-tests.log" 2>&1 || fail "no cmocka, tests off: configure failed: $(tail -n 5 "$ONVM_TMP/no-tests.log")"
+PKG_CONFIG_LIBDIR=$pcdir cmake -S "$ONVM_SRC" -B "$ONVM_TMP/with-tests" >/dev/null 2>&1 &&
+	fail "without cmocka a build with tests should not configure"
+onvm_log "tests optional: configures without cmocka when ONVM_TESTS=OFF"
