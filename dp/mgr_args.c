@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 
+#include "config_file.h"
 #include "mgr_args.h"
 #include "mgr_peers.h"
 #include "onvm_version.h"
@@ -60,6 +61,9 @@ void mgr_args_usage(const char *prgname)
 	    "                             broker declares a silent manager offline at its first\n"
 	    "                             check 1.5 S after its last packet (Mosquitto checks\n"
 	    "                             every 5 s)\n"
+	    "      --config FILE          these options from a JSON file, keyed by their long\n"
+	    "                             names, EAL args as \"eal\": [...] (see docs/); the\n"
+	    "                             command line's win: onvm-mgr --config FILE [-- opts]\n"
 	    "  -h, --help                 this text\n"
 	    "      --version              the version, then exit\n",
 	    prgname, MGR_MIN_STATS_PERIOD_MS, MGR_DEFAULT_STATS_PERIOD_MS, MGR_ALARM_SAMPLE_MS,
@@ -258,29 +262,31 @@ static int split_eal_args(int argc, char *argv[], struct mgr_config *config)
 	return index; /* the "--" or argc */
 }
 
-int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
+/* The manager's options; also the keys of a --config file. */
+static const struct option long_options[] = {
+    {"catalog", required_argument, NULL, 'c'},
+    {"nf-cores", required_argument, NULL, 'k'},
+    {"start", required_argument, NULL, 's'},
+    {"default-service", required_argument, NULL, 'd'},
+    {"port-chain", required_argument, NULL, 'p'},
+    {"stats-period", required_argument, NULL, 't'},
+    {"stats-file", required_argument, NULL, 'f'},
+    {"mbufs", required_argument, NULL, 'm'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"host", required_argument, NULL, 'H'},
+    BUS_LONG_OPTIONS,
+    {"tunnel", required_argument, NULL, 'T'},
+    {"netns", required_argument, NULL, OPT_NETNS},
+    {"fabric", required_argument, NULL, OPT_FABRIC},
+    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
+    {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_command_line(int argc, char *argv[], struct mgr_config *config)
 {
-	static const struct option long_options[] = {
-	    {"catalog", required_argument, NULL, 'c'},
-	    {"nf-cores", required_argument, NULL, 'k'},
-	    {"start", required_argument, NULL, 's'},
-	    {"default-service", required_argument, NULL, 'd'},
-	    {"port-chain", required_argument, NULL, 'p'},
-	    {"stats-period", required_argument, NULL, 't'},
-	    {"stats-file", required_argument, NULL, 'f'},
-	    {"mbufs", required_argument, NULL, 'm'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"host", required_argument, NULL, 'H'},
-	    BUS_LONG_OPTIONS,
-	    {"tunnel", required_argument, NULL, 'T'},
-	    {"netns", required_argument, NULL, OPT_NETNS},
-	    {"fabric", required_argument, NULL, OPT_FABRIC},
-	    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
-	    {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *prgname = argc > 0 ? argv[0] : "onvm-mgr";
 	char err[256] = "";
 	unsigned long number;
@@ -294,15 +300,6 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	config->bus_keepalive_s = MGR_DEFAULT_BUS_KEEPALIVE_S;
 	config->alarm_ms = MGR_ALARM_DEFAULT_MS;
 
-	/* "onvm-mgr --version" or "--help" alone, without EAL args or "--". */
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		onvm_version_print(stdout, "onvm-mgr");
-		return 1;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		mgr_args_usage(prgname);
-		return 1;
-	}
 	int separator = split_eal_args(argc, argv, config);
 	if (separator < 0)
 		goto usage;
@@ -456,4 +453,111 @@ usage:
 		fprintf(stderr, "onvm-mgr: %s\n", err);
 	mgr_args_usage(prgname);
 	return -1;
+}
+
+/* What a --config file gave, and the merged command line that points into
+ * it.  The parsed configuration borrows these strings, and glibc's getopt
+ * may keep a pointer into the last argv it read, so they are kept (and
+ * stay reachable) for the life of the process: a program parses once. */
+struct merged_line {
+	struct config_args options, eal;
+	char **argv;
+	struct merged_line *older;
+};
+static struct merged_line *merged_lines;
+
+static void merged_line_free(struct merged_line *line)
+{
+	config_args_free(&line->options);
+	config_args_free(&line->eal);
+	free(line->argv);
+	free(line);
+}
+
+/* Keep argv[from..to) except the --config option at skip (width entries). */
+static int copy_args(char **dst, int count, char *const argv[], int from, int to, int skip,
+		     int width)
+{
+	for (int i = from; i < to; i++)
+		if (i < skip || i >= skip + width)
+			dst[count++] = argv[i];
+	return count;
+}
+
+/*
+ * The command line with a --config file's options in: EAL arguments from
+ * the command line if it has any (else from the file), then "--", the
+ * file's options, and the command line's (which win, being later).
+ */
+static int merge_config_file(int argc, char *argv[], int at, int width, const char *path,
+			     int *merged_argc, char ***merged_argv)
+{
+	char err[512];
+	struct merged_line *line = calloc(1, sizeof(*line));
+	if (line == NULL) {
+		fprintf(stderr, "onvm-mgr: out of memory\n");
+		return -1;
+	}
+	if (config_file_load(path, long_options, &line->options, &line->eal, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "onvm-mgr: --config %s\n", err);
+		free(line);
+		return -1;
+	}
+	int separator = 1;
+	while (separator < argc && strcmp(argv[separator], "--") != 0)
+		separator++;
+	int cmd_eal = separator - 1 - (at < separator ? width : 0);
+	size_t room = (size_t)argc + (size_t)line->eal.argc + (size_t)line->options.argc + 2;
+	line->argv = calloc(room, sizeof(*line->argv));
+	if (line->argv == NULL) {
+		fprintf(stderr, "onvm-mgr: out of memory\n");
+		merged_line_free(line);
+		return -1;
+	}
+	int count = 0;
+	line->argv[count++] = argv[0];
+	if (cmd_eal > 0)
+		count = copy_args(line->argv, count, argv, 1, separator, at, width);
+	else
+		count = copy_args(line->argv, count, line->eal.argv, 0, line->eal.argc, -1, 0);
+	line->argv[count++] = (char *)(uintptr_t) "--";
+	count = copy_args(line->argv, count, line->options.argv, 0, line->options.argc, -1, 0);
+	count = copy_args(line->argv, count, argv, separator + 1, argc, at, width);
+	line->argv[count] = NULL;
+	line->older = merged_lines;
+	merged_lines = line;
+	*merged_argc = count;
+	*merged_argv = line->argv;
+	return 0;
+}
+
+int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
+{
+	const char *prgname = argc > 0 ? argv[0] : "onvm-mgr";
+	/* "onvm-mgr --version" or "--help" alone, without EAL args or "--". */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		onvm_version_print(stdout, "onvm-mgr");
+		return 1;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		mgr_args_usage(prgname);
+		return 1;
+	}
+	const char *path = NULL;
+	int width = 0;
+	int at = config_file_find(argc, argv, 1, &path, &width);
+	if (at == -1)
+		return parse_command_line(argc, argv, config);
+	if (at < 0) {
+		fprintf(stderr, "onvm-mgr: %s\n",
+			at == -2 ? "--config given twice" : "--config needs a FILE");
+		mgr_args_usage(prgname);
+		return -1;
+	}
+	int merged_argc;
+	char **merged_argv;
+	if (merge_config_file(argc, argv, at, width, path, &merged_argc, &merged_argv) < 0)
+		return -1;
+	return parse_command_line(merged_argc, merged_argv, config);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "bus_options.h"
+#include "config_file.h"
 #include "params.h"
 #include "service_rules.h"
 
@@ -42,9 +43,15 @@ struct policy_options {
 	 * POLICY_BROKER_DEFAULT */
 	struct bus_options bus;
 	uint64_t grace_ms;
+	/* --config FILE: its options, and the merged command line the pointers
+	 * above may point into (policy_options_free() releases them). */
+	struct config_args file_args;
+	char **file_argv;
 };
 
-/* 0, or -1 with a reason in err (print it with the usage, exit 2). */
+/* 0, or -1 with a reason in err (print it with the usage, exit 2).  With
+ * --config FILE, the file's options come first and the command line's win;
+ * call policy_options_free() after a 0. */
 int policy_options_parse(int argc, char **argv, struct policy_options *options, char *err,
 			 size_t errlen);
 

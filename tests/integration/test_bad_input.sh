@@ -61,6 +61,23 @@ echo '{"services": [{"id": 2, "min": 1, "max": 6, "scale_in_after_ms": 60000}, {
 	>"$ONVM_TMP/good.json"
 "${policy[@]}" "$ONVM_TMP/good.json" >/dev/null 2>&1 || fail "a good --services file was refused"
 
+# --config FILE (onvm-mgr and onvm-policy): a strict file, exit 2 on any fault.
+bad_config() { # NAME PATTERN JSON PROGRAM...
+	local name=$1 pattern=$2 json=$3
+	shift 3
+	echo "$json" >"$ONVM_TMP/config_$name.json"
+	expect_exit2 "config_$name" "$pattern" "$@" --config "$ONVM_TMP/config_$name.json"
+}
+bad_config mgr_key 'unknown key "catalgo"' '{"catalgo": "/c.json"}' "${mgr[@]}"
+bad_config mgr_type '"quiet" takes true or false' '{"quiet": "yes"}' "${mgr[@]}"
+bad_config mgr_eal '"eal" takes a list of strings' '{"eal": "-l 0,1"}' "$ONVM_BUILD/onvm-mgr"
+bad_config mgr_value "bad stats period" '{"stats-period": 5}' "${mgr[@]}"
+bad_config mgr_json "config_mgr_json.json:[0-9]*:[0-9]*: '}' expected" '{"quiet": true' "${mgr[@]}"
+bad_config policy_key 'unknown key "enigne"' '{"enigne": "spread"}' "$ONVM_BUILD/onvm-policy"
+bad_config policy_dup "duplicate" '{"verbose": true, "verbose": false}' "$ONVM_BUILD/onvm-policy"
+expect_exit2 config_missing "cannot open" "$ONVM_BUILD/onvm-policy" --config "$ONVM_TMP/none.json"
+expect_exit2 config_twice "given twice" "${mgr[@]}" --config a.json --config=b.json
+
 # No manager was left behind, and none left files.
 leftover=$(compgen -G "/dev/hugepages/${ONVM_PREFIX}map_*" | wc -l)
 [[ $leftover -eq 0 ]] || fail "$leftover hugepage files left by failed starts"

@@ -3,7 +3,8 @@
 # The project installed as a user gets it: `cmake --install` into a fresh
 # prefix gives programs that say their version; an NF written outside the
 # tree builds with nothing but `pkg-config libonvm_nflib`, links the
-# installed shared library, and serves traffic under the installed manager;
+# installed shared library, and serves traffic under the installed manager
+# (started from a --config file);
 # the .deb holds the same files and depends on Debian's packages, with the
 # DPDK pinned; and the tree configures without cmocka when tests are off.
 source "$(dirname "$0")/lib.sh"
@@ -78,9 +79,15 @@ cat >"$ONVM_TMP/catalog.json" <<JSON
 JSON
 MGR_STATS=$ONVM_TMP/mgr.stats
 MGR_LOG=$ONVM_TMP/mgr.log
-onvm_spawn mgr "$prefix/bin/onvm-mgr" --file-prefix="$ONVM_PREFIX" -l 0,1 \
-	--vdev="net_af_packet0,iface=oi$$a,qpairs=1,framecnt=4096" -- \
-	-c "$ONVM_TMP/catalog.json" -k 2-3 -s 1 -f "$MGR_STATS" -q -t 100
+# As a service unit runs it: everything in one --config file, and the stats
+# period of the command line overriding the file's.
+cat >"$ONVM_TMP/mgr.json" <<JSON
+{"eal": ["--file-prefix=$ONVM_PREFIX", "-l", "0,1",
+         "--vdev=net_af_packet0,iface=oi$$a,qpairs=1,framecnt=4096"],
+ "catalog": "$ONVM_TMP/catalog.json", "nf-cores": "2-3", "start": "1",
+ "stats-file": "$MGR_STATS", "stats-period": 60000, "quiet": true}
+JSON
+onvm_spawn mgr "$prefix/bin/onvm-mgr" --config "$ONVM_TMP/mgr.json" -- -t 100
 MGR_PID=$LAST_PID
 onvm_wait_up "the installed manager" "$MGR_PID" "$MGR_LOG"
 wait_for 20 "the outside NF registered" grep -q "event spawned service 1 instance 1 core 2" "$MGR_LOG"

@@ -641,6 +641,111 @@ static void test_start_lists(void **state)
 	assert_contains(err, "at most 64");
 }
 
+/* A --config file in a temporary directory; returns its path. */
+static const char *write_config(const char *name, const char *json)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "/tmp/test_dp_args_%d_%s.json", (int)getpid(), name);
+	FILE *file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(json, file);
+	fclose(file);
+	return path;
+}
+
+static void test_config_file_alone(void **state)
+{
+	struct line *line = *state;
+	const char *path = write_config(
+	    "alone", "{\"eal\": [\"-l\", \"0,1\", \"--vdev=net_null0\"], \"catalog\": \"/c.json\","
+		     " \"nf-cores\": \"2-5\", \"stats-period\": 200, \"quiet\": true,"
+		     " \"alarm-ms\": 0, \"start\": [\"2\", \"3\"]}");
+	char text[512];
+	snprintf(text, sizeof(text), "onvm-mgr --config %s", path);
+	parse_ok(line, text);
+	assert_eal(&line->config, (const char *const[]){"onvm-mgr", "-l", "0,1", "--vdev=net_null0",
+							"--no-pci", NULL});
+	assert_string_equal(line->config.catalog_path, "/c.json");
+	assert_int_equal(line->config.stats_period_ms, 200);
+	assert_int_equal(line->config.alarm_ms, 0);
+	assert_true(line->config.quiet);
+	assert_true(line->config.nf_cores_given);
+	/* A repeated option: the last --start wins, as on a command line. */
+	assert_int_equal(line->config.nb_start, 1);
+	assert_int_equal(line->config.start_services[0], 3);
+	unlink(path);
+}
+
+static void test_config_file_flags_override(void **state)
+{
+	struct line *line = *state;
+	const char *path =
+	    write_config("override", "{\"eal\": [\"-l\", \"0,1\"], \"stats-period\": 200,"
+				     " \"quiet\": false, \"catalog\": \"/file.json\"}");
+	char text[512];
+	/* Command-line EAL arguments replace the file's; later options win. */
+	snprintf(text, sizeof(text), "onvm-mgr -l 0,3 -- --config=%s -t 500 -q", path);
+	parse_ok(line, text);
+	assert_eal(&line->config, (const char *const[]){"onvm-mgr", "-l", "0,3", "--no-pci", NULL});
+	assert_int_equal(line->config.stats_period_ms, 500);
+	assert_true(line->config.quiet);
+	assert_string_equal(line->config.catalog_path, "/file.json");
+	/* Without a command-line value the file's stays. */
+	snprintf(text, sizeof(text), "onvm-mgr --config %s -- -c /flag.json", path);
+	parse_ok(line, text);
+	assert_eal(&line->config, (const char *const[]){"onvm-mgr", "-l", "0,1", "--no-pci", NULL});
+	assert_int_equal(line->config.stats_period_ms, 200);
+	assert_false(line->config.quiet);
+	assert_string_equal(line->config.catalog_path, "/flag.json");
+	unlink(path);
+}
+
+static void config_bad(struct line *line, const char *name, const char *json, const char *message)
+{
+	const char *path = write_config(name, json);
+	char text[512];
+	snprintf(text, sizeof(text), "onvm-mgr --config %s", path);
+	int ret = parse_text(line, text);
+	if (ret != -1)
+		fail_msg("%s gave %d, expected -1", json, ret);
+	assert_contains(line->errors, "onvm-mgr: ");
+	assert_contains(line->errors, path);
+	assert_contains(line->errors, message);
+	unlink(path);
+}
+
+static void test_config_file_bad(void **state)
+{
+	struct line *line = *state;
+	config_bad(line, "unknown", "{\"catalgo\": \"/c.json\"}", "unknown key \"catalgo\"");
+	config_bad(line, "reserved", "{\"help\": true}", "unknown key \"help\" (not for a file)");
+	config_bad(line, "nested", "{\"config\": \"/other.json\"}", "unknown key \"config\"");
+	config_bad(line, "duplicate", "{\"quiet\": true, \"quiet\": false}", "duplicate");
+	config_bad(line, "flag_type", "{\"quiet\": 1}", "\"quiet\" takes true or false");
+	config_bad(line, "value_type", "{\"stats-period\": {\"ms\": 1}}", "string or a number");
+	config_bad(line, "null", "{\"catalog\": null}", "string or a number");
+	config_bad(line, "list_item", "{\"start\": [\"2\", true]}",
+		   "string or a number in its list");
+	config_bad(line, "empty", "{\"catalog\": \"\"}", "an empty string");
+	config_bad(line, "empty_list", "{\"start\": []}", "an empty list");
+	config_bad(line, "eal_type", "{\"eal\": \"-l 0,1\"}", "\"eal\" takes a list of strings");
+	config_bad(line, "eal_item", "{\"eal\": [\"-l\", 0]}", "\"eal\" entry 1 is not a string");
+	config_bad(line, "syntax", "{\"quiet\": true,", ":1:");
+	config_bad(line, "array", "[\"-q\"]", "not a JSON object");
+	/* A value the option itself refuses: the option's own error. */
+	const char *path = write_config("range", "{\"stats-period\": 5}");
+	char text[512];
+	snprintf(text, sizeof(text), "onvm-mgr --config %s", path);
+	assert_int_equal(parse_text(line, text), -1);
+	assert_contains(line->errors, "bad stats period '5'");
+	unlink(path);
+
+	parse_bad(line, "onvm-mgr -- --config", "--config needs a FILE");
+	parse_bad(line, "onvm-mgr --config /a.json -- --config /b.json", "--config given twice");
+	assert_int_equal(parse_text(line, "onvm-mgr --config /nonexistent/x.json"), -1);
+	assert_contains(line->errors, "/nonexistent/x.json: cannot open");
+}
+
 #define LINE_TEST(f) cmocka_unit_test_setup_teardown(f, setup_line, teardown_line)
 
 int main(void)
@@ -674,6 +779,9 @@ int main(void)
 	    LINE_TEST(test_start_lists),
 	    LINE_TEST(test_reparse_after_error_in_option_cluster),
 	    LINE_TEST(test_eal_args_limit_with_two_word_option),
+	    LINE_TEST(test_config_file_alone),
+	    LINE_TEST(test_config_file_flags_override),
+	    LINE_TEST(test_config_file_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -519,6 +520,57 @@ static void test_options(void **state)
 	assert_int_equal(parse(&o, missing, 2), -1);
 }
 
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "/tmp/test_policy_core_%d_%s", (int)getpid(), name);
+	FILE *file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	fclose(file);
+	return path;
+}
+
+/* --config FILE: the file's options, then the command line's, which win. */
+static void test_options_config_file(void **state)
+{
+	(void)state;
+	struct policy_options o;
+	const char *path = write_file(
+	    "config.json", "{\"engine\": \"spread\", \"verbose\": true, \"ring-fill\": 0.5,"
+			   " \"grace-ms\": 300, \"id\": \"pe-file\"}");
+	const char *alone[] = {"p", "--config", path};
+	assert_int_equal(parse(&o, alone, 3), 0);
+	assert_string_equal(o.engine, "spread");
+	assert_true(o.verbose);
+	assert_true(o.params.ring_fill == 0.5);
+	assert_int_equal(o.grace_ms, 300);
+	assert_string_equal(o.id, "pe-file");
+	policy_options_free(&o);
+
+	const char *flags_win[] = {"p", "-e", "local-first", "--config", path, "-i", "pe-flag"};
+	assert_int_equal(parse(&o, flags_win, 7), 0);
+	assert_string_equal(o.id, "pe-flag");
+	assert_string_equal(o.engine,
+			    "local-first"); /* before --config, still the command line's */
+	assert_int_equal(o.grace_ms, 300);
+	policy_options_free(&o);
+	unlink(path);
+
+	path = write_file("bad.json", "{\"ring-fil\": 0.5}");
+	char err[256];
+	char *argv[] = {"p", "--config", (char *)path, NULL};
+	assert_int_equal(policy_options_parse(3, argv, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown key \"ring-fil\""));
+	unlink(path);
+	path = write_file("range.json", "{\"ring-fill\": 1.5}");
+	argv[2] = (char *)path;
+	assert_int_equal(policy_options_parse(3, argv, &o, err, sizeof(err)), -1);
+	unlink(path);
+	const char *twice[] = {"p", "--config", "a", "--config=b"};
+	assert_int_equal(parse(&o, twice, 4), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +585,7 @@ int main(void)
 	    cmocka_unit_test(test_alarm_reaches_engine),
 	    cmocka_unit_test(test_create_checks),
 	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_options_config_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
