@@ -27,6 +27,32 @@ for file in lib/libonvm_nflib.a lib/libonvm_nflib.so lib/pkgconfig/libonvm_nflib
 	[[ -e $prefix/$file ]] || fail "not installed: $file"
 done
 
+# The systemd units name the installed programs, and systemd accepts them
+# (when systemd-analyze can run here at all).
+units=$prefix/lib/systemd/system
+for unit in onvm-broker.service onvm-mgr@.service onvm-policy.service; do
+	[[ -f $units/$unit ]] || fail "not installed: lib/systemd/system/$unit"
+done
+grep -q "^ExecStart=$prefix/bin/onvm-mgr --config /etc/onvm/mgr-%i.json\$" "$units/onvm-mgr@.service" ||
+	fail "onvm-mgr@.service does not run the installed manager: $(grep ExecStart "$units/onvm-mgr@.service")"
+probe=$ONVM_TMP/probe.service
+printf '[Service]\nExecStart=/bin/true\n' >"$probe"
+if systemd-analyze verify "$probe" >/dev/null 2>&1; then
+	cp "$units/onvm-mgr@.service" "$ONVM_TMP/onvm-mgr@h1.service"
+	systemd-analyze verify "$units/onvm-broker.service" "$units/onvm-policy.service" \
+		"$ONVM_TMP/onvm-mgr@h1.service" >"$ONVM_TMP/verify.log" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$ONVM_TMP/verify.log")"
+	onvm_log "systemd-analyze verify: the three units are valid"
+else
+	onvm_log "systemd-analyze verify does not work here: units checked by content only"
+fi
+# The example configurations are valid for their programs.
+echo '{"services": [{"id": 2, "min": 1}]}' >"$ONVM_TMP/services.json"
+sed "s|/etc/onvm/services.json|$ONVM_TMP/services.json|" \
+	"$prefix/share/doc/distributed_onvm/examples/onvm-policy.example.json" >"$ONVM_TMP/policy.json"
+"$prefix/bin/onvm-policy" --config "$ONVM_TMP/policy.json" --replay /dev/null >"$ONVM_TMP/policy.out" 2>&1 ||
+	fail "the example policy configuration is refused: $(cat "$ONVM_TMP/policy.out")"
+
 # An NF from outside the tree: it answers each frame out of its port and
 # counts them, built only from what pkg-config says.
 outside=$ONVM_TMP/outside
