@@ -8,16 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-${ONVM_FUZZ_SECONDS:-30}}
 out=${ONVM_FUZZ_BUILD:-build-fuzz}
-mkdir -p "$out"
-flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Ibus -Ipolicy)
-bus_sources=(bus/codec.c bus/topics.c bus/trace.c bus/json_scan.c bus/bus_err.c)
-policy_sources=(policy/params.c policy/view.c policy/pending.c policy/scale_in.c
-	policy/engines.c policy/core.c policy/ingest.c policy/replay.c policy/service_rules.c)
-
-clang "${flags[@]}" tests/fuzz/fuzz_bus_decode.c "${bus_sources[@]}" -ljansson \
-	-o "$out/fuzz_bus_decode"
-clang "${flags[@]}" tests/fuzz/fuzz_policy_replay.c "${policy_sources[@]}" "${bus_sources[@]}" \
-	-ljansson -ldl -lm -o "$out/fuzz_policy_replay"
+# The fuzzers link the project's own libraries (onvm_bus_codec and
+# onvm_policy_core), built with clang and the fuzzer's instrumentation.
+cmake -S . -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DONVM_FUZZ=ON \
+	-DONVM_TESTS=OFF -DONVM_WERROR=ON >/dev/null
+cmake --build "$out" -j"$(nproc)" --target fuzz_bus_decode fuzz_policy_replay >/dev/null
 
 run() {
 	local name=$1
