@@ -15,6 +15,7 @@
 #include <MQTTAsync.h>
 
 #include "bus_client.h"
+#include "log.h"
 #include "clock.h"
 
 #define MAX_SUBSCRIPTIONS 16
@@ -63,7 +64,7 @@ static void subscribe_one(struct bus_client *client, const char *filter, int qos
 	MQTTAsync_responseOptions response = MQTTAsync_responseOptions_initializer;
 	int ret = MQTTAsync_subscribe(client->handle, filter, qos, &response);
 	if (ret != MQTTASYNC_SUCCESS)
-		fprintf(stderr, "bus: subscribe %s failed (%d)\n", filter, ret);
+		onvm_log(ONVM_LOG_WARNING, "bus: subscribe %s failed (%d)", filter, ret);
 }
 
 static void subscribe_all(struct bus_client *client)
@@ -165,8 +166,8 @@ static void report_connect_failure(struct bus_client *client, const MQTTAsync_fa
 	if (strcmp(reason, client->last_failure) == 0)
 		return;
 	snprintf(client->last_failure, sizeof(client->last_failure), "%s", reason);
-	fprintf(stderr, "bus: cannot connect to %s as %s: %s; retrying\n", client->uri,
-		client->client_id, reason);
+	onvm_log(ONVM_LOG_WARNING, "bus: cannot connect to %s as %s: %s; retrying", client->uri,
+		 client->client_id, reason);
 }
 
 static void on_connect_failure(void *context, MQTTAsync_failureData *response)

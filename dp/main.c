@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "mgr.h"
 
 int main(int argc, char *argv[])
 {
 	static struct onvm_mgr mgr;
 	setvbuf(stdout, NULL, _IOLBF, 0); /* logs and tests read it as it comes */
+	onvm_log_init("onvm-mgr");	  /* the bus client's lines */
 	int ret = mgr_init(&mgr, argc, argv);
 	if (ret == 1)
 		return 0; /* --help */

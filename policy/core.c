@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "log.h"
 #include "scale_in.h"
 #include "topics.h"
 
@@ -48,11 +49,8 @@ static void core_log(const struct policy_core *core, const char *fmt, ...)
 		return;
 	va_list args;
 	va_start(args, fmt);
-	fputs("onvm-policy: ", core->config.log);
-	vfprintf(core->config.log, fmt, args);
-	fputc('\n', core->config.log);
+	onvm_vlog_to(core->config.log, ONVM_LOG_INFO, fmt, args);
 	va_end(args);
-	fflush(core->config.log);
 }
 
 /* snprintf that may cut: reasons are capped at the bus's text length. */

@@ -14,6 +14,7 @@
 #include "inbox.h"
 #include "ingest.h"
 #include "live.h"
+#include "log.h"
 #include "onvm_version.h"
 #include "topics.h"
 
@@ -57,23 +58,23 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 		break;
 	case INBOX_TOO_BIG:
 		if (log_this_one(count))
-			fprintf(stderr,
-				"onvm-policy: dropped %.100s: %zu bytes, over the bus's bounds "
-				"(%" PRIu64 " so far)\n",
-				topic, len, count);
+			onvm_log(ONVM_LOG_WARNING,
+				 "dropped %.100s: %zu bytes, over the bus's bounds "
+				 "(%" PRIu64 " so far)",
+				 topic, len, count);
 		break;
 	case INBOX_FULL:
 		if (log_this_one(count))
-			fprintf(stderr,
-				"onvm-policy: dropped %.100s: the queue is full (%d messages or %d "
-				"bytes; %" PRIu64 " so far)\n",
-				topic, QUEUE_MAX, QUEUE_BYTES_MAX, count);
+			onvm_log(ONVM_LOG_WARNING,
+				 "dropped %.100s: the queue is full (%d messages or %d "
+				 "bytes; %" PRIu64 " so far)",
+				 topic, QUEUE_MAX, QUEUE_BYTES_MAX, count);
 		break;
 	case INBOX_NO_MEMORY:
 		if (log_this_one(count))
-			fprintf(stderr,
-				"onvm-policy: dropped %.100s: out of memory (%" PRIu64 " so far)\n",
-				topic, count);
+			onvm_log(ONVM_LOG_WARNING,
+				 "dropped %.100s: out of memory (%" PRIu64 " so far)", topic,
+				 count);
 		break;
 	}
 }
@@ -88,8 +89,7 @@ static void on_connected(void *ctx)
 static void on_disconnected(void *ctx, const char *cause)
 {
 	(void)ctx;
-	printf("onvm-policy: connection lost (%s); reconnecting\n", cause);
-	fflush(stdout);
+	onvm_log(ONVM_LOG_NOTICE, "connection lost (%s); reconnecting", cause);
 }
 
 /* ---- the sink ---- */
@@ -99,7 +99,7 @@ static void publish(void *ctx, const char *topic, int qos, bool retained, const 
 {
 	struct live *live = ctx;
 	if (bus_client_publish(live->client, topic, payload, len, qos, retained) < 0)
-		fprintf(stderr, "onvm-policy: could not publish on %s\n", topic);
+		onvm_log(ONVM_LOG_WARNING, "could not publish on %s", topic);
 }
 
 /* ---- set-up ---- */
@@ -128,7 +128,7 @@ static char *engine_payload(enum bus_status status, const char *name, uint64_t s
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_engine(&engine, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-policy: cannot encode the announcement: %s\n", err);
+		onvm_log(ONVM_LOG_ERR, "cannot encode the announcement: %s", err);
 		return NULL;
 	}
 	return payload;
@@ -160,8 +160,8 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 	if (ret < 0) {
 		live->rejected++;
 		if (log_this_one(live->rejected))
-			fprintf(stderr, "onvm-policy: rejected %.100s (%" PRIu64 " so far): %s\n",
-				item->topic, live->rejected, why);
+			onvm_log(ONVM_LOG_WARNING, "rejected %.100s (%" PRIu64 " so far): %s",
+				 item->topic, live->rejected, why);
 		return;
 	}
 	if (ret > 0)
@@ -172,21 +172,17 @@ static void handle(struct live *live, struct policy_core *core, struct policy_in
 static void reload_rules(struct policy_core *core, const char *path)
 {
 	if (!path) {
-		printf("onvm-policy: SIGHUP: no --services file to reload\n");
-		fflush(stdout);
+		onvm_log(ONVM_LOG_NOTICE, "SIGHUP: no --services file to reload");
 		return;
 	}
 	struct service_rules rules;
 	char err[512];
 	if (service_rules_load(path, &rules, err, sizeof(err)) < 0)
-		fprintf(stderr, "onvm-policy: reload of --services failed, old rules kept: %s\n",
-			err);
+		onvm_log(ONVM_LOG_WARNING, "reload of --services failed, old rules kept: %s", err);
 	else if (policy_core_set_rules(core, &rules) < 0)
-		fprintf(stderr,
-			"onvm-policy: reload of --services: out of memory, old rules kept\n");
+		onvm_log(ONVM_LOG_WARNING, "reload of --services: out of memory, old rules kept");
 	else
-		printf("onvm-policy: reloaded --services %s: %u services\n", path, rules.n);
-	fflush(stdout);
+		onvm_log(ONVM_LOG_NOTICE, "reloaded --services %s: %u services", path, rules.n);
 	service_rules_free(&rules);
 }
 
@@ -203,12 +199,12 @@ static void run_loop(struct live *live, struct policy_core *core, uint64_t grace
 			if (bus_client_publish(live->client, live->engine_topic,
 					       live->online_payload, strlen(live->online_payload),
 					       1, 1) < 0)
-				fprintf(stderr, "onvm-policy: could not announce the engine\n");
+				onvm_log(ONVM_LOG_WARNING, "could not announce the engine");
 			uint64_t now = live_now(core);
 			policy_core_lead_after(core, now + grace_ms);
 			policy_core_hold_repairs(core, now, now + stale_ms);
-			printf("onvm-policy: connected; may lead in %" PRIu64 " ms\n", grace_ms);
-			fflush(stdout);
+			onvm_log(ONVM_LOG_NOTICE, "connected; may lead in %" PRIu64 " ms",
+				 grace_ms);
 		}
 		while (items) {
 			struct inbox_item *next = items->next;
@@ -237,7 +233,7 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 	struct bus_credentials credentials;
 	if (bus_options_client(&options->bus, POLICY_USER_DEFAULT, id, &client_options,
 			       &credentials, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-policy: %s\n", err);
+		onvm_log(ONVM_LOG_ERR, "%s", err);
 		return NULL;
 	}
 	struct bus_client_callbacks callbacks = {
@@ -250,9 +246,9 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 	explicit_bzero(credentials.password, sizeof(credentials.password));
 	live->client = client;
 	if (!client)
-		fprintf(stderr, "onvm-policy: cannot start the bus client: %s\n", err);
+		onvm_log(ONVM_LOG_ERR, "cannot start the bus client: %s", err);
 	else if (subscribe_all(client) < 0)
-		fprintf(stderr, "onvm-policy: cannot subscribe\n");
+		onvm_log(ONVM_LOG_ERR, "cannot subscribe");
 	return client;
 }
 
@@ -280,7 +276,7 @@ static int run(const struct policy_options *options, const struct policy_engine_
 	};
 	struct policy_core *core = policy_core_create(&config, engine, &sink, err, sizeof(err));
 	if (!core) {
-		fprintf(stderr, "onvm-policy: %s\n", err);
+		onvm_log(ONVM_LOG_ERR, "%s", err);
 		return 1;
 	}
 	policy_core_lead_after(core, UINT64_MAX); /* not before connecting */
@@ -290,21 +286,21 @@ static int run(const struct policy_options *options, const struct policy_engine_
 		policy_core_destroy(core);
 		return 1;
 	}
-	printf("onvm-policy: engine %s (%s) on %s\n", id, engine->ops->name, options->bus.uri);
-	fflush(stdout);
+	onvm_log(ONVM_LOG_NOTICE, "engine %s (%s) on %s", id, engine->ops->name, options->bus.uri);
 	run_loop(live, core, options->grace_ms, options->params.stale_ms, options->services);
 	say_goodbye(live, offline_payload);
 	struct policy_counters counters;
 	policy_core_counters(core, &counters);
 	struct inbox_counters queue;
 	inbox_counters(&live->inbox, &queue);
-	printf("onvm-policy: stopped: %" PRIu64 " messages, %" PRIu64 " spawns, %" PRIu64
-	       " stops, %" PRIu64 " commands; alarms: %" PRIu64 " received, %" PRIu64
-	       " ignored, %" PRIu64 " spawns from them; dropped: %" PRIu64 " too big, %" PRIu64
-	       " from a full queue, %" PRIu64 " out of memory\n",
-	       counters.messages, counters.spawns, counters.stops, counters.commands,
-	       counters.alarms, counters.alarms_ignored, counters.alarm_spawns, queue.too_big,
-	       queue.full, queue.no_memory);
+	onvm_log(ONVM_LOG_NOTICE,
+		 "stopped: %" PRIu64 " messages, %" PRIu64 " spawns, %" PRIu64 " stops, %" PRIu64
+		 " commands; alarms: %" PRIu64 " received, %" PRIu64 " ignored, %" PRIu64
+		 " spawns from them; dropped: %" PRIu64 " too big, %" PRIu64
+		 " from a full queue, %" PRIu64 " out of memory",
+		 counters.messages, counters.spawns, counters.stops, counters.commands,
+		 counters.alarms, counters.alarms_ignored, counters.alarm_spawns, queue.too_big,
+		 queue.full, queue.no_memory);
 	policy_core_destroy(core);
 	return 0;
 }
@@ -315,23 +311,23 @@ int policy_live_run(const struct policy_options *options, const struct policy_en
 	if (options->id)
 		snprintf(id, sizeof(id), "%s", options->id);
 	else if (default_id(id, sizeof(id)) < 0) {
-		fprintf(stderr, "onvm-policy: no --id and no host name\n");
+		onvm_log(ONVM_LOG_ERR, "no --id and no host name");
 		return 1;
 	}
 	if (options->bus.root[0] && bus_topic_set_root(options->bus.root) < 0) {
-		fprintf(stderr, "onvm-policy: bad topic root '%s'\n", options->bus.root);
+		onvm_log(ONVM_LOG_ERR, "bad topic root '%s'", options->bus.root);
 		return 1;
 	}
 	struct live live = {0};
 	if (inbox_init(&live.inbox, QUEUE_MAX, QUEUE_BYTES_MAX) < 0) {
-		fprintf(stderr, "onvm-policy: cannot make the message queue\n");
+		onvm_log(ONVM_LOG_ERR, "cannot make the message queue");
 		return 1;
 	}
 	int status = 1;
 	char *offline = engine_payload(BUS_STATUS_OFFLINE, NULL, 0);
 	live.online_payload = engine_payload(BUS_STATUS_ONLINE, engine->ops->name, onvm_wall_ms());
 	if (bus_topic_engine(live.engine_topic, sizeof(live.engine_topic), id) < 0)
-		fprintf(stderr, "onvm-policy: bad engine id '%s'\n", id);
+		onvm_log(ONVM_LOG_ERR, "bad engine id '%s'", id);
 	else if (offline && live.online_payload)
 		status = run(options, engine, &live, id, offline);
 	free(offline);

@@ -16,6 +16,7 @@
 #include "engines.h"
 #include "expect.h"
 #include "live.h"
+#include "log.h"
 #include "onvm_version.h"
 #include "options.h"
 #include "replay.h"
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
 {
 	struct policy_options options;
 	char err[256];
+	onvm_log_init("onvm-policy");
 	if (policy_options_parse(argc, argv, &options, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onvm-policy: %s\n", err);
 		policy_usage(stderr, argv[0]);
