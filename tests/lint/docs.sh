@@ -5,9 +5,10 @@
 #
 #   bash tests/lint/docs.sh [SOURCE_DIR [BUILD_DIR]]
 #
-# 1. README.md and docs/*.md point only inside the repository: no URL
-#    links, no paths out of it, and every relative link names a file that
-#    exists (docs other branches are writing are listed in PENDING).
+# 1. The Markdown files (README.md, docs/, policy/, tests/traces/) point
+#    only inside the repository: no URL links, no paths out of it, and
+#    every relative link names a file that exists (and a heading of it, for
+#    an anchor); docs other branches are writing are listed in PENDING.
 # 2. Every example message in docs/*.md, an indented line "onvm/TOPIC
 #    {...}" as mosquitto_sub -v prints it, goes through the real decoders
 #    (onvm-policy --replay decodes every topic kind): it must be accepted,
@@ -24,7 +25,7 @@ problem() {
 }
 
 cd "$src"
-docs=(README.md docs/*.md)
+mapfile -t docs < <(git ls-files '*.md' 2>/dev/null || find . -name '*.md' -not -path './build*' | sed 's|^\./||')
 
 # The anchors a Markdown file's headings make, as GitHub spells them.
 anchors() {
