@@ -23,9 +23,13 @@ for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top; do
 done
 for file in lib/libonvm_nflib.a lib/libonvm_nflib.so lib/pkgconfig/libonvm_nflib.pc \
 	include/onvm/onvm_nflib.h include/onvm/engine_api.h libexec/onvm/simple_forward \
-	share/onvm/mosquitto/start-broker.sh share/onvm/scripts/setup-host.sh; do
+	share/onvm/mosquitto/start-broker.sh share/onvm/scripts/setup-host.sh \
+	share/doc/distributed_onvm/docs/bus.md; do
 	[[ -e $prefix/$file ]] || fail "not installed: $file"
 done
+# docs/README.md is the docs' index, not the project's README.
+cmp -s "$prefix/share/doc/distributed_onvm/README.md" "$ONVM_SRC/README.md" ||
+	fail "the installed README.md is not the project's"
 
 # The systemd units name the installed programs, and systemd accepts them
 # (when systemd-analyze can run here at all).
