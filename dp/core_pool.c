@@ -7,17 +7,14 @@
 #include <string.h>
 
 #include "core_pool.h"
+#include "number.h"
 
 static int parse_lcore(const char **cursor, long *value)
 {
-	char *end;
-	if (!isdigit((unsigned char)**cursor))
+	uint64_t lcore;
+	if (onvm_parse_uint_prefix(*cursor, 0, CORE_POOL_MAX_LCORE - 1, &lcore, cursor) < 0)
 		return -1;
-	errno = 0;
-	*value = strtol(*cursor, &end, 10);
-	if (errno || *value < 0 || *value >= CORE_POOL_MAX_LCORE)
-		return -1;
-	*cursor = end;
+	*value = (long)lcore;
 	return 0;
 }
 

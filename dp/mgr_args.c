@@ -12,6 +12,7 @@
 #include "config_file.h"
 #include "mgr_args.h"
 #include "mgr_peers.h"
+#include "number.h"
 #include "onvm_version.h"
 
 static char no_pci_flag[] = "--no-pci";
@@ -85,21 +86,17 @@ static int host_name_valid(const char *host)
 
 static int parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long *value)
 {
-	char *end;
-	errno = 0;
-	if (!isdigit((unsigned char)*text))
+	uint64_t parsed;
+	if (onvm_parse_uint(text, min, max, &parsed) < 0)
 		return -1;
-	*value = strtoul(text, &end, 10);
-	return (errno || *end != '\0' || *value < min || *value > max) ? -1 : 0;
+	*value = (unsigned long)parsed;
+	return 0;
 }
 
-static int parse_service(const char *text, char **end, uint16_t *service)
+static int parse_service(const char *text, const char **end, uint16_t *service)
 {
-	if (!isdigit((unsigned char)*text))
-		return -1; /* strtol would take spaces and signs */
-	errno = 0;
-	long value = strtol(text, end, 10);
-	if (errno || *end == text || value < 1 || value >= ONVM_MAX_SERVICES)
+	uint64_t value;
+	if (onvm_parse_uint_prefix(text, 1, ONVM_MAX_SERVICES - 1, &value, end) < 0)
 		return -1;
 	*service = (uint16_t)value;
 	return 0;
@@ -107,12 +104,9 @@ static int parse_service(const char *text, char **end, uint16_t *service)
 
 int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen)
 {
-	char *end;
-	if (!isdigit((unsigned char)*text))
-		goto bad;
-	errno = 0;
-	long port = strtol(text, &end, 10);
-	if (errno || *end != ':' || port >= ONVM_MAX_PORTS)
+	const char *end;
+	uint64_t port;
+	if (onvm_parse_uint_prefix(text, 0, ONVM_MAX_PORTS - 1, &port, &end) < 0 || *end != ':')
 		goto bad;
 	struct mgr_chain_config chain = {.set = 1, .egress_port = -1};
 	const char *cursor = end + 1;
@@ -150,7 +144,7 @@ int mgr_args_parse_start(const char *text, struct mgr_config *config, char *err,
 	const char *cursor = text;
 	config->nb_start = 0;
 	for (;;) {
-		char *end;
+		const char *end;
 		if (config->nb_start == MGR_MAX_START ||
 		    parse_service(cursor, &end, &config->start_services[config->nb_start]) < 0) {
 			snprintf(err, errlen,
@@ -189,11 +183,10 @@ static int option_value(char *argv[], int *index, int argc, const char *name, ch
 
 int mgr_args_parse_tunnel(const char *text, struct mgr_config *config, char *err, size_t errlen)
 {
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(text, &end, 10);
+	const char *end;
+	uint64_t port;
 	struct in_addr address;
-	if (end == text || *end != ':' || errno || port >= ONVM_MAX_PORTS ||
+	if (onvm_parse_uint_prefix(text, 0, ONVM_MAX_PORTS - 1, &port, &end) < 0 || *end != ':' ||
 	    inet_pton(AF_INET, end + 1, &address) != 1) {
 		snprintf(err, errlen, "bad tunnel '%s': want PORT:IPv4, e.g. 1:10.250.0.1", text);
 		return -1;

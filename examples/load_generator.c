@@ -20,6 +20,7 @@
 #include <rte_cycles.h>
 
 #include "onvm_flow.h"
+#include "number.h"
 #include "onvm_nflib.h"
 #include "onvm_pkt.h"
 
@@ -59,17 +60,6 @@ static void usage(void)
 		ONVM_PKT_MIN_LEN, ONVM_PKT_MAX_LEN);
 }
 
-static int parse_number(const char *text, uint64_t min, uint64_t max, uint64_t *value)
-{
-	char *end;
-	errno = 0;
-	unsigned long long parsed = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || parsed < min || parsed > max)
-		return -1;
-	*value = parsed;
-	return 0;
-}
-
 static int parse_args(int argc, char *argv[], struct generator *gen)
 {
 	uint64_t value;
@@ -78,31 +68,31 @@ static int parse_args(int argc, char *argv[], struct generator *gen)
 	while ((opt = getopt(argc, argv, "d:R:f:n:s:p:F:")) != -1) {
 		switch (opt) {
 		case 'd':
-			if (parse_number(optarg, 1, ONVM_MAX_SERVICES - 1, &value) < 0)
+			if (onvm_parse_uint(optarg, 1, ONVM_MAX_SERVICES - 1, &value) < 0)
 				return -1;
 			gen->destination = (uint16_t)value;
 			have_destination = 1;
 			break;
 		case 'R':
-			if (parse_number(optarg, 0, 1000000000, &gen->rate_pps) < 0)
+			if (onvm_parse_uint(optarg, 0, 1000000000, &gen->rate_pps) < 0)
 				return -1;
 			break;
 		case 'f':
-			if (parse_number(optarg, 1, 1u << 24, &value) < 0)
+			if (onvm_parse_uint(optarg, 1, 1u << 24, &value) < 0)
 				return -1;
 			gen->flows = (uint32_t)value;
 			break;
 		case 'n':
-			if (parse_number(optarg, 0, UINT64_MAX, &gen->count) < 0)
+			if (onvm_parse_uint(optarg, 0, UINT64_MAX, &gen->count) < 0)
 				return -1;
 			break;
 		case 's':
-			if (parse_number(optarg, ONVM_PKT_MIN_LEN, ONVM_PKT_MAX_LEN, &value) < 0)
+			if (onvm_parse_uint(optarg, ONVM_PKT_MIN_LEN, ONVM_PKT_MAX_LEN, &value) < 0)
 				return -1;
 			gen->frame_len = (uint16_t)value;
 			break;
 		case 'p':
-			if (parse_number(optarg, 0, ONVM_MAX_PORTS - 1, &value) < 0)
+			if (onvm_parse_uint(optarg, 0, ONVM_MAX_PORTS - 1, &value) < 0)
 				return -1;
 			gen->port = (uint16_t)value;
 			break;
@@ -136,7 +126,7 @@ static void read_rate_file(struct generator *gen, uint64_t now)
 	uint64_t rate;
 	if (fgets(line, sizeof(line), file)) {
 		line[strcspn(line, "\r\n ")] = '\0';
-		if (parse_number(line, 0, 1000000000, &rate) == 0)
+		if (onvm_parse_uint(line, 0, 1000000000, &rate) == 0)
 			set_rate(gen, rate, now);
 	}
 	fclose(file);

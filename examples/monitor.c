@@ -17,6 +17,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "number.h"
 #include "onvm_nflib.h"
 
 struct monitor_state {
@@ -86,13 +87,12 @@ int main(int argc, char *argv[])
 		return used == -EINVAL ? 2 : 1;
 
 	int opt;
-	char *end;
 	argc -= used;
 	argv += used;
 	optind = 1;
 	while ((opt = getopt(argc, argv, "e:")) != -1) {
-		unsigned long long value = opt == 'e' ? strtoull(optarg, &end, 10) : 0;
-		if (opt != 'e' || *end) {
+		uint64_t value = 0;
+		if (opt != 'e' || onvm_parse_uint(optarg, 0, UINT64_MAX, &value) < 0) {
 			fprintf(stderr, "usage: monitor [EAL args] -- -r SERVICE [-- -e EVERY]\n"
 					"  -e EVERY  print every EVERY-th packet (0: none; "
 					"default 1000)\n");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "number.h"
 #include "onvm_nflib.h"
 
 struct forward_config {
@@ -30,16 +31,14 @@ static void usage(const char *prgname)
 static int parse_args(int argc, char *argv[], struct forward_config *config)
 {
 	int opt;
-	char *end;
 	config->action = ONVM_ACTION_NEXT;
 	optind = 1;
 	while ((opt = getopt(argc, argv, "d:p:h")) != -1) {
-		long value;
+		uint64_t value;
 		switch (opt) {
 		case 'd':
 		case 'p':
-			value = strtol(optarg, &end, 10);
-			if (*end || value < 0 || value > UINT16_MAX)
+			if (onvm_parse_uint(optarg, 0, UINT16_MAX, &value) < 0)
 				return -1;
 			config->action = opt == 'd' ? ONVM_ACTION_TO_SERVICE : ONVM_ACTION_TO_PORT;
 			config->destination = (uint16_t)value;

@@ -15,6 +15,7 @@
 #include <rte_cycles.h>
 #include <rte_pause.h>
 
+#include "number.h"
 #include "onvm_nflib.h"
 
 #define DEFAULT_CYCLES 2000
@@ -78,13 +79,10 @@ static unsigned slow_budget(struct onvm_nf *nf, void *ctx)
 static int parse_args(int argc, char *argv[], struct slow_thing *slow)
 {
 	int opt;
-	char *end;
 	optind = 1;
 	while ((opt = getopt(argc, argv, "c:R:")) != -1) {
-		if (opt != 'c' && opt != 'R')
-			return -1;
-		unsigned long long value = strtoull(optarg, &end, 10);
-		if (*end || optarg[0] == '-' || value > 100000000ULL)
+		uint64_t value;
+		if ((opt != 'c' && opt != 'R') || onvm_parse_uint(optarg, 0, 100000000, &value) < 0)
 			return -1;
 		if (opt == 'c')
 			slow->cycles_per_packet = value;

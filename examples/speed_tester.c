@@ -17,6 +17,7 @@
 #include <rte_cycles.h>
 
 #include "onvm_flow.h"
+#include "number.h"
 #include "onvm_nflib.h"
 #include "onvm_pkt.h"
 
@@ -117,15 +118,11 @@ static int tester_tick(struct onvm_nf *nf, void *ctx)
 static int parse_args(int argc, char *argv[], struct tester *tester)
 {
 	int opt;
-	char *end;
 	optind = 1;
 	while ((opt = getopt(argc, argv, "d:c:s:l")) != -1) {
-		unsigned long value = 0;
-		if (opt != 'l') {
-			value = strtoul(optarg, &end, 10);
-			if (*end || optarg[0] == '-')
-				return -1;
-		}
+		uint64_t value = 0;
+		if (opt != 'l' && onvm_parse_uint(optarg, 0, UINT64_MAX, &value) < 0)
+			return -1;
 		switch (opt) {
 		case 'd':
 			if (value < 1 || value >= ONVM_MAX_SERVICES)

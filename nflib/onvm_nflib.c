@@ -23,6 +23,7 @@
 #include <rte_prefetch.h>
 
 #include "clock.h"
+#include "number.h"
 #include "onvm_backoff.h"
 #include "onvm_nflib.h"
 #include "onvm_pktbuf.h"
@@ -75,10 +76,8 @@ static void print_usage(const char *prgname)
 
 static int parse_service_id(const char *text, uint16_t *service)
 {
-	char *end;
-	errno = 0;
-	long value = strtol(text, &end, 10);
-	if (errno || end == text || *end != '\0' || value < 1 || value >= ONVM_MAX_SERVICES)
+	uint64_t value;
+	if (onvm_parse_uint(text, 1, ONVM_MAX_SERVICES - 1, &value) < 0)
 		return -1;
 	*service = (uint16_t)value;
 	return 0;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* options.c - the command line of onvm-policy (see options.h). */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engines.h"
+#include "number.h"
 #include "options.h"
 #include "overload_options.h"
 
@@ -120,13 +122,13 @@ static int numeric_option(int opt, const char *arg, struct policy_options *o, ch
 	int bad;
 	switch (opt) {
 	case OPT_SCALE_IN_FILL:
-		bad = policy_parse_double(arg, &p->scale_in_fill);
+		bad = onvm_parse_double(arg, -DBL_MAX, DBL_MAX, &p->scale_in_fill);
 		break;
 	case OPT_SCALE_IN_HEADROOM:
-		bad = policy_parse_double(arg, &p->scale_in_headroom);
+		bad = onvm_parse_double(arg, -DBL_MAX, DBL_MAX, &p->scale_in_headroom);
 		break;
 	default: {
-		bad = policy_parse_u64(arg, day_ms, &u);
+		bad = onvm_parse_uint(arg, 0, day_ms, &u);
 		uint64_t *field = opt == OPT_PENDING_MS	   ? &p->pending_ms
 				  : opt == OPT_SETTLE_MS   ? &p->settle_ms
 				  : opt == OPT_CMD_TTL_MS  ? &p->cmd_ttl_ms

@@ -47,9 +47,4 @@ extern const char overload_options_usage[];
 int overload_options_parse(struct policy_params *params, int opt, const char *arg, char *err,
 			   size_t errlen);
 
-/* The strict number parsers of the policy's tools: the whole text, no sign,
- * no overflow. 0 or -1. */
-int policy_parse_u64(const char *text, uint64_t max, uint64_t *out);
-int policy_parse_double(const char *text, double *out);
-
 #endif /* ONVM_POLICY_OVERLOAD_OPTIONS_H */

@@ -20,6 +20,7 @@
 #include "bus_options.h"
 #include "overload_options.h"
 #include "run_control.h"
+#include "number.h"
 #include "onvm_version.h"
 #include "top.h"
 
@@ -72,7 +73,7 @@ static void usage(FILE *out, const char *prog)
 
 static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *value)
 {
-	return policy_parse_u64(text, max, value) < 0 || *value < min ? -1 : 0;
+	return onvm_parse_uint(text, min, max, value);
 }
 
 /* Past the bus and overload options' values. */

@@ -33,6 +33,7 @@ expect_exit2 start_not_in_catalog "service 9 is not in the catalog" "${mgr[@]}" 
 # An NF with a bad command line exits 2 before touching any manager.
 expect_exit2 nf_no_service "service id" "$ONVM_BUILD/examples/bounce" $(onvm_nf_eal 2) --
 expect_exit2 nf_bad_service "bad service id" "$ONVM_BUILD/examples/bounce" $(onvm_nf_eal 2) -- -r 0
+expect_exit2 nf_signed_service "bad service id" "$ONVM_BUILD/examples/bounce" $(onvm_nf_eal 2) -- -r +1
 
 # onvm-policy --services FILE (live and replay): a strict file, exit 2 on any fault.
 policy=("$ONVM_BUILD/onvm-policy" --replay /dev/null --services)
