@@ -84,7 +84,7 @@ for alarm_ms in "${cpu_runs[@]}"; do
 	sleep 1 # past the start-up
 	CPU[$alarm_ms,idle]=$(cpu_pct "$CPU_SECONDS")
 	load_pps "$LOAD" >"$ONVM_TMP/rate"
-	wait_for 10 "slow_thing gets the load" eval '(( $(stat "$MGR_STATS" instance "$SLOW" rx) > 0 ))'
+	wait_for 10 "slow_thing gets the load" eval '(( $(mgr_counter "$MGR_STATS" instance "$SLOW" rx) > 0 ))'
 	CPU[$alarm_ms,load]=$(cpu_pct "$CPU_SECONDS")
 	stop_mgr
 done
@@ -101,7 +101,7 @@ done
 # Stop slow_thing for STALL_MS every 500 ms, until killed.
 stalls() {
 	local pid seconds
-	pid=$(stat "$MGR_STATS" instance "$SLOW" pid)
+	pid=$(mgr_counter "$MGR_STATS" instance "$SLOW" pid)
 	seconds=$(awk -v ms="$STALL_MS" 'BEGIN { print ms / 1000 }')
 	while :; do
 		kill -STOP "$pid"
@@ -123,8 +123,8 @@ echo "  alarm_ms  alarms  per_min  drops  dropping_periods  delivered_pps"
 default_per_min=
 for alarm_ms in 5 10 20 30; do
 	start_mgr "$alarm_ms"
-	rx0=$(stat "$MGR_STATS" instance "$SLOW" rx)
-	drops0=$(stat "$MGR_STATS" instance "$SLOW" drops)
+	rx0=$(mgr_counter "$MGR_STATS" instance "$SLOW" rx)
+	drops0=$(mgr_counter "$MGR_STATS" instance "$SLOW" drops)
 	start_ns=$(date +%s%N)
 	load_pps "$LOAD" >"$ONVM_TMP/rate"
 	if [[ -n $STALL_MS ]]; then
@@ -137,19 +137,19 @@ for alarm_ms in 5 10 20 30; do
 		sleep 0.1
 		seq=$(stat_header "$MGR_STATS" seq)
 		[[ $seq == "$last_seq" ]] && continue
-		drops=$(stat "$MGR_STATS" instance "$SLOW" drops)
+		drops=$(mgr_counter "$MGR_STATS" instance "$SLOW" drops)
 		((drops > last_drops)) && dropping=$((dropping + 1))
 		last_drops=$drops last_seq=$seq
 	done
 	if [[ -n $STALL_MS ]]; then
 		kill "$staller"
 		wait "$staller" 2>/dev/null
-		kill -CONT "$(stat "$MGR_STATS" instance "$SLOW" pid)"
+		kill -CONT "$(mgr_counter "$MGR_STATS" instance "$SLOW" pid)"
 	fi
 	elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 	alarms=$(grep -c "onvm-mgr: alarm: service .* overloaded since" "$MGR_LOG")
-	rx=$(stat "$MGR_STATS" instance "$SLOW" rx)
-	drops=$(stat "$MGR_STATS" instance "$SLOW" drops)
+	rx=$(mgr_counter "$MGR_STATS" instance "$SLOW" rx)
+	drops=$(mgr_counter "$MGR_STATS" instance "$SLOW" drops)
 	per_min=$(awk -v a="$alarms" -v ms="$elapsed_ms" 'BEGIN { printf "%.1f", a * 60000 / ms }')
 	printf '  %8s  %6s  %7s  %5s  %16s  %13s\n' "$alarm_ms" "$alarms" "$per_min" $((drops - drops0)) \
 		"$dropping" $(((rx - rx0) * 1000 / elapsed_ms))

@@ -89,8 +89,9 @@ onvm_start_mgr() {
 	onvm_wait_up "manager $name" "$MGR_PID" "$MGR_LOG"
 }
 
-# stat FILE port|instance ID FIELD: a counter from a manager's stats file.
-stat() {
+# mgr_counter FILE port|instance ID FIELD: a counter from a manager's stats file
+# (not "stat", which would hide the command).
+mgr_counter() {
 	awk -v kind="$2" -v id="$3" -v field="$4" '
 		$1 == kind && $2 == id { for (i = 3; i < NF; i += 2) if ($i == field) { print $(i + 1); exit } }
 	' "$1" 2>/dev/null

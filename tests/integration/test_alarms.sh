@@ -54,7 +54,7 @@ latest_fill() {
 		jq -r --argjson i "${SLOW:-0}" '.instances[] | select(.instance == $i) | .ring_fill'
 }
 seq_now() { stat_header "$MGR_STATS" seq; }
-drops_now() { stat "$MGR_STATS" instance "$SLOW" drops; }
+drops_now() { mgr_counter "$MGR_STATS" instance "$SLOW" drops; }
 # Wait for N more stats periods (of 100 ms) in which slow_thing kept dropping.
 overloaded_for_periods() {
 	local until=$(($(seq_now) + $1)) drops
@@ -92,7 +92,7 @@ overloaded_for_periods 10
 [[ $(alarms) -eq 1 ]] || fail "$(alarms) alarms for one overload: $(cat "$ONVM_TMP/alarms.log")"
 [[ $(alarm_lines) -eq 1 ]] || fail "$(alarm_lines) alarm lines in the log for one overload"
 [[ $(stat_header "$MGR_STATS" alarms) -eq 1 ]] || fail "stats file counts $(stat_header "$MGR_STATS" alarms) alarms"
-[[ $(stat "$MGR_STATS" instance "$SLOW" alarms) -eq 1 ]] || fail "stats file counts no alarm for instance $SLOW"
+[[ $(mgr_counter "$MGR_STATS" instance "$SLOW" alarms) -eq 1 ]] || fail "stats file counts no alarm for instance $SLOW"
 
 # 3. Calm for the re-arm time, then a new overload: a second alarm.
 calm

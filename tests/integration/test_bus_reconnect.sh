@@ -12,12 +12,12 @@ onvm_catalog "$ONVM_TMP/catalog.json"
 onvm_start_mgr mgr -l 0,1 --vdev=net_null0 -- -c "$ONVM_TMP/catalog.json" -k 2-4 -s 1 \
 	$(onvm_bus_args h1)
 wait_for 10 "connected" grep -q "bus: connected" "$MGR_LOG"
-wait_for 20 "NF forwarding" eval '[[ $(stat "$MGR_STATS" port 0 tx) -gt 0 ]]'
+wait_for 20 "NF forwarding" eval '[[ $(mgr_counter "$MGR_STATS" port 0 tx) -gt 0 ]]'
 
 onvm_stop_broker
 wait_for 10 "manager noticed" grep -q "connection lost" "$MGR_LOG"
-tx=$(stat "$MGR_STATS" port 0 tx)
-wait_for 5 "packets flow with the broker down" eval '[[ $(stat "$MGR_STATS" port 0 tx) -gt $((tx + 100000)) ]]'
+tx=$(mgr_counter "$MGR_STATS" port 0 tx)
+wait_for 5 "packets flow with the broker down" eval '[[ $(mgr_counter "$MGR_STATS" port 0 tx) -gt $((tx + 100000)) ]]'
 
 bash "$ONVM_SRC/mosquitto/start-broker.sh" --dir "$BROKER_DIR" --port "$BROKER_PORT" h1 \
 	>"$ONVM_TMP/broker-restart.log" 2>&1 || fail "broker did not restart"

@@ -30,4 +30,4 @@ wait_for 5 "counter ready" grep -q ready "$ONVM_TMP/counter.log"
 "$ONVM_BUILD/pktio" send "ob$$b" 1000 32 64 50000 >/dev/null
 wait_for 20 "frames back" grep -q "^received" "$ONVM_TMP/counter.log"
 [[ $(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log") -eq 1000 ]] || fail "the spawned NF did not bounce all 1000 frames"
-wait_for 3 "instance counted the traffic" eval '[[ $(stat "$MGR_STATS" instance 1 rx) -eq 1000 ]]'
+wait_for 3 "instance counted the traffic" eval '[[ $(mgr_counter "$MGR_STATS" instance 1 rx) -eq 1000 ]]'

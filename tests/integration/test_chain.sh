@@ -26,5 +26,5 @@ onvm_log "sent $COUNT, received $received"
 
 first=$(instances_of "$MGR_STATS" 3)
 second=$(instances_of "$MGR_STATS" 4)
-wait_for 3 "service 3 counted every frame" eval '[[ $(stat "$MGR_STATS" instance $first rx) -eq $COUNT ]]'
-wait_for 3 "service 4 counted every frame" eval '[[ $(stat "$MGR_STATS" instance $second rx) -eq $COUNT ]]'
+wait_for 3 "service 3 counted every frame" eval '[[ $(mgr_counter "$MGR_STATS" instance $first rx) -eq $COUNT ]]'
+wait_for 3 "service 4 counted every frame" eval '[[ $(mgr_counter "$MGR_STATS" instance $second rx) -eq $COUNT ]]'

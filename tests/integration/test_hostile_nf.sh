@@ -81,12 +81,12 @@ wait_for 20 "hostile NF added a bad member" grep -q "now has member slot 20000" 
 bad_drops() { grep -oE "[0-9]+ packets dropped: the service map" "$MGR_LOG" | tail -n 1 | cut -d' ' -f1; }
 all_accounted() {
 	local rx tx bad
-	rx=$(stat "$MGR_STATS" port 0 rx) tx=$(stat "$MGR_STATS" port 0 tx) bad=$(bad_drops)
+	rx=$(mgr_counter "$MGR_STATS" port 0 rx) tx=$(mgr_counter "$MGR_STATS" port 0 tx) bad=$(bad_drops)
 	[[ -n $rx && -n $tx && -n $bad ]] && ((rx == COUNT && tx + bad == COUNT))
 }
 wait_for 10 "every frame forwarded, or dropped for the bad member" all_accounted
 kill -0 "$MGR_PID" 2>/dev/null || fail "the manager died of a bad member in the service map"
-forwarded=$(stat "$MGR_STATS" port 0 tx)
+forwarded=$(mgr_counter "$MGR_STATS" port 0 tx)
 dropped=$(bad_drops)
 ((forwarded > 0 && dropped > 0)) || fail "forwarded $forwarded, dropped $dropped: expected both"
 onvm_log "bad map member: $dropped frames dropped and counted, $forwarded forwarded by simple_forward"

@@ -127,7 +127,7 @@ wait_for 5 "counter ready" grep -q ready "$ONVM_TMP/counter.log"
 wait_for 30 "frames reflected back" grep -q "^received" "$ONVM_TMP/counter.log"
 received=$(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log")
 [[ $received -eq 1000 ]] || fail "received $received of 1000 frames back"
-wait_for 3 "the manager counted them" eval '[[ $(stat "$MGR_STATS" instance 1 rx) -eq 1000 ]]'
+wait_for 3 "the manager counted them" eval '[[ $(mgr_counter "$MGR_STATS" instance 1 rx) -eq 1000 ]]'
 onvm_log "outside NF under the installed manager: 1000 of 1000 frames reflected"
 
 # The .deb: same layout under /usr, Debian's packages as dependencies.

@@ -16,9 +16,9 @@ wait_for 20 "two bounce instances registered" eval '[[ $(instances_of "$MGR_STAT
 # Steady traffic over many flows, so both instances get some.
 onvm_spawn sender "$ONVM_BUILD/pktio" send "ok$$b" 400000 256 64 20000
 read -r victim survivor < <(instances_of "$MGR_STATS" 1 | tr '\n' ' ')
-wait_for 10 "both instances receive traffic" eval '[[ $(stat "$MGR_STATS" instance $victim rx) -gt 100 && $(stat "$MGR_STATS" instance $survivor rx) -gt 100 ]]'
+wait_for 10 "both instances receive traffic" eval '[[ $(mgr_counter "$MGR_STATS" instance $victim rx) -gt 100 && $(mgr_counter "$MGR_STATS" instance $survivor rx) -gt 100 ]]'
 
-victim_pid=$(stat "$MGR_STATS" instance "$victim" pid)
+victim_pid=$(mgr_counter "$MGR_STATS" instance "$victim" pid)
 onvm_log "killing instance $victim (pid $victim_pid) with SIGKILL"
 kill -9 "$victim_pid"
 killed_at=$SECONDS
@@ -28,9 +28,9 @@ wait_for 3 "instance gone from stats" eval '[[ -z $(instances_of "$MGR_STATS" 1 
 wait_for 3 "core returned to the pool" eval '[[ $(stat_header "$MGR_STATS" free_cores) -eq 2 ]]'
 kill -0 "$MGR_PID" || fail "manager died with the NF"
 
-before_rx=$(stat "$MGR_STATS" instance "$survivor" rx)
-before_tx=$(stat "$MGR_STATS" port 0 tx)
-wait_for 5 "survivor keeps receiving" eval '[[ $(stat "$MGR_STATS" instance $survivor rx) -gt $((before_rx + 2000)) ]]'
-wait_for 5 "port keeps transmitting" eval '[[ $(stat "$MGR_STATS" port 0 tx) -gt $((before_tx + 2000)) ]]'
+before_rx=$(mgr_counter "$MGR_STATS" instance "$survivor" rx)
+before_tx=$(mgr_counter "$MGR_STATS" port 0 tx)
+wait_for 5 "survivor keeps receiving" eval '[[ $(mgr_counter "$MGR_STATS" instance $survivor rx) -gt $((before_rx + 2000)) ]]'
+wait_for 5 "port keeps transmitting" eval '[[ $(mgr_counter "$MGR_STATS" port 0 tx) -gt $((before_tx + 2000)) ]]'
 onvm_log "recovered in <= $((SECONDS - killed_at)) s"
 kill -0 "$MGR_PID" || fail "manager died"

@@ -25,8 +25,8 @@ wait_for 5 "counter ready" grep -q ready "$ONVM_TMP/counter.log"
 wait_for 30 "frames bounced back" grep -q "^received" "$ONVM_TMP/counter.log"
 received=$(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log")
 [[ $received -eq 4000 ]] || fail "received $received of 4000 frames back"
-wait_for 3 "both instances counted" eval '[[ $(( $(stat "$MGR_STATS" instance 1 rx) + $(stat "$MGR_STATS" instance 2 rx) )) -eq 4000 ]]'
-rx1=$(stat "$MGR_STATS" instance 1 rx)
-rx2=$(stat "$MGR_STATS" instance 2 rx)
+wait_for 3 "both instances counted" eval '[[ $(( $(mgr_counter "$MGR_STATS" instance 1 rx) + $(mgr_counter "$MGR_STATS" instance 2 rx) )) -eq 4000 ]]'
+rx1=$(mgr_counter "$MGR_STATS" instance 1 rx)
+rx2=$(mgr_counter "$MGR_STATS" instance 2 rx)
 onvm_log "flows split: instance 1 got $rx1, instance 2 got $rx2"
 ((rx1 > 1000 && rx2 > 1000)) || fail "512 flows should spread over both instances"

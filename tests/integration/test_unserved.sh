@@ -44,14 +44,14 @@ onvm_spawn traffic "$ONVM_BUILD/pktio" send "ou$$b" 100000000 16 64 2000
 wait_for 10 "stats list service 3 as unserved" only_unserved 3
 onvm_log "unserved while nothing runs: $(unserved)"
 wait_for 5 "the log says service 3 is unserved" grep -q "service 3 is unserved" "$MGR_LOG"
-(($(stat "$MGR_STATS" port 0 drops) > 0)) || fail "the port counts no drops"
+(($(mgr_counter "$MGR_STATS" port 0 drops) > 0)) || fail "the port counts no drops"
 
 # 2. An NF's next step: simple_forward takes the traffic, forward_b (4) has no instance.
 spawn 3
 wait_for 10 "stats list service 4, and only 4, as unserved" only_unserved 4
 onvm_log "unserved with service 3 running: $(unserved)"
 first=$(instances_of "$MGR_STATS" 3)
-(($(stat "$MGR_STATS" instance "$first" rx) > 0)) || fail "service 3's instance got no traffic"
+(($(mgr_counter "$MGR_STATS" instance "$first" rx) > 0)) || fail "service 3's instance got no traffic"
 wait_for 5 "the log says service 4 is unserved" grep -q "service 4 is unserved" "$MGR_LOG"
 wait_for 5 "the log says service 3 ceased to be" grep -q "service 3 no longer unserved" "$MGR_LOG"
 
@@ -60,10 +60,10 @@ spawn 4
 wait_for 10 "stats list nothing unserved" eval '[[ $(unserved) == "[]" ]]'
 second=$(instances_of "$MGR_STATS" 4)
 [[ -n $second ]] || fail "no instance of service 4 in the stats"
-rx=$(stat "$MGR_STATS" instance "$second" rx)
-wait_for 5 "service 4's instance keeps getting traffic" eval '(($(stat "$MGR_STATS" instance "$second" rx) > rx))'
-tx=$(stat "$MGR_STATS" port 0 tx)
-wait_for 5 "the traffic leaves by port 0" eval '(($(stat "$MGR_STATS" port 0 tx) > tx))'
+rx=$(mgr_counter "$MGR_STATS" instance "$second" rx)
+wait_for 5 "service 4's instance keeps getting traffic" eval '(($(mgr_counter "$MGR_STATS" instance "$second" rx) > rx))'
+tx=$(mgr_counter "$MGR_STATS" port 0 tx)
+wait_for 5 "the traffic leaves by port 0" eval '(($(mgr_counter "$MGR_STATS" port 0 tx) > tx))'
 # While the traffic goes on, ten more periods (100 ms each) list nothing.
 from=$(wc -l <"$ONVM_TMP/stats.log")
 wait_for 10 "ten more stats messages" eval '(($(wc -l <"$ONVM_TMP/stats.log") >= from + 10))'

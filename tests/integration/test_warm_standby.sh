@@ -37,7 +37,7 @@ wait_for 5 "spawned event for the command" \
 grep -q "switched on the warm standby of slow_thing" "$MGR_LOG" || fail "it was not the standby that started"
 [[ $(grep -c "spawning slow_thing" "$MGR_LOG") -eq 0 ]] || fail "a cold start happened"
 wait_for 5 "one core fewer" grep -q 'h1/state {.*"free":1' "$ONVM_TMP/bus.log"
-wait_for 5 "the switched-on standby gets traffic" eval '(( $(stat "$MGR_STATS" instance 2 rx)+0 > 0 ))'
+wait_for 5 "the switched-on standby gets traffic" eval '(( $(mgr_counter "$MGR_STATS" instance 2 rx)+0 > 0 ))'
 wait_for 20 "a new standby behind it" eval '[[ $(grep -c "warm standby of service 2 ready" "$MGR_LOG") -eq 2 ]]'
 second_standby=$(standby_pids | grep -v -x "$first_standby")
 [[ -n $second_standby ]] || fail "no new standby process"
