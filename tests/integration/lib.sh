@@ -148,19 +148,35 @@ onvm_dump_threads() {
 # Commands a test adds to the cleanup (before processes are stopped).
 ONVM_EXIT_HOOKS=()
 
+# onvm_stop SIGNAL PID...: send SIGNAL (-INT, -TERM...), give them 5 s in
+# all to end, then kill what is left with its children and theirs (a
+# manager's NFs are its nursery's children).
+onvm_stop() {
+	local signal=$1 pid child grandchild
+	shift
+	# Safe under set -e (the demo): a process may be gone at any point.
+	for pid in "$@"; do kill "$signal" "$pid" 2>/dev/null || true; done
+	local deadline=$((SECONDS + 5))
+	for pid in "$@"; do
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+		kill -0 "$pid" 2>/dev/null || continue
+		for child in $(pgrep -P "$pid" 2>/dev/null || true); do
+			for grandchild in $(pgrep -P "$child" 2>/dev/null || true); do
+				kill -9 "$grandchild" 2>/dev/null || true
+			done
+			kill -9 "$child" 2>/dev/null || true
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	return 0
+}
+
 onvm_cleanup() {
 	local status=$?
 	((ONVM_FAILED)) && status=1
-	local pid hook
+	local hook
 	for hook in "${ONVM_EXIT_HOOKS[@]}"; do eval "$hook"; done
-	for pid in "${ONVM_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	local deadline=$((SECONDS + 5))
-	for pid in "${ONVM_PIDS[@]}"; do
-		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
-		kill -9 "$pid" 2>/dev/null
-	done
+	((${#ONVM_PIDS[@]})) && onvm_stop -INT "${ONVM_PIDS[@]}"
 	wait 2>/dev/null
 	local broker
 	for broker in "${ONVM_BROKERS[@]}"; do
