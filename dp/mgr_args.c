@@ -86,6 +86,12 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max, un
 	return (errno || *end != '\0' || *value < min || *value > max) ? -1 : 0;
 }
 
+int mgr_args_parse_uint(const char *text, unsigned long min, unsigned long max,
+			unsigned long *value)
+{
+	return parse_uint(text, min, max, value);
+}
+
 static int parse_service(const char *text, char **end, uint16_t *service)
 {
 	if (!isdigit((unsigned char)*text))

@@ -88,6 +88,11 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config);
 
 void mgr_args_usage(const char *prgname);
 
+/* The options' strict number parser: the whole text, digits only, in
+ * min..max.  0, or -1. */
+int mgr_args_parse_uint(const char *text, unsigned long min, unsigned long max,
+			unsigned long *value);
+
 /* Parse "PORT:SVC[,SVC...][>OUT]" into config->chains. 0 or -1 with err set. */
 int mgr_args_parse_chain(const char *text, struct mgr_config *config, char *err, size_t errlen);
 
