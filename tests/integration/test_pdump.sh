@@ -16,6 +16,7 @@ onvm_catalog "$ONVM_TMP/catalog.json"
 onvm_start_mgr mgr -l 0,1 --vdev="net_af_packet0,iface=op$$a,qpairs=1,framecnt=4096" -- \
 	-c "$ONVM_TMP/catalog.json" -k 2 -s 3 -p "0:3>0"
 wait_for 20 "the NF registered" grep -q "event spawned service 3" "$MGR_LOG"
+wait_for 5 "the stats file lists the instance" eval '[[ -n $(instances_of "$MGR_STATS" 3) ]]'
 id=$(instances_of "$MGR_STATS" 3)
 
 heap_free() {

@@ -49,8 +49,8 @@ expect /onvm/info ".host == \"h1\" and .pid == $MGR_PID and .file_prefix == \"$O
 wait_for 5 "a fresh snapshot" eval 'tel /onvm/info | jq -e ".stats_seq > 0 and .stats_age_ms >= 0" >/dev/null'
 
 # 3. The instance, as the manager's own counters file has it.
+wait_for 5 "the stats file lists the instance" eval '[[ -n $(instances_of "$MGR_STATS" 3) ]]'
 id=$(instances_of "$MGR_STATS" 3)
-[[ -n $id ]] || fail "no instance of service 3 in the stats file"
 nf_pid=$(onvm_nfs_of "$MGR_PID")
 expect /onvm/instances ".instance == [$id] and .service == [3] and .state == [\"running\"] and
 	.core == [2] and .pid == [$nf_pid] and .name == [\"simple_forward\"] and .rx == [0] and
