@@ -92,6 +92,9 @@ expect /onvm/cores ".total == 1 and .free == 0 and .assigned == 1 and .pool == [
 	.instance_core == [2] and .instance == [$id]"
 
 # 8. dpdk-proc-info on the same manager: the slot's rings, the port's frames.
+# Its output is read whole: a secondary that dies of SIGPIPE (| grep -q,
+# | head) while it walks the rings holds the shared ring list's lock for
+# ever, and the next ring or pool anyone creates (dpdk-dumpcap's) spins.
 proc_info() {
 	dpdk-proc-info --file-prefix="$ONVM_PREFIX" --no-pci --log-level=lib.eal:warning -- "$@" 2>&1
 }
@@ -99,8 +102,9 @@ rings=$(proc_info --show-ring) || fail "dpdk-proc-info --show-ring failed: $ring
 for ring in "onvm_nf_${slot}_rx" "onvm_nf_${slot}_tx" onvm_mgr_msgq onvm_tunnel_tx; do
 	grep -q "ring <$ring>" <<<"$rings" || fail "dpdk-proc-info lists no ring $ring"
 done
-proc_info "--show-ring=onvm_nf_${slot}_rx" | grep -q "capacity (4095)" ||
-	fail "dpdk-proc-info cannot show ring onvm_nf_${slot}_rx"
+ring=$(proc_info "--show-ring=onvm_nf_${slot}_rx")
+grep -q "Name (onvm_nf_${slot}_rx).*" <<<"$ring" && grep -q "capacity (4095)" <<<"$ring" ||
+	fail "dpdk-proc-info cannot show ring onvm_nf_${slot}_rx: $ring"
 stats=$(proc_info --stats)
 port0=$(awk '/NIC statistics for port 0/ {p = 1} p && /RX-packets/ {print $2; exit}' <<<"$stats")
 [[ $port0 == "$COUNT" ]] || fail "dpdk-proc-info: port 0 RX-packets $port0, expected $COUNT"
