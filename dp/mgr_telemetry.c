@@ -181,7 +181,7 @@ static void instance_dict(struct rte_tel_data *d, const struct mgr_instance_stat
 	rte_tel_data_add_dict_u64(d, "instance", inst->instance);
 	rte_tel_data_add_dict_int(d, "service", inst->service);
 	rte_tel_data_add_dict_string(d, "name", name);
-	rte_tel_data_add_dict_string(d, "state", inst->state);
+	rte_tel_data_add_dict_string(d, "state", inst->state ? inst->state : "?");
 	rte_tel_data_add_dict_int(d, "pid", (int)inst->pid);
 	rte_tel_data_add_dict_int(d, "core", inst->core);
 	rte_tel_data_add_dict_u64(d, "rx", inst->rx);
@@ -246,7 +246,7 @@ static void instance_row(struct rte_tel_data *const columns[IC_COLUMNS],
 	rte_tel_data_add_array_u64(columns[IC_INSTANCE], inst->instance);
 	rte_tel_data_add_array_int(columns[IC_SERVICE], inst->service);
 	rte_tel_data_add_array_string(columns[IC_NAME], name);
-	rte_tel_data_add_array_string(columns[IC_STATE], inst->state);
+	rte_tel_data_add_array_string(columns[IC_STATE], inst->state ? inst->state : "?");
 	rte_tel_data_add_array_int(columns[IC_PID], (int)inst->pid);
 	rte_tel_data_add_array_int(columns[IC_CORE], inst->core);
 	rte_tel_data_add_array_u64(columns[IC_RX], inst->rx);

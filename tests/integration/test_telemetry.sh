@@ -109,4 +109,17 @@ stats=$(proc_info --stats)
 port0=$(awk '/NIC statistics for port 0/ {p = 1} p && /RX-packets/ {print $2; exit}' <<<"$stats")
 [[ $port0 == "$COUNT" ]] || fail "dpdk-proc-info: port 0 RX-packets $port0, expected $COUNT"
 onvm_log "instance $id (slot $slot): rx/tx $COUNT; proc-info agrees"
+
+# 9. An NF that scribbles over its slot in shared memory (instance id
+# 0xdeadbeef, service 65534, core -7, a name with no end): telemetry shows the
+# manager's own record of it, and the name cut to what the slot can hold.
+# shellcheck disable=SC2046
+onvm_spawn hostile "$ONVM_BUILD/hostile_nf" $(onvm_nf_eal 4) -- -r 1 -- --pid 0
+wait_for 20 "the hostile NF scribbled over its slot" grep -q "now says pid 0" "$ONVM_TMP/hostile.log"
+wait_for 5 "telemetry lists the hostile NF" eval 'tel /onvm/instances | jq -e ".service | index(1)" >/dev/null'
+expect /onvm/instances "(.service | index(1)) as \$i | .instance[\$i] != 3735928559 and
+	.core[\$i] == 4 and .name[\$i] == \"$(printf 'X%.0s' {1..31})\" and .state[\$i] == \"running\" and
+	(.service | all(. == 1 or . == 3))"
+hostile_id=$(tel /onvm/instances | jq '(.service | index(1)) as $i | .instance[$i]')
+expect /onvm/services ".\"1\" == [$hostile_id] and .\"3\" == [$id] and (has(\"65534\") | not)"
 kill -0 "$MGR_PID" || fail "the manager died"
