@@ -24,8 +24,8 @@
 struct onvm_mgr;
 struct mgr_stats_snapshot;
 
-/* What one dpdk-dumpcap takes of the heap: its mbuf pool (4096 mbufs of
- * about 2.5 KB at the default snap length) and ring, with room to spare. */
+/* What one dpdk-dumpcap takes of the heap, with room to spare: its mbuf
+ * pool and ring are about 12 MB at the default snap length (DPDK 22.11). */
 #define MGR_TELEMETRY_CAPTURE_HEAP_BYTES (16u << 20)
 
 /* After EAL init and the ports, before the heap is held: keep what never
