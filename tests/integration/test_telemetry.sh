@@ -4,10 +4,11 @@
 # setup's: the host, its pid and ports, the running NF's instance id, slot,
 # service, core and pid, its counters and the ports' going from 0 to exactly
 # the frames sent, the service map, the unserved service with its rate, the
-# tunnel's address and the frames it refused, and the core pool.  Bad
-# parameters answer null.  dpdk-proc-info, attached to the same manager,
-# finds the ring of the slot telemetry names and counts the same frames on
-# the port.
+# tunnel's address and the frames it refused, the core pool, an NF's
+# scribbles in shared memory left out, and the bus state as the broker goes
+# away.  Bad parameters answer null.  dpdk-proc-info, attached to the same
+# manager, finds the ring of the slot telemetry names and counts the same
+# frames on the port.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init telemetry
 
@@ -122,4 +123,9 @@ expect /onvm/instances "(.service | index(1)) as \$i | .instance[\$i] != 3735928
 	(.service | all(. == 1 or . == 3))"
 hostile_id=$(tel /onvm/instances | jq '(.service | index(1)) as $i | .instance[$i]')
 expect /onvm/services ".\"1\" == [$hostile_id] and .\"3\" == [$id] and (has(\"65534\") | not)"
+
+# 10. The bus goes away: info says so at the next snapshot.
+onvm_stop_broker
+wait_for 10 "info says the bus is disconnected" \
+	eval 'tel /onvm/info | jq -e ".bus == \"disconnected\"" >/dev/null'
 kill -0 "$MGR_PID" || fail "the manager died"
