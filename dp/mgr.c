@@ -24,6 +24,7 @@
 #include "mgr.h"
 #include "mgr_bus.h"
 #include "mgr_stats.h"
+#include "mgr_telemetry.h"
 #include "netns.h"
 #include "onvm_flow.h"
 
@@ -270,7 +271,8 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		return -EIO;
 	}
 	if (mgr_shm_create(mgr) < 0 || mgr_ports_init(mgr) < 0 || tunnel_init(mgr) < 0 ||
-	    mgr_dataplane_launch(mgr) < 0 || (chose_memory && mgr_shm_hold_memory() < 0)) {
+	    mgr_telemetry_init(mgr) < 0 || mgr_dataplane_launch(mgr) < 0 ||
+	    (chose_memory && mgr_shm_hold_memory() < 0)) {
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
@@ -302,6 +304,7 @@ static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, u
 			strerror(errno));
 	if (mgr->stats_fn)
 		mgr->stats_fn(mgr->stats_ctx, &snapshot);
+	mgr_telemetry_publish(mgr, &snapshot);
 }
 
 void mgr_wake(struct onvm_mgr *mgr)
@@ -457,6 +460,7 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	int watched = pthread_create(&watchdog, NULL, cleanup_watchdog, (void *)&cleaned_up) == 0;
 	if (watched)
 		pthread_detach(watchdog);
+	mgr_telemetry_uninit();
 	mgr_ports_close(mgr);
 	catalog_free(&mgr->catalog);
 	rte_eal_cleanup();

@@ -617,6 +617,11 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	return 0;
 }
 
+int mgr_bus_connected(const struct mgr_bus *bus)
+{
+	return bus && bus->client && bus_client_is_connected(bus->client);
+}
+
 void mgr_bus_stop(struct mgr_bus *bus)
 {
 	if (bus == NULL)

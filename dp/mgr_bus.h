@@ -26,6 +26,9 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out);
 /* Control thread, every tick: run queued commands, republish what changed. */
 void mgr_bus_poll(struct mgr_bus *bus, uint64_t now_ms);
 
+/* Whether the bus client is connected now (any thread). */
+int mgr_bus_connected(const struct mgr_bus *bus);
+
 /* Clean exit: clear services, publish offline, disconnect, free. */
 void mgr_bus_stop(struct mgr_bus *bus);
 

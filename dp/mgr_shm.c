@@ -14,6 +14,7 @@
 #include <rte_memzone.h>
 
 #include "mgr.h"
+#include "mgr_telemetry.h"
 #include "onvm_service_map.h"
 
 #define MBUF_CACHE_SIZE 256
@@ -151,6 +152,8 @@ unsigned mgr_shm_prealloc_mb(const struct mgr_config *config)
 	bytes += (uint64_t)MGR_MSG_POOL_SIZE * (sizeof(struct onvm_msg) + 128);
 	bytes += sizeof(struct onvm_shared);
 	bytes += MGR_OTHER_HEAP_BYTES + (uint64_t)ONVM_MAX_INSTANCES * NF_EAL_HEAP_BYTES;
+	/* One dpdk-dumpcap's capture pool (mgr_telemetry.h). */
+	bytes += MGR_TELEMETRY_CAPTURE_HEAP_BYTES;
 	return (unsigned)((bytes + (2u << 20) - 1) / (2u << 20) * 2); /* whole 2 MiB pages */
 }
 

@@ -3,8 +3,9 @@
  * mgr_stats.h - per-port and per-instance statistics of one host.
  *
  * The hot path only bumps counters; a snapshot turns them into rates over the
- * last period.  The snapshot is what the stats table, the stats file and the
- * bus's stats messages are made from.
+ * last period.  The snapshot is what the stats table, the stats file, the
+ * bus's stats messages and the telemetry commands (mgr_telemetry.h) are made
+ * from.
  */
 #ifndef MGR_STATS_H
 #define MGR_STATS_H
