@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dpdk-dumpcap captures a manager's port: attached to the running manager
 # (rte_pdump), it writes each frame that comes in and each that goes back out
 # through simple_forward into a pcapng that tshark reads, exactly 2 x COUNT

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # DPDK telemetry shows the manager as it runs: dpdk-telemetry.py -f PREFIX
 # lists the /onvm/* commands, and each answers JSON whose values are this
 # setup's: the host, its pid and ports, the running NF's instance id, slot,
