@@ -24,7 +24,7 @@ int main(int argc, char *argv[])
 	struct onvm_nf *nf;
 	int used = onvm_nflib_init(argc, argv, "bounce", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	struct onvm_nf_handlers handlers = {.packet = bounce_packet};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);

@@ -202,7 +202,7 @@ int main(int argc, char *argv[])
 	struct generator gen = {.rate_pps = 100000, .flows = 64, .frame_len = 64};
 	int used = onvm_nflib_init(argc, argv, "load_generator", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	if (parse_args(argc - used, argv + used, &gen) < 0) {
 		usage();
 		onvm_nflib_finish(nf);

@@ -84,7 +84,7 @@ int main(int argc, char *argv[])
 	struct monitor_state state = {.every = 1000};
 	int used = onvm_nflib_init(argc, argv, "monitor", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 
 	int opt;
 	argc -= used;

@@ -67,7 +67,7 @@ int main(int argc, char *argv[])
 	struct forward_config config;
 	int used = onvm_nflib_init(argc, argv, "simple_forward", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	if (parse_args(argc - used, argv + used, &config) < 0) {
 		usage(argv[0]);
 		onvm_nflib_finish(nf);

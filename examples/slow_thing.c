@@ -98,7 +98,7 @@ int main(int argc, char *argv[])
 	struct slow_thing slow = {.cycles_per_packet = DEFAULT_CYCLES};
 	int used = onvm_nflib_init(argc, argv, "slow_thing", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	if (parse_args(argc - used, argv + used, &slow) < 0) {
 		fprintf(stderr,
 			"usage: slow_thing [EAL args] -- -r SERVICE [-- [-c CYCLES] "

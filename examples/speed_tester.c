@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
 	struct tester tester = {.packets = 128, .frame_len = 64};
 	int used = onvm_nflib_init(argc, argv, "speed_tester", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	if (parse_args(argc - used, argv + used, &tester) < 0) {
 		fprintf(stderr, "usage: speed_tester [EAL args] -- -r SERVICE [-- [-d DEST] "
 				"[-c PACKETS (1..16384, default 128)] [-s BYTES] [-l]]\n");

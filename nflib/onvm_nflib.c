@@ -28,6 +28,7 @@
 #include "onvm_nflib.h"
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
+#include "onvm_version.h"
 
 #define REGISTER_TIMEOUT_MS   5000
 #define UNREGISTER_TIMEOUT_MS 1000
@@ -314,6 +315,10 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		onvm_version_print(stdout, nf_name);
+		return -ECANCELED;
+	}
 	struct onvm_nf *nf = calloc(1, sizeof(*nf));
 	if (nf == NULL)
 		return -ENOMEM;
@@ -374,7 +379,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	if (nf->instance->state == ONVM_INST_STANDBY && wait_until_switched_on(nf) < 0) {
 		/* Stopped before it ever served: nothing for the application to do. */
 		onvm_nflib_finish(nf);
-		exit(0);
+		return -ECANCELED;
 	}
 	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
 	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
@@ -729,4 +734,11 @@ int onvm_nflib_chain_position(const struct onvm_nf *nf, uint16_t port, uint16_t 
 		if (info->chain[i] == service)
 			return (int)i;
 	return -1;
+}
+
+int onvm_nflib_exit_status(int init_result)
+{
+	if (init_result >= 0 || init_result == -ECANCELED)
+		return 0;
+	return init_result == -EINVAL ? 2 : 1;
 }

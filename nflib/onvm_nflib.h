@@ -17,7 +17,7 @@
  * Typical use:
  *     struct onvm_nf *nf;
  *     int used = onvm_nflib_init(argc, argv, "bounce", &nf);
- *     if (used < 0) exit(used == -EINVAL ? 2 : 1);
+ *     if (used < 0) return onvm_nflib_exit_status(used);
  *     ... parse argc - used, argv + used ...
  *     struct onvm_nf_handlers handlers = { .packet = handle, .ctx = &state };
  *     (or .burst = handle_burst, to get every received burst in one call)
@@ -71,11 +71,16 @@ struct onvm_nf_handlers {
  * Start EAL as a secondary, parse the nflib arguments and register with the
  * manager.  Returns how many argv entries it used (the app's own arguments
  * start at argv[returned]), -EINVAL after printing a usage message for a bad
- * command line, or another negative errno when the manager cannot be reached.
- * An NF the manager started as a warm standby (catalog "warm") returns only
- * once it is switched on; stopped before that, the process exits with 0.
+ * command line, -ECANCELED when there is nothing to run (`nf --version`
+ * printed the version; or a warm standby, which returns only once switched
+ * on, was stopped before that), or another negative errno when the manager
+ * cannot be reached.  The library never exits the process.
  */
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out);
+
+/* The process's exit status after onvm_nflib_init returned init_result < 0:
+ * 0 for -ECANCELED, 2 for a bad command line, 1 otherwise. */
+int onvm_nflib_exit_status(int init_result);
 
 /* Run until stopped by a signal, the manager, or onvm_nflib_stop().  Returns 0. */
 int onvm_nflib_run(struct onvm_nf *nf, const struct onvm_nf_handlers *handlers);

@@ -21,6 +21,10 @@ for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top; do
 	[[ $out == "$(basename "$program") (Distributed OpenNetVM) $version" ]] ||
 		fail "$program --version said: $out"
 done
+for nf in bounce simple_forward slow_thing monitor speed_tester load_generator; do
+	out=$("$prefix/libexec/onvm/$nf" --version) || fail "$nf --version exited $?"
+	[[ $out == "$nf (Distributed OpenNetVM) $version" ]] || fail "$nf --version said: $out"
+done
 for file in lib/libonvm_nflib.a lib/libonvm_nflib.so lib/pkgconfig/libonvm_nflib.pc \
 	include/onvm/onvm_nflib.h include/onvm/engine_api.h libexec/onvm/simple_forward \
 	share/onvm/mosquitto/start-broker.sh share/onvm/scripts/setup-host.sh \
@@ -84,7 +88,7 @@ int main(int argc, char *argv[])
 	struct onvm_nf *nf;
 	int used = onvm_nflib_init(argc, argv, "reflect", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	struct onvm_nf_handlers handlers = {.packet = reflect};
 	onvm_nflib_run(nf, &handlers);
 	onvm_nflib_finish(nf);

@@ -212,7 +212,7 @@ int main(int argc, char *argv[])
 	struct onvm_nf *nf;
 	int used = onvm_nflib_init(argc, argv, "hostile_nf", &nf);
 	if (used < 0)
-		return used == -EINVAL ? 2 : 1;
+		return onvm_nflib_exit_status(used);
 	argc -= used;
 	argv += used;
 	if (argc >= 4 && strcmp(argv[1], "--forge-unserved") == 0)
