@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,6 +216,29 @@ static int enter_host_netns(struct onvm_mgr *mgr)
 	return 0;
 }
 
+/* Where spawned NFs write: --nf-log-dir, else the runtime folder's
+ * nf-logs/ (made here), or nowhere of their own with "-". */
+static int nf_log_dir_init(struct onvm_mgr *mgr)
+{
+	const char *dir = mgr->config.nf_log_dir;
+	if (strcmp(dir, "-") == 0) {
+		mgr->nf_log_dir[0] = '\0';
+		return 0;
+	}
+	if (dir[0] == '\0')
+		snprintf(mgr->nf_log_dir, sizeof(mgr->nf_log_dir), "%s/nf-logs",
+			 rte_eal_get_runtime_dir());
+	else
+		snprintf(mgr->nf_log_dir, sizeof(mgr->nf_log_dir), "%s", dir);
+	if (mkdir(mgr->nf_log_dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "onvm-mgr: cannot make the NF log folder %s: %s\n", mgr->nf_log_dir,
+			strerror(errno));
+		return -1;
+	}
+	printf("onvm-mgr: NFs' output goes to %s/\n", mgr->nf_log_dir);
+	return 0;
+}
+
 int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 {
 	memset(mgr, 0, sizeof(*mgr));
@@ -249,6 +273,10 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 			"onvm-mgr: must be the primary process (another manager uses "
 			"--file-prefix=%s?)\n",
 			mgr->config.file_prefix);
+		rte_eal_cleanup();
+		return -EIO;
+	}
+	if (nf_log_dir_init(mgr) < 0) {
 		rte_eal_cleanup();
 		return -EIO;
 	}

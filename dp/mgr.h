@@ -127,6 +127,8 @@ struct onvm_mgr {
 	volatile uint64_t active_slots;
 	struct mgr_slot slots[ONVM_MAX_INSTANCES];
 	struct nf_nursery nursery; /* starts, reports and reaps the NFs we spawn */
+	char nf_log_dir[PATH_MAX]; /* spawned NFs' log files; "": the manager's output */
+	uint64_t nf_logs_made;	   /* numbers the files */
 	uint32_t next_instance_id;
 	uint32_t host_hash; /* of the host's bus name: the high half of member keys */
 	uint64_t last_liveness_ms;

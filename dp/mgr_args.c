@@ -23,6 +23,7 @@ enum {
 	OPT_FABRIC,
 	OPT_BUS_KEEPALIVE,
 	OPT_ALARM_MS,
+	OPT_NF_LOG_DIR,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -46,6 +47,10 @@ void mgr_args_usage(const char *prgname)
 	    "                             overloaded for MS, sampled every %d ms; 0..%d,\n"
 	    "                             0 turns alarms off (default %d)\n"
 	    "  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
+	    "      --nf-log-dir DIR       spawned NFs' stdout and stderr, a file each\n"
+	    "                             (NAME-SERVICE-N.log; default: nf-logs/ in the EAL\n"
+	    "                             runtime folder, removed at a clean exit; - : this\n"
+	    "                             manager's own output)\n"
 	    "  -q, --quiet                do not print the stats table\n"
 	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
 	    "                             instances leaves by it as VXLAN from IPv4 address IP\n"
@@ -273,6 +278,7 @@ static const struct option long_options[] = {
     {"fabric", required_argument, NULL, OPT_FABRIC},
     {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
     {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
+    {"nf-log-dir", required_argument, NULL, OPT_NF_LOG_DIR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -394,6 +400,15 @@ static int parse_command_line(int argc, char *argv[], struct mgr_config *config)
 				goto usage;
 			}
 			config->alarm_ms = (unsigned)number;
+			break;
+		case OPT_NF_LOG_DIR:
+			/* Room for "/<name>-<service>-<count>.log" after it. */
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) >= sizeof(config->nf_log_dir) - ONVM_NAME_LEN - 32) {
+				snprintf(err, sizeof(err), "bad --nf-log-dir '%.64s'", optarg);
+				goto usage;
+			}
+			snprintf(config->nf_log_dir, sizeof(config->nf_log_dir), "%s", optarg);
 			break;
 		case 'h':
 			mgr_args_usage(prgname);

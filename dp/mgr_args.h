@@ -64,6 +64,9 @@ struct mgr_config {
 	unsigned nb_mbufs;
 	int quiet;
 	char netns[64]; /* empty: the manager's own network namespace */
+	/* --nf-log-dir: where spawned NFs' stdout and stderr go, a file each;
+	 * "": the runtime folder's nf-logs/; "-": the manager's own output */
+	char nf_log_dir[PATH_MAX];
 
 	/* Inter-host tunnel (-T PORT:IP) */
 	int tunnel_set;

@@ -484,6 +484,18 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 		snprintf(err, errlen, "the command line of service %u does not fit", service->id);
 		return -1;
 	}
+	if (mgr->nf_log_dir[0]) {
+		int length =
+		    snprintf(launch.log_path, sizeof(launch.log_path), "%s/%s-%u-%" PRIu64 ".log",
+			     mgr->nf_log_dir, service->name, service->id, ++mgr->nf_logs_made);
+		if (length < 0 || (size_t)length >= sizeof(launch.log_path)) {
+			snprintf(err, errlen, "the log file name of service %u does not fit",
+				 service->id);
+			return -1;
+		}
+		printf("onvm-mgr: starting %s (service %u), output in %s\n", service->name,
+		       service->id, launch.log_path);
+	}
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	clear_instance(instance); /* before the NF can see the slot */
 	fflush(NULL);

@@ -6,8 +6,8 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,15 +18,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SPAWN_FD       3 /* the nursery's ends, moved to fixed numbers */
-#define DEATHS_FD      4
-#define REQUEST_MAX    65536
-#define ANSWER_WAIT_MS 5000
-#define SLOW_REAP_MS   100 /* said in the log: the kernel is slow to let go */
+#define SPAWN_FD	  3 /* the nursery's ends, moved to fixed numbers */
+#define DEATHS_FD	  4
+#define MANAGER_STDERR_FD 3 /* in a child, until its exec */
+#define REQUEST_MAX	  65536
+#define ANSWER_WAIT_MS	  5000
+#define SLOW_REAP_MS	  100 /* said in the log: the kernel is slow to let go */
 
-/* A request: its number, then exec path, exec-failure message and the argv
- * strings, each NUL-terminated, back to back.  The answer repeats the number,
- * so one that comes after its spawn gave up is never taken for the next's. */
+/* A request: its number, then exec path, exec-failure message, log file
+ * ("" for none) and the argv strings, each NUL-terminated, back to back.  The answer repeats the
+ * number, so one that comes after its spawn gave up is never taken for the next's. */
 struct answer {
 	uint32_t seq;
 	int32_t pid; /* or -errno */
@@ -35,9 +36,9 @@ struct answer {
 static int pack_request(const struct nf_launch *launch, char *buffer, size_t size)
 {
 	size_t used = 0;
-	const char *first[2] = {launch->exec, launch->exec_error};
-	for (int i = 0; i < 2 + NF_ARGV_MAX; i++) {
-		const char *text = i < 2 ? first[i] : launch->argv[i - 2];
+	const char *first[3] = {launch->exec, launch->exec_error, launch->log_path};
+	for (int i = 0; i < 3 + NF_ARGV_MAX; i++) {
+		const char *text = i < 3 ? first[i] : launch->argv[i - 3];
 		if (text == NULL)
 			return (int)used;
 		size_t length = strlen(text) + 1;
@@ -49,27 +50,34 @@ static int pack_request(const struct nf_launch *launch, char *buffer, size_t siz
 	return -1; /* argv was not NULL-terminated */
 }
 
+/* A request's first strings; argv follows them. */
+struct request_head {
+	const char *exec;
+	const char *exec_error;
+	const char *log_path;
+};
+#define REQUEST_HEAD_STRINGS 3
+
 /* The request's strings, in place: 0, or -1 when it is malformed. */
-static int unpack_request(char *buffer, size_t length, const char **exec, const char **exec_error,
-			  char **argv)
+static int unpack_request(char *buffer, size_t length, struct request_head *head, char **argv)
 {
 	if (length == 0 || buffer[length - 1] != '\0')
 		return -1;
+	const char **head_strings[REQUEST_HEAD_STRINGS] = {&head->exec, &head->exec_error,
+							   &head->log_path};
 	unsigned count = 0;
 	for (size_t at = 0; at < length; at += strlen(buffer + at) + 1) {
-		if (count == 0)
-			*exec = buffer + at;
-		else if (count == 1)
-			*exec_error = buffer + at;
-		else if (count - 2 < NF_ARGV_MAX - 1)
-			argv[count - 2] = buffer + at;
+		if (count < REQUEST_HEAD_STRINGS)
+			*head_strings[count] = buffer + at;
+		else if (count - REQUEST_HEAD_STRINGS < NF_ARGV_MAX - 1)
+			argv[count - REQUEST_HEAD_STRINGS] = buffer + at;
 		else
 			return -1;
 		count++;
 	}
-	if (count < 3)
+	if (count < REQUEST_HEAD_STRINGS + 1)
 		return -1;
-	argv[count - 2] = NULL;
+	argv[count - REQUEST_HEAD_STRINGS] = NULL;
 	return 0;
 }
 
@@ -119,7 +127,26 @@ static void *report_and_reap(void *arg)
 	return NULL;
 }
 
-static pid_t start_child(const char *exec, const char *exec_error, char **argv)
+/* In the child: stdout and stderr to the NF's own log file.  A file that
+ * cannot be opened leaves them where they were (the NF still runs), and
+ * says so there. */
+static void redirect_output(const char *log_path)
+{
+	if (log_path[0] == '\0')
+		return;
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		static const char message[] = "onvm-nursery: cannot open the NF's log file\n";
+		ssize_t written = write(STDERR_FILENO, message, sizeof(message) - 1);
+		(void)written;
+		return;
+	}
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static pid_t start_child(const struct request_head *head, char **argv)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -127,9 +154,13 @@ static pid_t start_child(const char *exec, const char *exec_error, char **argv)
 	/* Only async-signal-safe calls here: the nursery has two threads. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGINT, SIG_DFL); /* ignored by the nursery, not by NFs */
-	close_range(3, ~0U, 0);
-	execv(exec, argv);
-	ssize_t written = write(STDERR_FILENO, exec_error, strlen(exec_error));
+	/* A failed exec is the manager's to report: its stderr stays at fd 3,
+	 * which a successful exec closes. */
+	dup3(STDERR_FILENO, MANAGER_STDERR_FD, O_CLOEXEC);
+	redirect_output(head->log_path);
+	close_range(MANAGER_STDERR_FD + 1, ~0U, 0);
+	execv(head->exec, argv);
+	ssize_t written = write(MANAGER_STDERR_FD, head->exec_error, strlen(head->exec_error));
 	(void)written;
 	_exit(127);
 }
@@ -153,13 +184,13 @@ static void __attribute__((noreturn)) nursery_main(pid_t manager)
 			_exit(0); /* the manager closed its end, or is gone */
 		if (length < (ssize_t)sizeof(uint32_t))
 			continue;
-		const char *exec = NULL, *exec_error = NULL;
+		struct request_head head;
 		char *argv[NF_ARGV_MAX];
 		struct answer answer = {.pid = -EINVAL};
 		memcpy(&answer.seq, request, sizeof(answer.seq));
 		if (unpack_request(request + sizeof(uint32_t), (size_t)length - sizeof(uint32_t),
-				   &exec, &exec_error, argv) == 0) {
-			pid_t pid = start_child(exec, exec_error, argv);
+				   &head, argv) == 0) {
+			pid_t pid = start_child(&head, argv);
 			answer.pid = pid < 0 ? -errno : pid;
 			if (pid > 0) {
 				pthread_mutex_lock(&children_lock);

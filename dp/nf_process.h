@@ -62,6 +62,7 @@ struct nf_launch {
 	char huge_dir[PATH_MAX + 16];
 	char service_id[8];
 	char exec_error[PATH_MAX + 32]; /* written by the child if exec fails */
+	char log_path[PATH_MAX];	/* the NF's stdout and stderr; "": the manager's */
 };
 
 struct nf_launch_spec {

@@ -115,11 +115,13 @@ MGR_STATS=$ONVM_TMP/mgr.stats
 MGR_LOG=$ONVM_TMP/mgr.log
 # As a service unit runs it: everything in one --config file, and the stats
 # period of the command line overriding the file's.
+mkdir -p "$ONVM_TMP/nf-logs"
 cat >"$ONVM_TMP/mgr.json" <<JSON
 {"eal": ["--file-prefix=$ONVM_PREFIX", "-l", "0,1",
          "--vdev=net_af_packet0,iface=oi$$a,qpairs=1,framecnt=4096"],
  "catalog": "$ONVM_TMP/catalog.json", "nf-cores": "2-3", "start": "1",
- "stats-file": "$MGR_STATS", "stats-period": 60000, "quiet": true}
+ "stats-file": "$MGR_STATS", "stats-period": 60000, "quiet": true,
+ "nf-log-dir": "$ONVM_TMP/nf-logs"}
 JSON
 onvm_spawn mgr "$prefix/bin/onvm-mgr" --config "$ONVM_TMP/mgr.json" -- -t 100
 MGR_PID=$LAST_PID
@@ -132,6 +134,8 @@ wait_for 30 "frames reflected back" grep -q "^received" "$ONVM_TMP/counter.log"
 received=$(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log")
 [[ $received -eq 1000 ]] || fail "received $received of 1000 frames back"
 wait_for 3 "the manager counted them" eval '[[ $(mgr_counter "$MGR_STATS" instance 1 rx) -eq 1000 ]]'
+grep -q "nflib: reflect registered" "$ONVM_TMP/nf-logs/reflect-1-1.log" ||
+	fail "the outside NF's output is not in --nf-log-dir: $(ls "$ONVM_TMP/nf-logs")"
 onvm_log "outside NF under the installed manager: 1000 of 1000 frames reflected"
 
 # The .deb: same layout under /usr, Debian's packages as dependencies.
