@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "mgr.h"
+#include "onvm_log.h"
 #include "mgr_bus.h"
 #include "mgr_stats.h"
 #include "mgr_telemetry.h"
@@ -56,10 +57,10 @@ static const char *const event_names[] = {"spawned", "rejected", "stopped", "exi
 
 void mgr_emit(struct onvm_mgr *mgr, const struct mgr_event *event)
 {
-	printf("onvm-mgr: event %s service %u instance %u core %d%s%s%s%s\n",
-	       event_names[event->kind], event->service, event->instance, event->core,
-	       event->cmd_id ? " cmd " : "", event->cmd_id ? event->cmd_id : "",
-	       event->error ? ": " : "", event->error ? event->error : "");
+	MGR_LOG(INFO, "event %s service %u instance %u core %d%s%s%s%s", event_names[event->kind],
+		event->service, event->instance, event->core, event->cmd_id ? " cmd " : "",
+		event->cmd_id ? event->cmd_id : "", event->error ? ": " : "",
+		event->error ? event->error : "");
 	fflush(stdout);
 	if (mgr->event_fn)
 		mgr->event_fn(mgr->event_ctx, event);
@@ -84,19 +85,19 @@ static int load_catalog(struct onvm_mgr *mgr)
 	char err[512];
 	if (mgr->config.catalog_path[0] == '\0') {
 		if (mgr->config.nb_start > 0) {
-			fprintf(stderr, "onvm-mgr: --start needs a --catalog\n");
+			MGR_LOG(ERR, "--start needs a --catalog");
 			return -1;
 		}
 		return 0;
 	}
 	if (catalog_load(mgr->config.catalog_path, &mgr->catalog, err, sizeof(err)) < 0 ||
 	    catalog_check_programs(&mgr->catalog, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: %s\n", err);
+		MGR_LOG(ERR, "%s", err);
 		return -1;
 	}
 	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
 		if (catalog_find(&mgr->catalog, mgr->config.start_services[i]) == NULL) {
-			fprintf(stderr, "onvm-mgr: --start: service %u is not in the catalog\n",
+			MGR_LOG(ERR, "--start: service %u is not in the catalog",
 				mgr->config.start_services[i]);
 			return -1;
 		}
@@ -166,22 +167,21 @@ static int tunnel_init(struct onvm_mgr *mgr)
 	if (!config->tunnel_set)
 		return 0;
 	if (config->tunnel_port >= mgr->nb_ports) {
-		fprintf(stderr, "onvm-mgr: --tunnel: no port %u (%u ports)\n", config->tunnel_port,
-			mgr->nb_ports);
+		MGR_LOG(ERR, "--tunnel: no port %u (%u ports)", config->tunnel_port, mgr->nb_ports);
 		return -1;
 	}
 	struct rte_ether_addr mac;
 	int ret = rte_eth_macaddr_get(config->tunnel_port, &mac);
 	if (ret < 0) {
-		fprintf(stderr, "onvm-mgr: --tunnel: port %u has no MAC address: %s\n",
-			config->tunnel_port, rte_strerror(-ret));
+		MGR_LOG(ERR, "--tunnel: port %u has no MAC address: %s", config->tunnel_port,
+			rte_strerror(-ret));
 		return -1;
 	}
 	mgr_tunnel_init(&mgr->tunnel, config->tunnel_port, config->tunnel_ip, &mac);
-	printf("onvm-mgr: tunnel: port %u, %u.%u.%u.%u, " RTE_ETHER_ADDR_PRT_FMT ", UDP %u\n",
-	       config->tunnel_port, config->tunnel_ip[0], config->tunnel_ip[1],
-	       config->tunnel_ip[2], config->tunnel_ip[3], RTE_ETHER_ADDR_BYTES(&mac),
-	       MGR_TUNNEL_UDP_PORT);
+	MGR_LOG(INFO, "tunnel: port %u, %u.%u.%u.%u, " RTE_ETHER_ADDR_PRT_FMT ", UDP %u",
+		config->tunnel_port, config->tunnel_ip[0], config->tunnel_ip[1],
+		config->tunnel_ip[2], config->tunnel_ip[3], RTE_ETHER_ADDR_BYTES(&mac),
+		MGR_TUNNEL_UDP_PORT);
 	return 0;
 }
 
@@ -191,12 +191,12 @@ static int bus_start_at_home(struct onvm_mgr *mgr)
 {
 	char err[160];
 	if (mgr->home_netns != NETNS_NONE && netns_switch(mgr->home_netns, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: %s\n", err);
+		MGR_LOG(ERR, "%s", err);
 		return -1;
 	}
 	int ret = mgr_bus_start(mgr, &mgr->bus);
 	if (mgr->host_netns != NETNS_NONE && netns_switch(mgr->host_netns, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: %s\n", err);
+		MGR_LOG(ERR, "%s", err);
 		return -1;
 	}
 	return ret;
@@ -209,7 +209,7 @@ static int enter_host_netns(struct onvm_mgr *mgr)
 		return 0;
 	mgr->home_netns = netns_enter(mgr->config.netns, err, sizeof(err));
 	if (mgr->home_netns == NETNS_NONE) {
-		fprintf(stderr, "onvm-mgr: --netns: %s\n", err);
+		MGR_LOG(ERR, "--netns: %s", err);
 		return -1;
 	}
 	mgr->host_netns = netns_current();
@@ -231,11 +231,11 @@ static int nf_log_dir_init(struct onvm_mgr *mgr)
 	else
 		snprintf(mgr->nf_log_dir, sizeof(mgr->nf_log_dir), "%s", dir);
 	if (mkdir(mgr->nf_log_dir, 0750) < 0 && errno != EEXIST) {
-		fprintf(stderr, "onvm-mgr: cannot make the NF log folder %s: %s\n", mgr->nf_log_dir,
+		MGR_LOG(ERR, "cannot make the NF log folder %s: %s", mgr->nf_log_dir,
 			strerror(errno));
 		return -1;
 	}
-	printf("onvm-mgr: NFs' output goes to %s/\n", mgr->nf_log_dir);
+	MGR_LOG(INFO, "NFs' output goes to %s/", mgr->nf_log_dir);
 	return 0;
 }
 
@@ -248,6 +248,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	int ret = mgr_args_parse(argc, argv, &mgr->config);
 	if (ret != 0)
 		return ret < 0 ? -EINVAL : 1;
+	onvm_log_stream_init(); /* every line from here on, EAL's too, stamped */
 	if (load_catalog(mgr) < 0 || enter_host_netns(mgr) < 0)
 		return -EINVAL;
 	if (mgr->config.bus.uri[0])
@@ -257,7 +258,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	/* Before EAL starts its threads: the nursery's fork must be clean. */
 	int rc = nf_nursery_start(&mgr->nursery);
 	if (rc < 0) {
-		fprintf(stderr, "onvm-mgr: cannot start the NF nursery: %s\n", strerror(-rc));
+		MGR_LOG(ERR, "cannot start the NF nursery: %s", strerror(-rc));
 		return -EIO;
 	}
 	char *eal_argv[MGR_MAX_EAL_ARGS + 5], memory_mb[16];
@@ -265,13 +266,13 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	int eal_argc =
 	    eal_args_with_base(&mgr->config, eal_argv, memory_mb, sizeof(memory_mb), &chose_memory);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "onvm-mgr: EAL init failed: %s\n", rte_strerror(rte_errno));
+		MGR_LOG(ERR, "EAL init failed: %s", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
 	}
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		fprintf(stderr,
-			"onvm-mgr: must be the primary process (another manager uses "
-			"--file-prefix=%s?)\n",
+		MGR_LOG(ERR,
+			"must be the primary process (another manager uses "
+			"--file-prefix=%s?)",
 			mgr->config.file_prefix);
 		rte_eal_cleanup();
 		return -EIO;
@@ -294,7 +295,7 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 
 	mgr->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (mgr->wake_fd < 0) {
-		perror("onvm-mgr: eventfd");
+		MGR_LOG(ERR, "eventfd: %s", strerror(errno));
 		mgr_shutdown(mgr);
 		return -EIO;
 	}
@@ -308,13 +309,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 		mgr_shutdown(mgr);
 		return -EINVAL;
 	}
-	printf("onvm-mgr: up: prefix %s, %u ports, %u NF cores, %u catalog services\n",
-	       mgr->config.file_prefix, mgr->nb_ports, mgr_total_cores(mgr), mgr->catalog.count);
+	MGR_LOG(INFO, "up: prefix %s, %u ports, %u NF cores, %u catalog services",
+		mgr->config.file_prefix, mgr->nb_ports, mgr_total_cores(mgr), mgr->catalog.count);
 	for (unsigned i = 0; i < mgr->config.nb_start; i++) {
 		char err[256];
 		if (mgr_nf_spawn(mgr, mgr->config.start_services[i], NULL, err, sizeof(err)) < 0)
-			fprintf(stderr, "onvm-mgr: --start %u: %s\n", mgr->config.start_services[i],
-				err);
+			MGR_LOG(WARNING, "--start %u: %s", mgr->config.start_services[i], err);
 	}
 	return 0;
 }
@@ -328,8 +328,7 @@ static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, u
 		mgr_stats_print(&snapshot, stdout);
 	if (mgr->config.stats_file[0] &&
 	    mgr_stats_write_file(&snapshot, mgr->config.stats_file) < 0)
-		fprintf(stderr, "onvm-mgr: cannot write %s: %s\n", mgr->config.stats_file,
-			strerror(errno));
+		MGR_LOG(ERR, "cannot write %s: %s", mgr->config.stats_file, strerror(errno));
 	if (mgr->stats_fn)
 		mgr->stats_fn(mgr->stats_ctx, &snapshot);
 	mgr_telemetry_publish(mgr, &snapshot);
@@ -339,7 +338,7 @@ void mgr_wake(struct onvm_mgr *mgr)
 {
 	uint64_t one = 1;
 	if (mgr->wake_fd >= 0 && write(mgr->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		perror("onvm-mgr: wake");
+		MGR_LOG(ERR, "wake: %s", strerror(errno));
 }
 
 /* Sleep for the tick, or until the next stats or alarm sample are due, or a
@@ -360,7 +359,7 @@ static void wait_for_work(struct onvm_mgr *mgr, uint64_t next_stats_ms)
 	if (ppoll(&wake, 1, &timeout, NULL) > 0) {
 		uint64_t count;
 		if (read(mgr->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-			perror("onvm-mgr: wake");
+			MGR_LOG(ERR, "wake: %s", strerror(errno));
 	}
 }
 
@@ -470,7 +469,7 @@ static void *cleanup_watchdog(void *arg)
 
 void mgr_shutdown(struct onvm_mgr *mgr)
 {
-	printf("onvm-mgr: shutting down\n");
+	MGR_LOG(INFO, "shutting down");
 	fflush(stdout);
 	uint64_t start_ms = mgr_now_ms();
 	if (mgr->shm)
@@ -501,7 +500,7 @@ void mgr_shutdown(struct onvm_mgr *mgr)
 	netns_close(mgr->host_netns);
 	mgr->home_netns = mgr->host_netns = NETNS_NONE;
 	signal_mgr = NULL;
-	printf("onvm-mgr: stopped in %" PRIu64 " ms (NFs %" PRIu64 " ms)\n",
-	       mgr_now_ms() - start_ms, nfs_ms);
+	MGR_LOG(INFO, "stopped in %" PRIu64 " ms (NFs %" PRIu64 " ms)", mgr_now_ms() - start_ms,
+		nfs_ms);
 	fflush(stdout);
 }

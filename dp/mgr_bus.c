@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onvm_log.h"
 #include "bus_client.h"
 #include "clock.h"
 #include "codec.h"
@@ -96,7 +97,7 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	}
 	if (!item.valid) {
 		__atomic_fetch_add(&bus->rejected, 1, __ATOMIC_RELAXED);
-		fprintf(stderr, "onvm-mgr: bus: rejected message on %s: %s\n", topic, item.error);
+		MGR_LOG(WARNING, "bus: rejected message on %s: %s", topic, item.error);
 	}
 	/* A bad message about another host is logged and counted, not answered:
 	 * only a command gets a rejected event. */
@@ -107,9 +108,9 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	/* Never silent (counted in stats as cmd_queue_drops), but not a line
 	 * per command of a flood: the first drops, then every 1024th. */
 	if (dropped && (dropped <= 8 || dropped % 1024 == 0))
-		fprintf(stderr,
-			"onvm-mgr: bus: command queue full (%d waiting): dropped %s "
-			"(%" PRIu64 " dropped so far)\n",
+		MGR_LOG(ERR,
+			"bus: command queue full (%d waiting): dropped %s "
+			"(%" PRIu64 " dropped so far)",
 			MGR_CMD_QUEUE_SIZE - 1, item.valid ? item.cmd.id : "a bad command",
 			dropped);
 	mgr_wake(bus->mgr);
@@ -120,14 +121,14 @@ static void on_connected(void *ctx)
 	struct mgr_bus *bus = ctx;
 	bus->republish = 1;
 	mgr_wake(bus->mgr);
-	printf("onvm-mgr: bus: connected\n");
+	MGR_LOG(INFO, "bus: connected");
 	fflush(stdout);
 }
 
 static void on_disconnected(void *ctx, const char *cause)
 {
 	(void)ctx;
-	printf("onvm-mgr: bus: connection lost (%s); reconnecting, packets keep flowing\n", cause);
+	MGR_LOG(INFO, "bus: connection lost (%s); reconnecting, packets keep flowing", cause);
 	fflush(stdout);
 }
 
@@ -149,7 +150,7 @@ static void note_fitted(struct mgr_bus *bus, const char *what, const char *note)
 		return;
 	uint64_t count = ++bus->fit_notes;
 	if (count <= 8 || count % 1024 == 0)
-		fprintf(stderr, "onvm-mgr: bus: %s: %s (%" PRIu64 " so far)\n", what, note, count);
+		MGR_LOG(WARNING, "bus: %s: %s (%" PRIu64 " so far)", what, note, count);
 }
 
 static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
@@ -157,7 +158,7 @@ static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_event(event, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode event: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode event: %s", err);
 		return;
 	}
 	note_fitted(bus, "event", err);
@@ -184,7 +185,7 @@ static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *w
 			event.instance = cmd->instance;
 		}
 	}
-	printf("onvm-mgr: bus: rejected %s: %s\n", cmd ? cmd->id : "a message", why);
+	MGR_LOG(INFO, "bus: rejected %s: %s", cmd ? cmd->id : "a message", why);
 	fflush(stdout);
 	publish_event(bus, &event);
 }
@@ -234,8 +235,8 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 	switch (mgr_cmd_admit(&bus->window, cmd, wall_ms(), &seen, why, sizeof(why))) {
 	case MGR_CMD_REPEAT:
 		/* At most once: answer a repeat with what the first got, nothing more. */
-		printf("onvm-mgr: bus: command %s seen before; repeating its %u answer(s)\n",
-		       cmd->id, seen->nb_answers);
+		MGR_LOG(INFO, "bus: command %s seen before; repeating its %u answer(s)", cmd->id,
+			seen->nb_answers);
 		for (unsigned i = 0; i < seen->nb_answers; i++)
 			publish(bus, bus->topic_events, seen->answers[i], 1, 0);
 		return;
@@ -245,8 +246,8 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 	case MGR_CMD_RUN:
 		break;
 	}
-	printf("onvm-mgr: bus: command %s from %s: %s service %u\n", cmd->id, cmd->engine,
-	       bus_cmd_op_name(cmd->op), cmd->service);
+	MGR_LOG(INFO, "bus: command %s from %s: %s service %u", cmd->id, cmd->engine,
+		bus_cmd_op_name(cmd->op), cmd->service);
 	if (cmd->op == BUS_OP_SPAWN)
 		run_spawn(bus, cmd);
 	else
@@ -266,7 +267,7 @@ static char *offline_payload(const struct mgr_bus *bus, bool with_time)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode the offline state: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode the offline state: %s", err);
 		return NULL;
 	}
 	return payload;
@@ -301,7 +302,7 @@ static int publish_state(struct mgr_bus *bus, unsigned free_cores)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_state(&state, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode state: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode state: %s", err);
 		return 1; /* the same again would fail too */
 	}
 	note_fitted(bus, "state", err);
@@ -349,14 +350,14 @@ static int publish_services(struct mgr_bus *bus)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_services(&services, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode services: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode services: %s", err);
 		return 1; /* the same map would fail again */
 	}
 	note_fitted(bus, "services", err);
 	int ret = publish(bus, bus->topic_services, payload, 1, 1);
 	free(payload);
 	if (ret < 0 && bus->services_due.not_before_ms == 0)
-		fprintf(stderr, "onvm-mgr: bus: could not publish the service map; will retry\n");
+		MGR_LOG(WARNING, "bus: could not publish the service map; will retry");
 	return ret == 0;
 }
 
@@ -445,7 +446,7 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_stats(stats, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode stats: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode stats: %s", err);
 		return;
 	}
 	note_fitted(bus, "stats", err);
@@ -470,13 +471,12 @@ static void on_alarm(void *ctx, const struct mgr_alarm_report *report)
 	char *payload = NULL;
 	char err[128];
 	if (bus_encode_alarm(&alarm, &payload, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: cannot encode alarm: %s\n", err);
+		MGR_LOG(ERR, "bus: cannot encode alarm: %s", err);
 		return;
 	}
 	note_fitted(bus, "alarm", err);
 	if (publish(bus, bus->topic_alarms, payload, 1, 0) < 0)
-		fprintf(stderr,
-			"onvm-mgr: bus: alarm of service %u instance %u not sent (not connected)\n",
+		MGR_LOG(WARNING, "bus: alarm of service %u instance %u not sent (not connected)",
 			report->service, report->instance);
 	free(payload);
 }
@@ -555,7 +555,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	if ((config->bus.root[0] && bus_topic_set_root(config->bus.root) != 0) ||
 	    build_topics(bus) < 0 || !bus->stats.ports || !bus->stats.insts ||
 	    !bus->stats.unserved) {
-		fprintf(stderr, "onvm-mgr: bus: bad host name or topic root\n");
+		MGR_LOG(ERR, "bus: bad host name or topic root");
 		mgr_bus_stop(bus);
 		return -1;
 	}
@@ -576,7 +576,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	struct bus_credentials credentials;
 	if (bus_options_client(&config->bus, bus->host, NULL, &options, &credentials, err,
 			       sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
+		MGR_LOG(ERR, "bus: %s", err);
 		free(will);
 		mgr_bus_stop(bus);
 		return -1;
@@ -591,7 +591,7 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	explicit_bzero(credentials.password, sizeof(credentials.password));
 	free(will); /* the client keeps its own copy */
 	if (bus->client == NULL) {
-		fprintf(stderr, "onvm-mgr: bus: %s\n", err);
+		MGR_LOG(ERR, "bus: %s", err);
 		mgr_bus_stop(bus);
 		return -1;
 	}
@@ -611,8 +611,8 @@ int mgr_bus_start(struct onvm_mgr *mgr, struct mgr_bus **bus_out)
 	mgr->event_ctx = bus;
 	mgr->alarm_fn = on_alarm;
 	mgr->alarm_ctx = bus;
-	printf("onvm-mgr: bus: host %s, broker %s as %s, keepalive %u s\n", bus->host,
-	       config->bus.uri, credentials.client_id, config->bus_keepalive_s);
+	MGR_LOG(INFO, "bus: host %s, broker %s as %s, keepalive %u s", bus->host, config->bus.uri,
+		credentials.client_id, config->bus_keepalive_s);
 	*bus_out = bus;
 	return 0;
 }

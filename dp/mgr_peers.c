@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onvm_log.h"
 #include "mgr_peers.h"
 #include "onvm_flow.h"
 #include "onvm_service_map.h"
@@ -38,9 +39,9 @@ static struct mgr_peer_view *view_of(struct mgr_peers *peers, const char *host)
 			return &peers->hosts[i];
 	if (peers->nb_hosts == ONVM_MAX_PEERS) {
 		if (!peers->full_reported)
-			fprintf(stderr,
-				"onvm-mgr: peers: more than %d hosts; %s and later ones are "
-				"not reachable from here\n",
+			MGR_LOG(WARNING,
+				"peers: more than %d hosts; %s and later ones are "
+				"not reachable from here",
 				ONVM_MAX_PEERS, host);
 		peers->full_reported = 1;
 		return NULL;
@@ -125,7 +126,7 @@ static void refuse(struct mgr_peer_view *view, uint64_t *counter, const char *wh
 	if (strcmp(view->refused, why) == 0)
 		return;
 	snprintf(view->refused, sizeof(view->refused), "%s", why);
-	fprintf(stderr, "onvm-mgr: peers: ignoring %s's %s: %s\n", view->host, what, why);
+	MGR_LOG(WARNING, "peers: ignoring %s's %s: %s", view->host, what, why);
 }
 
 /* Whether the endpoint a state message claims may be used. Lock held. */
@@ -276,8 +277,8 @@ static unsigned reconcile(struct mgr_peer_installed *installed, const struct mgr
 		}
 		onvm_service_map_remove_key(map, member->service,
 					    onvm_member_key(host_hash, member->instance));
-		printf("onvm-mgr: peers: %s's instance %u of service %u leaves\n", view->host,
-		       member->instance, member->service);
+		MGR_LOG(INFO, "peers: %s's instance %u of service %u leaves", view->host,
+			member->instance, member->service);
 		changes++;
 	}
 	installed->nb_members = kept;
@@ -289,15 +290,15 @@ static unsigned reconcile(struct mgr_peer_installed *installed, const struct mgr
 			continue;
 		uint64_t key = onvm_member_key(host_hash, member->instance);
 		if (onvm_service_map_add(map, member->service, slot, key) < 0) {
-			fprintf(stderr,
-				"onvm-mgr: peers: service %u is full; %s's instance %u "
-				"gets no traffic from here\n",
+			MGR_LOG(WARNING,
+				"peers: service %u is full; %s's instance %u "
+				"gets no traffic from here",
 				member->service, view->host, member->instance);
 			continue;
 		}
 		installed->members[installed->nb_members++] = *member;
-		printf("onvm-mgr: peers: %s's instance %u of service %u joins\n", view->host,
-		       member->instance, member->service);
+		MGR_LOG(INFO, "peers: %s's instance %u of service %u joins", view->host,
+			member->instance, member->service);
 		changes++;
 	}
 	return changes;

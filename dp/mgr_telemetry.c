@@ -16,6 +16,7 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include "onvm_log.h"
 #include "mgr.h"
 #include "mgr_bus.h"
 #include "mgr_stats.h"
@@ -613,8 +614,8 @@ int mgr_telemetry_init(struct onvm_mgr *mgr)
 		int ret =
 		    rte_telemetry_register_cmd(commands[i].name, commands[i].fn, commands[i].help);
 		if (ret < 0) {
-			fprintf(stderr, "onvm-mgr: telemetry: cannot register %s: %s\n",
-				commands[i].name, strerror(-ret));
+			MGR_LOG(ERR, "telemetry: cannot register %s: %s", commands[i].name,
+				strerror(-ret));
 			return -1;
 		}
 	}
@@ -622,7 +623,7 @@ int mgr_telemetry_init(struct onvm_mgr *mgr)
 	if (rte_pdump_init() == 0)
 		telemetry.pdump_on = 1;
 	else
-		fprintf(stderr, "onvm-mgr: pdump: cannot start, dpdk-dumpcap will not work: %s\n",
+		MGR_LOG(ERR, "pdump: cannot start, dpdk-dumpcap will not work: %s",
 			rte_strerror(rte_errno));
 	return 0;
 }
@@ -632,5 +633,5 @@ void mgr_telemetry_uninit(void)
 	if (!__atomic_exchange_n(&telemetry.pdump_on, 0, __ATOMIC_RELAXED))
 		return;
 	if (rte_pdump_uninit() < 0)
-		fprintf(stderr, "onvm-mgr: pdump: cannot stop: %s\n", rte_strerror(rte_errno));
+		MGR_LOG(ERR, "pdump: cannot stop: %s", rte_strerror(rte_errno));
 }

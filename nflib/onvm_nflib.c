@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "number.h"
 #include "onvm_backoff.h"
+#include "onvm_log.h"
 #include "onvm_nflib.h"
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
@@ -346,6 +347,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		return nf_used;
 	}
 
+	onvm_log_stream_init(); /* before EAL, so its lines are stamped too */
 	int attach_lock = lock_attach(separator, argv);
 	int eal_used = rte_eal_init(separator, argv);
 	unlock_attach(attach_lock);
