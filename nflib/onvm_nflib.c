@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "onvm_backoff.h"
 #include "onvm_nflib.h"
+#include "onvm_phases.h"
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
 
@@ -313,6 +314,8 @@ static void unlock_attach(int fd)
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
+	onvm_phases_begin();
+	onvm_phases_end(ONVM_PHASE_MAIN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct onvm_nf *nf = calloc(1, sizeof(*nf));
 	if (nf == NULL)
@@ -342,8 +345,10 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	}
 
 	int attach_lock = lock_attach(separator, argv);
+	onvm_phases_end(ONVM_PHASE_LOCK);
 	int eal_used = rte_eal_init(separator, argv);
 	unlock_attach(attach_lock);
+	onvm_phases_end(ONVM_PHASE_EAL);
 	if (eal_used < 0) {
 		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
 		free(nf);
@@ -357,8 +362,10 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	}
 
 	int ret = attach_shared_memory(nf);
+	onvm_phases_end(ONVM_PHASE_ATTACH);
 	if (ret == 0)
 		ret = register_instance(nf);
+	onvm_phases_end(ONVM_PHASE_REGISTER);
 	if (ret < 0) {
 		rte_eal_cleanup();
 		free(nf);
@@ -376,6 +383,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		onvm_nflib_finish(nf);
 		exit(0);
 	}
+	onvm_phases_report(stdout);
 	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
 	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
 	fflush(stdout);
