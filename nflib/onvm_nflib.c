@@ -125,6 +125,26 @@ static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 	return optind - 1;
 }
 
+/* 0 when this process's mempool ops at the pool's index are the ones the
+ * manager made it with (recorded, a name of the manager's, possibly
+ * unterminated); the manager's index is checked before it is used. */
+static int check_pool_ops(const char *pool_name, const struct rte_mempool *pool,
+			  const char *recorded, size_t recorded_size)
+{
+	const char *ours =
+	    pool->ops_index >= 0 && (unsigned)pool->ops_index < rte_mempool_ops_table.num_ops
+		? rte_mempool_get_ops(pool->ops_index)->name
+		: "(none)";
+	if (strnlen(recorded, recorded_size) < recorded_size && strcmp(ours, recorded) == 0)
+		return 0;
+	fprintf(stderr,
+		"nflib: pool %s uses mempool ops '%.*s' in the manager, but '%s' here: this NF "
+		"is linked otherwise than onvm-mgr (DPDK static or shared, the library order); "
+		"build both the same way\n",
+		pool_name, (int)strnlen(recorded, recorded_size), recorded, ours);
+	return -1;
+}
+
 static int attach_shared_memory(struct onvm_nf *nf)
 {
 	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
@@ -147,6 +167,16 @@ static int attach_shared_memory(struct onvm_nf *nf)
 		fprintf(stderr, "nflib: manager pools or message ring missing\n");
 		return -ENOENT;
 	}
+	const struct rte_memzone *ops_zone = rte_memzone_lookup(ONVM_POOL_OPS_NAME);
+	if (ops_zone == NULL || ops_zone->len < sizeof(struct onvm_pool_ops)) {
+		fprintf(stderr, "nflib: the manager did not record its mempool ops\n");
+		return -ENOENT;
+	}
+	const struct onvm_pool_ops *ops = ops_zone->addr;
+	if (check_pool_ops(ONVM_PKTMBUF_POOL_NAME, nf->pktmbuf_pool, ops->pktmbuf,
+			   sizeof(ops->pktmbuf)) < 0 ||
+	    check_pool_ops(ONVM_MSG_POOL_NAME, nf->msg_pool, ops->msg, sizeof(ops->msg)) < 0)
+		return -EPROTO;
 	/* The manager registered the field; the lookup gives this process its offset. */
 	if (rte_mbuf_dynfield_lookup(ONVM_META_DYNFIELD_NAME, NULL) != nf->shm->meta_offset) {
 		fprintf(stderr, "nflib: packet metadata field not found\n");
