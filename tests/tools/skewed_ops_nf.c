@@ -4,11 +4,11 @@
  *
  *   skewed_ops_nf [EAL args] -- -r SERVICE
  *
- * Its own binary registers one more mempool ops, and a binary's
- * constructors run before EAL loads the driver plugins (or, linked
- * statically, come first in link order): every driver's ops then sits one
- * index further than in onvm-mgr, as in an NF linked otherwise than the
- * manager.  The shared pools name their ops by index, so without a check
+ * Its own binary registers one more mempool ops, from a constructor that
+ * runs before any driver registers its own (EAL loads plugins later; linked
+ * statically, the drivers' constructors have a later priority): every
+ * driver's ops then sits one index further than in onvm-mgr, as in an NF
+ * linked otherwise than the manager.  The shared pools name their ops by index, so without a check
  * this NF would run another driver's functions on them.  nflib must refuse
  * to start it; if it registers anyway, it says "registered" and stops at once.
  */
@@ -53,7 +53,11 @@ static const struct rte_mempool_ops skewing_ops = {
     .get_count = none_left,
 };
 
-RTE_MEMPOOL_REGISTER_OPS(skewing_ops);
+/* Before every driver's RTE_INIT (priority LAST), shared or static alike. */
+RTE_INIT_PRIO(register_skewing_ops, BUS)
+{
+	rte_mempool_register_ops(&skewing_ops);
+}
 
 int main(int argc, char *argv[])
 {
