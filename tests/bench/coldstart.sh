@@ -13,8 +13,8 @@
 #   register  REGISTER -> the manager's answer (its control thread ticks every 0.5 ms)
 # Then DEBUG_RUNS more with --log-level=lib.eal:debug, whose time-stamped EAL
 # lines split "eal" (debug logging itself makes these runs slower):
-#   cpu       rte_eal_cpu_init: ~5000 sysfs access() calls for RTE_MAX_LCORE=128
-#             lcores x NUMA nodes (Debian's build; no option skips it)
+#   cpu       rte_eal_cpu_init: ~5000 sysfs access() calls, every possible
+#             lcore x NUMA node (it runs before EAL reads its options)
 #   drivers   argument parsing, then dlopen of every .so in Debian's driver
 #             directory (384 names, ~130 libraries and what they pull in:
 #             ibverbs, mlx5, ...), config attach
@@ -26,9 +26,14 @@
 #   sudo tests/bench/coldstart.sh [RUNS] [DEBUG_RUNS]      (defaults 15 and 5)
 # MGR_EAL="..." adds EAL arguments to the manager (to compare a layout).
 #
-# Figures here (2 shared CPUs, idle; medians of 15, ms), exec -> registered:
-#   before (iova PA):  main 4.8  eal 41.2  attach 0.0  register 0.6  total 46.6
-#                      eal: cpu 13.0  drivers 23.5  bus 0.8  memory 2.7  rest 0.7
+# Figures here (2 CPUs shared with other work, load 7-12; medians of 11, ms;
+# the same runs alternated build / build-static, 2 Dec 2026):
+#   shared DPDK (default):  main 2.8-4.2  eal 53-113  register 2.2-2.6  total 58-121
+#                           eal: cpu 16-30  drivers 39-78  bus 1-1.6  memory 8-14
+#   -DONVM_DPDK_STATIC=ON:  main 8.9-12.9  eal 23-29  register 2.5-4.1  total 36-44
+#                           eal: cpu 14-24  drivers 1.3-1.4  bus 1-1.4  memory 4-8
+#   (the static binary is 37 MB: its loader and constructors take longer,
+#   the plugins are gone; bus.sh cold-plain p50 78-92 against 51-55 ms).
 # Last line: coldstart_ms_p50: <ms>
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -74,7 +79,7 @@ start_once() {
 	perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e \
 		'$ENV{ONVM_START_PHASES} = sprintf("%.0f", clock_gettime(CLOCK_MONOTONIC) * 1e9);
 		 exec @ARGV or die "exec: $!"' \
-		"$BUILD/examples/bounce" --lcores=2@1 --proc-type=secondary --file-prefix="$PREFIX" \
+		"$BUILD/examples/bounce" --lcores=2@$((2 % $(nproc))) --proc-type=secondary --file-prefix="$PREFIX" \
 		--no-pci --no-telemetry --log-level=lib.eal:"$level" -- -r 1 -n cold -- >"$log" 2>&1 &
 	pid=$!
 	until grep -qs "registered:" "$log"; do
