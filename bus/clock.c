@@ -21,6 +21,13 @@ uint64_t onvm_mono_ms(void)
 	return ms_of(&now);
 }
 
+uint64_t onvm_mono_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
 void onvm_mono_deadline(struct timespec *deadline, unsigned ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, deadline);

@@ -26,6 +26,9 @@ uint64_t onvm_wall_ms(void);
 /* Monotonic ms since an arbitrary point: for local deadlines only. */
 uint64_t onvm_mono_ms(void);
 
+/* The same clock in ns: for measuring short intervals (an NF's start phases). */
+uint64_t onvm_mono_ns(void);
+
 /* *deadline = ms from now on the monotonic clock, for a condition variable
  * whose attribute names CLOCK_MONOTONIC (onvm_mono_condattr). */
 void onvm_mono_deadline(struct timespec *deadline, unsigned ms);

@@ -75,6 +75,25 @@ int mgr_shm_is_msg(const struct onvm_mgr *mgr, const void *msg)
 	return bsearch(&key, mgr->msgs, mgr->nb_msgs, sizeof(*mgr->msgs), compare_pointers) != NULL;
 }
 
+/* Which ops the pools use, by name, for NFs to check theirs against
+ * (see struct onvm_pool_ops). */
+static int record_pool_ops(const struct onvm_mgr *mgr)
+{
+	const struct rte_memzone *zone = rte_memzone_reserve(
+	    ONVM_POOL_OPS_NAME, sizeof(struct onvm_pool_ops), rte_socket_id(), 0);
+	if (zone == NULL) {
+		fprintf(stderr, "onvm-mgr: cannot reserve %s: %s\n", ONVM_POOL_OPS_NAME,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	struct onvm_pool_ops *record = zone->addr;
+	snprintf(record->pktmbuf, sizeof(record->pktmbuf), "%s",
+		 rte_mempool_get_ops(mgr->pktmbuf_pool->ops_index)->name);
+	snprintf(record->msg, sizeof(record->msg), "%s",
+		 rte_mempool_get_ops(mgr->msg_pool->ops_index)->name);
+	return 0;
+}
+
 int mgr_shm_create(struct onvm_mgr *mgr)
 {
 	const struct rte_memzone *zone =
@@ -116,6 +135,8 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 			rte_strerror(rte_errno));
 		return -1;
 	}
+	if (record_pool_ops(mgr) < 0)
+		return -1;
 	list_msgs(mgr);
 	mgr->meta_offset = shm->meta_offset;
 

@@ -37,6 +37,22 @@
 #define ONVM_NF_TX_RING_FMT	"onvm_nf_%u_tx"
 #define ONVM_META_DYNFIELD_NAME "onvm_pkt_meta"
 #define ONVM_TUNNEL_RING_NAME	"onvm_tunnel_tx"
+#define ONVM_POOL_OPS_NAME	"onvm_pool_ops"
+
+/*
+ * The mempool ops of the manager's pools, by name: memzone ONVM_POOL_OPS_NAME,
+ * written once by the manager after it made the pools.  A pool in shared
+ * memory names its ops by an index into each process's own table, which
+ * fills in the order drivers register (constructors of the binary, then the
+ * plugins EAL loads).  A process linked otherwise than the manager (DPDK
+ * static against shared, another library order, an extra ops of its own)
+ * can have another driver at that index and would call its functions on the
+ * pool: nflib compares names and refuses to start instead.
+ */
+struct onvm_pool_ops {
+	char pktmbuf[RTE_MEMPOOL_OPS_NAMESIZE]; /* ops of ONVM_PKTMBUF_POOL_NAME */
+	char msg[RTE_MEMPOOL_OPS_NAMESIZE];	/* ops of ONVM_MSG_POOL_NAME */
+};
 
 /*
  * A service's members on other hosts are named in the service map by a

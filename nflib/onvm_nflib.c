@@ -27,6 +27,7 @@
 #include "onvm_backoff.h"
 #include "onvm_log.h"
 #include "onvm_nflib.h"
+#include "onvm_phases.h"
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
 #include "onvm_version.h"
@@ -126,6 +127,26 @@ static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 	return optind - 1;
 }
 
+/* 0 when this process's mempool ops at the pool's index are the ones the
+ * manager made it with (recorded, a name of the manager's, possibly
+ * unterminated); the manager's index is checked before it is used. */
+static int check_pool_ops(const char *pool_name, const struct rte_mempool *pool,
+			  const char *recorded, size_t recorded_size)
+{
+	const char *ours =
+	    pool->ops_index >= 0 && (unsigned)pool->ops_index < rte_mempool_ops_table.num_ops
+		? rte_mempool_get_ops(pool->ops_index)->name
+		: "(none)";
+	if (strnlen(recorded, recorded_size) < recorded_size && strcmp(ours, recorded) == 0)
+		return 0;
+	fprintf(stderr,
+		"nflib: pool %s uses mempool ops '%.*s' in the manager, but '%s' here: this NF "
+		"is linked otherwise than onvm-mgr (DPDK static or shared, the library order); "
+		"build both the same way\n",
+		pool_name, (int)strnlen(recorded, recorded_size), recorded, ours);
+	return -1;
+}
+
 static int attach_shared_memory(struct onvm_nf *nf)
 {
 	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
@@ -148,6 +169,16 @@ static int attach_shared_memory(struct onvm_nf *nf)
 		fprintf(stderr, "nflib: manager pools or message ring missing\n");
 		return -ENOENT;
 	}
+	const struct rte_memzone *ops_zone = rte_memzone_lookup(ONVM_POOL_OPS_NAME);
+	if (ops_zone == NULL || ops_zone->len < sizeof(struct onvm_pool_ops)) {
+		fprintf(stderr, "nflib: the manager did not record its mempool ops\n");
+		return -ENOENT;
+	}
+	const struct onvm_pool_ops *ops = ops_zone->addr;
+	if (check_pool_ops(ONVM_PKTMBUF_POOL_NAME, nf->pktmbuf_pool, ops->pktmbuf,
+			   sizeof(ops->pktmbuf)) < 0 ||
+	    check_pool_ops(ONVM_MSG_POOL_NAME, nf->msg_pool, ops->msg, sizeof(ops->msg)) < 0)
+		return -EPROTO;
 	/* The manager registered the field; the lookup gives this process its offset. */
 	if (rte_mbuf_dynfield_lookup(ONVM_META_DYNFIELD_NAME, NULL) != nf->shm->meta_offset) {
 		fprintf(stderr, "nflib: packet metadata field not found\n");
@@ -315,6 +346,8 @@ static void unlock_attach(int fd)
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
+	onvm_phases_begin();
+	onvm_phases_end(ONVM_PHASE_MAIN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		onvm_version_print(stdout, nf_name);
@@ -349,8 +382,10 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 
 	onvm_log_stream_init(); /* before EAL, so its lines are stamped too */
 	int attach_lock = lock_attach(separator, argv);
+	onvm_phases_end(ONVM_PHASE_LOCK);
 	int eal_used = rte_eal_init(separator, argv);
 	unlock_attach(attach_lock);
+	onvm_phases_end(ONVM_PHASE_EAL);
 	if (eal_used < 0) {
 		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
 		free(nf);
@@ -364,8 +399,10 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	}
 
 	int ret = attach_shared_memory(nf);
+	onvm_phases_end(ONVM_PHASE_ATTACH);
 	if (ret == 0)
 		ret = register_instance(nf);
+	onvm_phases_end(ONVM_PHASE_REGISTER);
 	if (ret < 0) {
 		rte_eal_cleanup();
 		free(nf);
@@ -383,6 +420,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		onvm_nflib_finish(nf);
 		return -ECANCELED;
 	}
+	onvm_phases_report(stdout);
 	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
 	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
 	fflush(stdout);
