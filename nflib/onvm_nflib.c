@@ -346,6 +346,7 @@ static void unlock_attach(int fd)
 int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf **nf_out)
 {
 	const char *prgname = argc > 0 ? argv[0] : nf_name;
+	onvm_log_stream_init(); /* EAL's lines stamped too (ONVM_START_PHASES: its own) */
 	onvm_phases_begin();
 	onvm_phases_end(ONVM_PHASE_MAIN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -380,7 +381,6 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		return nf_used;
 	}
 
-	onvm_log_stream_init(); /* before EAL, so its lines are stamped too */
 	int attach_lock = lock_attach(separator, argv);
 	onvm_phases_end(ONVM_PHASE_LOCK);
 	int eal_used = rte_eal_init(separator, argv);

@@ -9,6 +9,7 @@
 #include <rte_log.h>
 
 #include "clock.h"
+#include "number.h"
 #include "onvm_phases.h"
 
 #define PHASES_ENV "ONVM_START_PHASES"
@@ -41,13 +42,9 @@ void onvm_phases_begin(void)
 	if (origin == NULL)
 		return;
 	uint64_t now = onvm_mono_ns();
-	char *end;
-	errno = 0;
-	unsigned long long value = strtoull(origin, &end, 10);
+	uint64_t value;
 	/* The launcher's clock is ours (one machine); a bad or future value is no origin. */
-	origin_ns = errno == 0 && end != origin && *end == '\0' && value > 0 && value <= now
-			? (uint64_t)value
-			: now;
+	origin_ns = onvm_parse_uint(origin, 1, now, &value) == 0 ? value : now;
 	measuring = 1;
 	cookie_io_functions_t io = {.write = stamped_write};
 	FILE *stream = fopencookie(NULL, "w", io);
