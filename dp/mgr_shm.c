@@ -13,6 +13,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
 
+#include "onvm_log.h"
 #include "mgr.h"
 #include "mgr_telemetry.h"
 #include "onvm_service_map.h"
@@ -39,7 +40,7 @@ static int create_instance_rings(struct onvm_instance *instance, unsigned slot)
 	instance->tx_ring = rte_ring_create(name, ONVM_NF_RING_SIZE, rte_socket_id(),
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (instance->rx_ring == NULL || instance->tx_ring == NULL) {
-		fprintf(stderr, "onvm-mgr: cannot create rings of slot %u: %s\n", slot,
+		MGR_LOG(ERR, "cannot create rings of slot %u: %s", slot,
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -82,7 +83,7 @@ static int record_pool_ops(const struct onvm_mgr *mgr)
 	const struct rte_memzone *zone = rte_memzone_reserve(
 	    ONVM_POOL_OPS_NAME, sizeof(struct onvm_pool_ops), rte_socket_id(), 0);
 	if (zone == NULL) {
-		fprintf(stderr, "onvm-mgr: cannot reserve %s: %s\n", ONVM_POOL_OPS_NAME,
+		MGR_LOG(ERR, "cannot reserve %s: %s", ONVM_POOL_OPS_NAME,
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -99,7 +100,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	const struct rte_memzone *zone =
 	    rte_memzone_reserve(ONVM_SHM_NAME, sizeof(struct onvm_shared), rte_socket_id(), 0);
 	if (zone == NULL) {
-		fprintf(stderr, "onvm-mgr: cannot reserve shared memory: %s\n",
+		MGR_LOG(ERR, "cannot reserve shared memory: %s",
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -117,7 +118,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	};
 	shm->meta_offset = rte_mbuf_dynfield_register(&meta_field);
 	if (shm->meta_offset < 0) {
-		fprintf(stderr, "onvm-mgr: cannot register packet metadata: %s\n",
+		MGR_LOG(ERR, "cannot register packet metadata: %s",
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -131,7 +132,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	mgr->msgq =
 	    rte_ring_create(ONVM_MGR_MSG_RING_NAME, MSG_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
 	if (!mgr->pktmbuf_pool || !mgr->msg_pool || !mgr->msgq) {
-		fprintf(stderr, "onvm-mgr: cannot create pools or message ring: %s\n",
+		MGR_LOG(ERR, "cannot create pools or message ring: %s",
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -152,7 +153,7 @@ int mgr_shm_create(struct onvm_mgr *mgr)
 	shm->tunnel_ring = rte_ring_create(ONVM_TUNNEL_RING_NAME, ONVM_TUNNEL_RING_SIZE,
 					   rte_socket_id(), RING_F_SC_DEQ);
 	if (shm->tunnel_ring == NULL) {
-		fprintf(stderr, "onvm-mgr: cannot create the tunnel ring: %s\n",
+		MGR_LOG(ERR, "cannot create the tunnel ring: %s",
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -197,11 +198,11 @@ int mgr_shm_hold_memory(void)
 			continue;
 		if (rte_mem_alloc_validator_register("onvm-hold", refuse_growth, socket,
 						     stats.heap_totalsz_bytes) < 0) {
-			fprintf(stderr, "onvm-mgr: cannot hold the heap of socket %d: %s\n", socket,
+			MGR_LOG(ERR, "cannot hold the heap of socket %d: %s", socket,
 				rte_strerror(rte_errno));
 			return -1;
 		}
-		printf("onvm-mgr: memory: socket %d heap %zu MB, %zu MB free for NFs\n", socket,
+		MGR_LOG(INFO, "memory: socket %d heap %zu MB, %zu MB free for NFs", socket,
 		       stats.heap_totalsz_bytes >> 20, stats.heap_freesz_bytes >> 20);
 	}
 	return 0;
