@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
-#include "onvm_common.h"
+#include "onvm_limits.h"
 
 static int fail(char *err, size_t errlen, const char *format, ...)
 {

@@ -11,7 +11,7 @@
 
 #include "config_file.h"
 #include "mgr_args.h"
-#include "mgr_peers.h"
+#include "mgr_fabric.h"
 #include "number.h"
 #include "onvm_version.h"
 
@@ -446,7 +446,7 @@ static int parse_command_line(int argc, char *argv[], struct mgr_config *config)
 		config->fabric_prefix = 24;
 	}
 	if (config->tunnel_set &&
-	    !mgr_peer_in_fabric(config->tunnel_ip, config->fabric_ip, config->fabric_prefix)) {
+	    !mgr_fabric_contains(config->tunnel_ip, config->fabric_ip, config->fabric_prefix)) {
 		snprintf(err, sizeof(err), "the -T address is outside --fabric");
 		goto usage;
 	}

@@ -19,7 +19,7 @@
 
 #include "core_pool.h"
 #include "mgr_alarm.h"
-#include "onvm_common.h"
+#include "onvm_limits.h"
 
 #define MGR_MAX_EAL_ARGS	    128
 #define MGR_MAX_START		    64

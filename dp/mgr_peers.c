@@ -17,12 +17,6 @@ int mgr_peers_init(struct mgr_peers *peers, const char *self)
 	return pthread_mutex_init(&peers->lock, NULL) == 0 ? 0 : -1;
 }
 
-/* An IPv4 address in host byte order, for prefix arithmetic. */
-static uint32_t host_order(const uint8_t ip[4])
-{
-	return (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
-}
-
 void mgr_peers_destroy(struct mgr_peers *peers)
 {
 	pthread_mutex_destroy(&peers->lock);
@@ -53,24 +47,13 @@ static struct mgr_peer_view *view_of(struct mgr_peers *peers, const char *host)
 	return view;
 }
 
-static uint32_t fabric_mask(unsigned prefix_len)
-{
-	return prefix_len == 0 ? 0 : UINT32_MAX << (32 - (prefix_len > 32 ? 32 : prefix_len));
-}
-
-int mgr_peer_in_fabric(const uint8_t ip[4], const uint8_t fabric_ip[4], unsigned prefix_len)
-{
-	uint32_t mask = fabric_mask(prefix_len);
-	return (host_order(ip) & mask) == (host_order(fabric_ip) & mask);
-}
-
 void mgr_peer_rules_init(struct mgr_peer_rules *rules, const uint8_t fabric_ip[4],
 			 unsigned prefix_len, const uint8_t own_ip[4], const uint8_t own_mac[6])
 {
 	memset(rules, 0, sizeof(*rules));
 	rules->set = 1;
-	rules->fabric_mask = fabric_mask(prefix_len);
-	rules->fabric = host_order(fabric_ip) & rules->fabric_mask;
+	rules->fabric_mask = mgr_fabric_mask(prefix_len);
+	rules->fabric = mgr_ipv4_host_order(fabric_ip) & rules->fabric_mask;
 	memcpy(rules->own_ip, own_ip, sizeof(rules->own_ip));
 	memcpy(rules->own_mac, own_mac, sizeof(rules->own_mac));
 	rules->udp_port = MGR_TUNNEL_UDP_PORT;
@@ -79,7 +62,7 @@ void mgr_peer_rules_init(struct mgr_peer_rules *rules, const uint8_t fabric_ip[4
 int mgr_peer_endpoint_check(const struct mgr_peer_rules *rules, const struct bus_tunnel *endpoint,
 			    char *why, size_t whylen)
 {
-	uint32_t ip = host_order(endpoint->ip);
+	uint32_t ip = mgr_ipv4_host_order(endpoint->ip);
 	uint32_t host_bits = ~rules->fabric_mask;
 	static const uint8_t no_mac[6];
 	const char *reason = NULL;

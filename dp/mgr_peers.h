@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "mgr_fabric.h"
 #include "mgr_tunnel.h"
 #include "onvm_common.h"
 
@@ -95,9 +96,6 @@ int mgr_peers_init(struct mgr_peers *peers, const char *self);
  * address; own_ip and own_mac are this host's endpoint. */
 void mgr_peer_rules_init(struct mgr_peer_rules *rules, const uint8_t fabric_ip[4],
 			 unsigned prefix_len, const uint8_t own_ip[4], const uint8_t own_mac[6]);
-
-/* Whether ip is inside fabric_ip/prefix_len. */
-int mgr_peer_in_fabric(const uint8_t ip[4], const uint8_t fabric_ip[4], unsigned prefix_len);
 
 /* 0 when a peer may use endpoint as far as the rules go; -1 with why. */
 int mgr_peer_endpoint_check(const struct mgr_peer_rules *rules, const struct bus_tunnel *endpoint,

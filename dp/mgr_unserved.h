@@ -30,7 +30,7 @@
 
 #include <stdint.h>
 
-#include "onvm_common.h"
+#include "onvm_limits.h"
 
 /* A service ceases to be unserved (for the log) once it has dropped nothing
  * for this long: a service that flaps period to period logs once. */
@@ -46,7 +46,7 @@ enum mgr_unserved_source {
 
 struct mgr_unserved_counters {
 	uint64_t pkts[ONVM_MAX_SERVICES]; /* by service id; [0] stays 0 */
-} __rte_cache_aligned;
+} __attribute__((aligned(ONVM_CACHE_LINE)));
 
 /* A service's unserved packets in one period. */
 struct mgr_unserved_count {

@@ -20,14 +20,9 @@
 #include <rte_ring.h>
 #include <rte_seqcount.h>
 
-#define ONVM_MAX_INSTANCES 64  /* instance slots per host */
-#define ONVM_MAX_SERVICES  256 /* service ids are 1..ONVM_MAX_SERVICES-1 */
-#define ONVM_MAX_MEMBERS   32  /* instances of one service on one host */
-#define ONVM_MAX_PORTS	   16
-#define ONVM_MAX_CHAIN	   8	/* services in a port's chain */
-#define ONVM_NF_RING_SIZE  4096 /* per-instance RX and TX ring entries */
-#define ONVM_BURST	   32
-#define ONVM_NAME_LEN	   32
+#include "onvm_limits.h"
+
+_Static_assert(ONVM_CACHE_LINE == RTE_CACHE_LINE_SIZE, "onvm_limits.h's cache line is DPDK's");
 
 #define ONVM_SHM_NAME		"onvm_shared"
 #define ONVM_PKTMBUF_POOL_NAME	"onvm_pktmbuf_pool"
