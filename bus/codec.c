@@ -1798,3 +1798,19 @@ int bus_encode_engine(const struct bus_engine *in, char **out, char *err, size_t
 {
 	return encode(&engine_spec, in, check_engine, out, err, errlen);
 }
+
+int bus_cmd_peek_id(const void *payload, size_t len, char *id, size_t idlen)
+{
+	if (payload == NULL || len == 0 || len > BUS_PAYLOAD_MAX || idlen == 0)
+		return 0;
+	json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	const json_t *value = json_is_object(root) ? json_object_get(root, "id") : NULL;
+	const char *text = json_is_string(value) ? json_string_value(value) : NULL;
+	size_t text_len = text ? json_string_length(value) : 0;
+	int found = text && text_len < idlen && text_len < BUS_NAME_LEN &&
+		    strlen(text) == text_len && str_ok(text, text_len, STR_ID);
+	if (found)
+		memcpy(id, text, text_len + 1);
+	json_decref(root);
+	return found;
+}

@@ -274,6 +274,11 @@ int bus_decode_engine(const char *topic_name, const void *payload, size_t len,
 int bus_decode_any(const char *topic, const void *payload, size_t len, struct bus_msg *msg,
 		   char *err, size_t errlen);
 
+/* The "id" of a command that failed to decode, if it has a readable one (a
+ * JSON object whose top-level "id" is a valid command id), so that the
+ * rejection can name it.  1 with id set, else 0. */
+int bus_cmd_peek_id(const void *payload, size_t len, char *id, size_t idlen);
+
 /* Rejections counted by bus_decode_any() since start-up; thread-safe. */
 uint64_t bus_reject_count(enum bus_kind kind);
 

@@ -98,6 +98,8 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	if (!item.valid) {
 		__atomic_fetch_add(&bus->rejected, 1, __ATOMIC_RELAXED);
 		MGR_LOG(WARNING, "bus: rejected message on %s: %s", topic, item.error);
+		if (is_cmd)
+			bus_cmd_peek_id(payload, len, item.bad_id, sizeof(item.bad_id));
 	}
 	/* A bad message about another host is logged and counted, not answered:
 	 * only a command gets a rejected event. */
@@ -171,11 +173,18 @@ static void publish_event(struct mgr_bus *bus, const struct bus_event *event)
 		free(payload);
 }
 
-static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *why)
+/* A rejected command: cmd when it decoded, else NULL with its readable id
+ * (bad_id, "" when it had none). */
+static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *bad_id,
+		   const char *why)
 {
 	struct bus_event event = {.ts_ms = wall_ms(), .event = BUS_EV_REJECTED, .has_error = true};
 	snprintf(event.host, sizeof(event.host), "%s", bus->host);
 	snprintf(event.error, sizeof(event.error), "%s", why);
+	if (!cmd && bad_id && bad_id[0]) {
+		event.has_cmd_id = true;
+		snprintf(event.cmd_id, sizeof(event.cmd_id), "%s", bad_id);
+	}
 	if (cmd) {
 		event.service = cmd->service;
 		event.has_cmd_id = true;
@@ -185,7 +194,7 @@ static void reject(struct mgr_bus *bus, const struct bus_cmd *cmd, const char *w
 			event.instance = cmd->instance;
 		}
 	}
-	MGR_LOG(INFO, "bus: rejected %s: %s", cmd ? cmd->id : "a message", why);
+	MGR_LOG(INFO, "bus: rejected %s: %s", event.has_cmd_id ? event.cmd_id : "a message", why);
 	fflush(stdout);
 	publish_event(bus, &event);
 }
@@ -201,7 +210,7 @@ static void run_spawn(struct mgr_bus *bus, const struct bus_cmd *cmd)
 			else
 				snprintf(why, sizeof(why), "%u of %u started; %.180s", i,
 					 cmd->count, err);
-			reject(bus, cmd, why);
+			reject(bus, cmd, NULL, why);
 			return;
 		}
 	}
@@ -221,11 +230,11 @@ static void run_stop(struct mgr_bus *bus, const struct bus_cmd *cmd)
 	if (target && target->service_id != cmd->service) {
 		snprintf(err, sizeof(err), "instance %u serves service %u, not %u", cmd->instance,
 			 target->service_id, cmd->service);
-		reject(bus, cmd, err);
+		reject(bus, cmd, NULL, err);
 		return;
 	}
 	if (mgr_nf_stop(bus->mgr, cmd->instance, cmd->id, err, sizeof(err)) < 0)
-		reject(bus, cmd, err);
+		reject(bus, cmd, NULL, err);
 }
 
 static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
@@ -241,7 +250,7 @@ static void run_command(struct mgr_bus *bus, const struct bus_cmd *cmd)
 			publish(bus, bus->topic_events, seen->answers[i], 1, 0);
 		return;
 	case MGR_CMD_REFUSE:
-		reject(bus, cmd, why);
+		reject(bus, cmd, NULL, why);
 		return;
 	case MGR_CMD_RUN:
 		break;
@@ -368,7 +377,7 @@ void mgr_bus_poll(struct mgr_bus *bus, uint64_t now)
 		if (item.valid)
 			run_command(bus, &item.cmd);
 		else
-			reject(bus, NULL, item.error);
+			reject(bus, NULL, item.bad_id, item.error);
 	}
 
 	int force = __atomic_exchange_n(&bus->republish, 0, __ATOMIC_ACQ_REL);

@@ -42,6 +42,7 @@ struct mgr_queued_cmd {
 	int valid;
 	struct bus_cmd cmd;
 	char error[BUS_TEXT_LEN];
+	char bad_id[BUS_NAME_LEN]; /* !valid: the command's readable id, or "" */
 };
 
 /* A ring of commands, filled on paho's thread and emptied on the control

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # A spawn of a service not in the catalog, a stop of an unknown instance, an
 # expired command and garbage on the cmd topic all get "rejected" events with
-# a reason; nothing starts and the manager keeps running.
+# a reason (and the command's id when it has a readable one); nothing starts
+# and the manager keeps running.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init bus_reject
 
@@ -22,7 +23,14 @@ wait_for 10 "expired" grep -q '"cmd_id":"t-3","event":"rejected",.*"error":"comm
 onvm_command h1 'garbage'
 wait_for 10 "garbage rejected" grep -q '"event":"rejected","service":0,"error":"not JSON' "$ONVM_TMP/events.log"
 onvm_command h1 '{"v":1,"id":"t-4","engine":"test","op":"spawn","service":1,"count":100,"reason":"x"}'
-wait_for 10 "count out of range" grep -q '"event":"rejected","service":0,"error":"count: 100 out of range' "$ONVM_TMP/events.log"
+# A command that does not decode is still named by its id when it has one.
+wait_for 10 "count out of range" grep -q '"cmd_id":"t-4","event":"rejected","service":0,"error":"count: 100 out of range' "$ONVM_TMP/events.log"
+grep '"error":"not JSON' "$ONVM_TMP/events.log" | grep -q cmd_id && fail "garbage has no id to name"
+rejected_before=$(grep -c '"event":"rejected"' "$ONVM_TMP/events.log")
+onvm_command h1 '{"v":1,"id":"bad id with spaces","op":"spawn"}'
+wait_for 10 "the command with a bad id rejected" \
+	eval '(($(grep -c "\"event\":\"rejected\"" "$ONVM_TMP/events.log") > rejected_before))'
+grep -q '"cmd_id":"bad id' "$ONVM_TMP/events.log" && fail "an invalid id was echoed as cmd_id"
 onvm_command h1 '{"v":1,"id":"t-5","engine":"test","op":"spawn","service":1,"count":3,"reason":"x"}'
 wait_for 10 "no free core for the third" grep -q '"cmd_id":"t-5","event":"rejected","service":1,"error":"2 of 3 started; no free core' "$ONVM_TMP/events.log"
 
