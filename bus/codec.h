@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * codec.h - C structs, JSON encoders and strict decoders for every message
- * of the bus contract (DESIGN.md section 3).
+ * of the bus contract (docs/bus.md).
  *
  * Decoders check the whole schema: "v" must be 1, required fields present,
  * JSON integers where the contract says integer, ranges, enum words, names,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * topics.h - MQTT topic names of the bus contract (DESIGN.md section 3).
+ * topics.h - MQTT topic names of the bus contract (docs/bus.md).
  *
  * Builds and parses
- *     <root>/hosts/<host>/{state,services,stats,cmd,events}
+ *     <root>/hosts/<host>/{state,services,stats,cmd,events,alarms}
  *     <root>/policy/decisions
  *     <root>/policy/engines/<engine id>
  * where <root> defaults to "onvm". Host names and engine ids are 1..63

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * trace.h - read and write bus traces (DESIGN.md section 5).
+ * trace.h - read and write bus traces (docs/traces.md).
  *
  * A trace is what `mosquitto_sub -v -F '%j' -t 'onvm/#'` prints: one JSON
  * object per line,

@@ -266,7 +266,12 @@ int mgr_init(struct onvm_mgr *mgr, int argc, char *argv[])
 	int eal_argc =
 	    eal_args_with_base(&mgr->config, eal_argv, memory_mb, sizeof(memory_mb), &chose_memory);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		MGR_LOG(ERR, "EAL init failed: %s", rte_strerror(rte_errno));
+		/* A prefix another primary holds fails with rte_errno unset. */
+		if (rte_errno == 0)
+			MGR_LOG(ERR, "EAL init failed (another manager uses --file-prefix=%s?)",
+				mgr->config.file_prefix);
+		else
+			MGR_LOG(ERR, "EAL init failed: %s", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? -EINVAL : -EIO;
 	}
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * mgr_alarm.h - overload alarms of one host's instances (DESIGN.md 3a
+ * mgr_alarm.h - overload alarms of one host's instances (docs/bus.md
  * "Alarms"): the per-instance state machine, with no DPDK in it.
  *
  * The control thread samples every running instance every few ms (the

@@ -463,7 +463,7 @@ static void on_stats(void *ctx, const struct mgr_stats_snapshot *snapshot)
 	free(payload);
 }
 
-/* QoS 1, not retained (DESIGN.md 3a): an alarm is news, and stale to anyone
+/* QoS 1, not retained (docs/bus.md): an alarm is news, and stale to anyone
  * who connects later.  paho queues it; the sampler does not wait. */
 static void on_alarm(void *ctx, const struct mgr_alarm_report *report)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * mgr_bus.h - the manager on the MQTT bus (DESIGN.md section 3).
+ * mgr_bus.h - the manager on the MQTT bus (docs/bus.md).
  *
  * Publishes the host's state (retained, on start and whenever free cores
  * change), its part of the service map (retained, whenever it changes;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mgr_unserved.h - demand for services that no host serves ("unserved",
- * DESIGN.md section 3a).
+ * docs/bus.md).
  *
  * The manager counts, per service, the packets it drops because the service
  * has no instance anywhere, local or remote:

@@ -436,7 +436,7 @@ static const char *alarm_ignored(const struct policy_core *core, const struct bu
 
 /*
  * An alarm is a completed overload streak of its service on its host
- * (DESIGN.md 3a): decided at once under the stats rules. usable: the host
+ * (docs/bus.md): decided at once under the stats rules. usable: the host
  * was usable before the alarm counted as a sign of life.
  */
 static void check_alarm(struct policy_core *core, const struct bus_alarm *alarm, bool retained,

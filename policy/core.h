@@ -16,7 +16,7 @@
  * has not yet heard the retained announcements does not lead by mistake),
  * or to always lead (replay).
  *
- * Alarms (DESIGN.md 3a): a host's alarm about one of its instances is a
+ * Alarms (docs/bus.md): a host's alarm about one of its instances is a
  * completed overload streak of that service on that host, decided at once
  * under the stats rules (pending, max, "no capacity" repeats, avoided
  * hosts). Only a host's word about itself counts: an alarm is ignored

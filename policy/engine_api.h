@@ -9,7 +9,7 @@
  * service with a pending spawn is not asked about again). When service S
  * is overloaded on host ORIGIN it asks the engine where one more instance
  * should go: the engine gets the candidate hosts and the stats message that
- * completed the overload (or the host's alarm that reported it, DESIGN.md
+ * completed the overload (or the host's alarm that reported it, docs/bus.md
  * 3a), and picks one candidate or none. When S has
  * fewer instances than its --services min (a host went offline or stale,
  * an instance exited), the daemon asks for a repair: the same request with

@@ -3,7 +3,7 @@
  * engines.h - the built-in placement engines and loading of shared-object
  * engines (the interface is engine_api.h).
  *
- *   local-first  DESIGN.md section 1: the origin host if it has a free core;
+ *   local-first  docs/architecture.md: the origin host if it has a free core;
  *                else, among other hosts with a free core, those already
  *                running the service, most free cores first; else the host
  *                with the most free cores; else nothing ("no capacity").

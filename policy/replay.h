@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * replay.h - run an engine over a recorded trace (DESIGN.md section 5).
+ * replay.h - run an engine over a recorded trace (docs/traces.md).
  *
  * Every line of the trace is fed, in order, to the same core the live
  * daemon runs, on a virtual clock taken from the line's "tst" (never going

@@ -502,7 +502,7 @@ static void add_report(struct view_host_svc *svc, const struct bus_inst_stats *i
 }
 
 /*
- * Unserved demand (DESIGN.md 3a): packets for a service with no instance
+ * Unserved demand (docs/bus.md): packets for a service with no instance
  * anywhere, dropped here. It is that service's overload on this host with
  * zero instances, judged like drops; entries of one service are summed. A
  * service the same stats list instances of is judged by those instances.

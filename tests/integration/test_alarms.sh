@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Overload alarms (DESIGN.md 3a): a manager samples its instances every few
+# Overload alarms (docs/bus.md): a manager samples its instances every few
 # ms and publishes on onvm/hosts/<host>/alarms (QoS 1, not retained) once an
 # instance has been overloaded for --alarm-ms.  One slow_thing carrying
 # CAPACITY packets a second, fed by the load generator at the rate in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The live daemon takes alarms from the bus (DESIGN.md 3a): h1 (no free
+# The live daemon takes alarms from the bus (docs/bus.md): h1 (no free
 # core) publishes one alarm for its instance 1 of service 2, and no stats
 # at all; the leader spawns service 2 on h2 at once, its reason saying it
 # came from the alarm. An alarm for an instance h1 does not list is

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# gen.sh - make policy traces (DESIGN.md section 5) from short scenarios.
+# gen.sh - make policy traces (docs/traces.md) from short scenarios.
 #
 #   gen.sh scenario FILE.scn         a scenario (format below) -> trace on stdout
 #   gen.sh many-hosts N              N hosts, one overload with a unique answer
@@ -32,7 +32,7 @@
 #   at P silent NAME                its stats stop (it goes stale)
 #   at P services NAME [S:I[:C],...]  a new services map (and stats list)
 #   at P event NAME KIND S [INSTANCE] [CMD_ID]   spawned/rejected/stopped/exited
-#   at P alarm NAME S INSTANCE DROP FILL FOR_MS   NAME's alarm (DESIGN.md 3a):
+#   at P alarm NAME S INSTANCE DROP FILL FOR_MS   NAME's alarm (docs/bus.md):
 #                                   instance INSTANCE of S overloaded for
 #                                   FOR_MS (since_ms = its ts_ms - FOR_MS)
 set -euo pipefail

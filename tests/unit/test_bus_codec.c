@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bus_codec.c - unit tests of bus/codec.c: golden payloads from
- * DESIGN.md and the sample traces, encode/decode round trips, and one
+ * docs/bus.md and the sample traces, encode/decode round trips, and one
  * rejection test per way a payload can be wrong.
  */
 #include <setjmp.h>
@@ -19,7 +19,7 @@
 
 #define ERRLEN 256
 
-/* ---- golden payloads: DESIGN.md section 3 ---- */
+/* ---- golden payloads: docs/bus.md ---- */
 static const char design_state[] =
     "{\"v\":1,\"host\":\"h1\",\"status\":\"online\",\"epoch\":1795480000000,"
     "\"ts_ms\":1795480012000,\"cores\":{\"total\":4,\"free\":2},"
