@@ -328,7 +328,7 @@ static void publish_stats(struct onvm_mgr *mgr, struct mgr_stats_state *state, u
 {
 	static struct mgr_stats_snapshot snapshot;
 	mgr_stats_collect(mgr, state, now_ms, &snapshot);
-	mgr_stats_log_unserved(&snapshot, stdout);
+	mgr_stats_log_unserved(&snapshot);
 	if (!mgr->config.quiet)
 		mgr_stats_print(&snapshot, stdout);
 	if (mgr->config.stats_file[0] &&

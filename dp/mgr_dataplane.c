@@ -29,6 +29,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "onvm_log.h"
 #include "mgr.h"
 #include "onvm_backoff.h"
 #include "onvm_flow.h"
@@ -400,14 +401,14 @@ static int dataplane_loop(void *arg)
 	struct onvm_backoff backoff = {0};
 
 	if (rx == NULL || tx == NULL) {
-		fprintf(stderr, "onvm-mgr: lcore %u: out of memory\n", rte_lcore_id());
+		MGR_LOG(ERR, "lcore %u: out of memory", rte_lcore_id());
 		mgr->quit = 1;
 		rte_free(rx);
 		rte_free(tx);
 		return -1;
 	}
-	printf("onvm-mgr: lcore %u runs%s%s\n", rte_lcore_id(),
-	       (args->roles & ROLE_RX) ? " RX" : "", (args->roles & ROLE_TX) ? " TX" : "");
+	MGR_LOG(INFO, "lcore %u runs%s%s", rte_lcore_id(), (args->roles & ROLE_RX) ? " RX" : "",
+		(args->roles & ROLE_TX) ? " TX" : "");
 	while (!mgr->quit) {
 		unsigned work = 0;
 		if (args->roles & ROLE_RX)
@@ -438,8 +439,8 @@ int mgr_dataplane_launch(struct onvm_mgr *mgr)
 			workers[nb_workers++] = lcore;
 	}
 	if (nb_workers == 0) {
-		fprintf(stderr, "onvm-mgr: needs at least 2 lcores (control, and RX/TX), "
-				"e.g. -l 0,1\n");
+		MGR_LOG(WARNING, "needs at least 2 lcores (control, and RX/TX), "
+				 "e.g. -l 0,1");
 		return -1;
 	}
 	if (nb_workers == 1) {
@@ -450,7 +451,7 @@ int mgr_dataplane_launch(struct onvm_mgr *mgr)
 	}
 	for (unsigned i = 0; i < nb_workers; i++) {
 		if (rte_eal_remote_launch(dataplane_loop, &loop_args[i], workers[i]) != 0) {
-			fprintf(stderr, "onvm-mgr: cannot launch lcore %u\n", workers[i]);
+			MGR_LOG(ERR, "cannot launch lcore %u", workers[i]);
 			mgr->quit = 1;
 			return -1;
 		}

@@ -30,6 +30,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "onvm_log.h"
 #include "mgr.h"
 #include "onvm_service_map.h"
 
@@ -114,8 +115,8 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 		bookkeeping->unannounced = 0; /* its spawn was rejected: nothing to say */
 	} else if (bookkeeping->standby) {
 		/* Never seen on the bus: no event; try again a little later. */
-		printf("onvm-mgr: warm standby of service %u ended%s%s\n", bookkeeping->service_id,
-		       error ? ": " : "", error ? error : "");
+		MGR_LOG(INFO, "warm standby of service %u ended%s%s", bookkeeping->service_id,
+			error ? ": " : "", error ? error : "");
 		mgr->standby_retry_ms[bookkeeping->service_id] = now_ms + MGR_STANDBY_RETRY_MS;
 		bookkeeping->standby = 0;
 	} else {
@@ -149,8 +150,8 @@ static int activate(struct onvm_mgr *mgr, unsigned slot, uint64_t now_ms)
 		bookkeeping->instance_id = ++mgr->next_instance_id;
 	if (onvm_service_map_add(&mgr->shm->map, bookkeeping->service_id, (uint16_t)slot,
 				 onvm_member_key(mgr->host_hash, bookkeeping->instance_id)) < 0) {
-		fprintf(stderr, "onvm-mgr: instance %u of service %u refused: %s\n",
-			bookkeeping->instance_id, bookkeeping->service_id, MAP_FULL_ERROR);
+		MGR_LOG(ERR, "instance %u of service %u refused: %s", bookkeeping->instance_id,
+			bookkeeping->service_id, MAP_FULL_ERROR);
 		emit(mgr, MGR_EVENT_REJECTED, slot, MAP_FULL_ERROR);
 		bookkeeping->unannounced = 1;
 		__atomic_store_n(&mgr->shm->instances[slot].stop_requested, 1, __ATOMIC_RELEASE);
@@ -190,13 +191,13 @@ static void park(struct onvm_mgr *mgr, unsigned slot, struct onvm_msg *msg, uint
 	const struct mgr_slot *bookkeeping = &mgr->slots[slot];
 	set_state(mgr, slot, ONVM_INST_STANDBY, now_ms);
 	answer(msg, (uint16_t)slot, 0, bookkeeping->core);
-	printf("onvm-mgr: warm standby of service %u ready (pid %d)\n", bookkeeping->service_id,
-	       (int)bookkeeping->process.pid);
+	MGR_LOG(INFO, "warm standby of service %u ready (pid %d)", bookkeeping->service_id,
+		(int)bookkeeping->process.pid);
 }
 
 static void refuse(struct onvm_msg *msg, pid_t pid, const char *why)
 {
-	printf("onvm-mgr: request of pid %d refused: %s\n", (int)pid, why);
+	MGR_LOG(INFO, "request of pid %d refused: %s", (int)pid, why);
 	snprintf(msg->error, sizeof(msg->error), "%s", why);
 	__atomic_store_n(&msg->status, ONVM_MSG_REFUSED, __ATOMIC_RELEASE);
 }
@@ -305,8 +306,8 @@ static void not_acted_on(struct onvm_mgr *mgr, const void *msg, const char *why)
 {
 	uint64_t count = ++mgr->refused_msgs;
 	if ((count & (count - 1)) == 0)
-		fprintf(stderr, "onvm-mgr: message %p not acted on: %s (%" PRIu64 " so far)\n", msg,
-			why, count);
+		MGR_LOG(WARNING, "message %p not acted on: %s (%" PRIu64 " so far)", msg, why,
+			count);
 }
 
 /*
@@ -332,9 +333,10 @@ static void handle_messages(struct onvm_mgr *mgr, uint64_t now_ms)
 			if (status == ONVM_MSG_ABANDONED &&
 			    __atomic_compare_exchange_n(&msg->status, &status, ONVM_MSG_TAKEN, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				printf("onvm-mgr: a message of pid %d was given up by its NF; "
-				       "not acted on\n",
-				       (int)msg->pid);
+				MGR_LOG(INFO,
+					"a message of pid %d was given up by its NF; "
+					"not acted on",
+					(int)msg->pid);
 				rte_mempool_put(mgr->msg_pool, msg);
 			} else {
 				not_acted_on(mgr, msg, "not pending");
@@ -493,8 +495,8 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 				 service->id);
 			return -1;
 		}
-		printf("onvm-mgr: starting %s (service %u), output in %s\n", service->name,
-		       service->id, launch.log_path);
+		MGR_LOG(INFO, "starting %s (service %u), output in %s", service->name, service->id,
+			launch.log_path);
 	}
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	clear_instance(instance); /* before the NF can see the slot */
@@ -540,10 +542,11 @@ static int switch_on(struct onvm_mgr *mgr, unsigned slot, const struct catalog_s
 	/* Gives it its instance id.  mgr_nf_spawn checked that the map has room;
 	 * a refusal here would be said by activate itself. */
 	activate(mgr, slot, mgr_now_ms());
-	printf("onvm-mgr: switched on the warm standby of %s (service %u) as instance %u on "
-	       "lcore %d, pid %d\n",
-	       service->name, service->id, bookkeeping->instance_id, bookkeeping->core,
-	       (int)bookkeeping->process.pid);
+	MGR_LOG(INFO,
+		"switched on the warm standby of %s (service %u) as instance %u on "
+		"lcore %d, pid %d",
+		service->name, service->id, bookkeeping->instance_id, bookkeeping->core,
+		(int)bookkeeping->process.pid);
 	return (int)slot;
 }
 
@@ -577,7 +580,7 @@ static int start_standby(struct onvm_mgr *mgr, const struct catalog_service *ser
 	bookkeeping->standby_lcore = (uint16_t)lcore;
 	uint16_t lcores[1] = {(uint16_t)lcore};
 	if (start_process(mgr, service, (unsigned)slot, lcores, 1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-mgr: warm standby of %s: %s\n", service->name, err);
+		MGR_LOG(WARNING, "warm standby of %s: %s", service->name, err);
 		bookkeeping->standby = 0;
 		return -1;
 	}
@@ -616,9 +619,9 @@ static void check_bad_members(struct onvm_mgr *mgr)
 		drops +=
 		    __atomic_load_n(&mgr->port_counters[port].bad_member_drops, __ATOMIC_RELAXED);
 	if (drops != mgr->bad_member_drops_said) {
-		fprintf(stderr,
-			"onvm-mgr: %" PRIu64 " packets dropped: the service map in shared memory "
-			"named no instance (written by an NF)\n",
+		MGR_LOG(WARNING,
+			"%" PRIu64 " packets dropped: the service map in shared memory "
+			"named no instance (written by an NF)",
 			drops);
 		mgr->bad_member_drops_said = drops;
 	}
@@ -680,9 +683,9 @@ int mgr_nf_spawn(struct onvm_mgr *mgr, uint16_t service_id, const char *cmd_id, 
 	}
 	bookkeeping->instance_id = ++mgr->next_instance_id;
 	publish_slot(mgr, (unsigned)slot);
-	printf("onvm-mgr: spawning %s (service %u) as instance %u on lcore %d, pid %d\n",
-	       service->name, service_id, bookkeeping->instance_id, bookkeeping->core,
-	       (int)bookkeeping->process.pid);
+	MGR_LOG(INFO, "spawning %s (service %u) as instance %u on lcore %d, pid %d", service->name,
+		service_id, bookkeeping->instance_id, bookkeeping->core,
+		(int)bookkeeping->process.pid);
 	return slot;
 }
 
@@ -740,8 +743,7 @@ void mgr_nf_stop_all(struct onvm_mgr *mgr)
 	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++) {
 		const struct nf_process *process = &mgr->slots[slot].process;
 		if (mgr->slots[slot].state != ONVM_INST_FREE && process->pid != 0) {
-			fprintf(stderr, "onvm-mgr: NF pid %d did not stop; killing it\n",
-				(int)process->pid);
+			MGR_LOG(WARNING, "NF pid %d did not stop; killing it", (int)process->pid);
 			nf_process_signal(process, SIGKILL);
 		}
 	}

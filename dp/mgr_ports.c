@@ -4,6 +4,7 @@
 
 #include <rte_ethdev.h>
 
+#include "onvm_log.h"
 #include "mgr.h"
 
 #define PORT_RX_DESC 1024
@@ -33,7 +34,7 @@ static int port_start(struct onvm_mgr *mgr, uint16_t port)
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	if (ret < 0) {
-		fprintf(stderr, "onvm-mgr: port %u: cannot start: %s\n", port, rte_strerror(-ret));
+		MGR_LOG(ERR, "port %u: cannot start: %s", port, rte_strerror(-ret));
 		return -1;
 	}
 	rte_eth_promiscuous_enable(port); /* vdevs may not support it: not an error */
@@ -57,8 +58,8 @@ static int set_chain(struct onvm_mgr *mgr, uint16_t port)
 		info->egress_port = port;
 	}
 	if (info->egress_port >= mgr->nb_ports) {
-		fprintf(stderr, "onvm-mgr: port %u: egress port %u does not exist (%u ports)\n",
-			port, info->egress_port, mgr->nb_ports);
+		MGR_LOG(WARNING, "port %u: egress port %u does not exist (%u ports)", port,
+			info->egress_port, mgr->nb_ports);
 		return -1;
 	}
 	mgr->shm->ports[port] = *info; /* for NFs: the manager reads its own */
@@ -69,14 +70,13 @@ int mgr_ports_init(struct onvm_mgr *mgr)
 {
 	uint16_t available = rte_eth_dev_count_avail();
 	if (available > ONVM_MAX_PORTS) {
-		fprintf(stderr, "onvm-mgr: %u ports, at most %d are supported\n", available,
-			ONVM_MAX_PORTS);
+		MGR_LOG(WARNING, "%u ports, at most %d are supported", available, ONVM_MAX_PORTS);
 		return -1;
 	}
 	for (unsigned port = available; port < ONVM_MAX_PORTS; port++) {
 		if (mgr->config.chains[port].set) {
-			fprintf(stderr, "onvm-mgr: a chain names port %u, but there are %u ports\n",
-				port, available);
+			MGR_LOG(WARNING, "a chain names port %u, but there are %u ports", port,
+				available);
 			return -1;
 		}
 	}

@@ -6,6 +6,7 @@
 
 #include <rte_ring.h>
 
+#include "onvm_log.h"
 #include "clock.h"
 #include "mgr.h"
 #include "mgr_stats.h"
@@ -175,10 +176,11 @@ static void raise_alarm(struct onvm_mgr *mgr, const struct mgr_slot *bookkeeping
 	    .ring_fill = alarm->ring_fill,
 	};
 	mgr->alarms_raised++;
-	printf("onvm-mgr: alarm: service %u instance %u overloaded since %" PRIu64 ", %" PRIu64
-	       " ms ago (drops %.0f pps, ring %.2f)\n",
-	       report.service, report.instance, report.since_ms, ago_ms, report.drop_pps,
-	       report.ring_fill);
+	MGR_LOG(INFO,
+		"alarm: service %u instance %u overloaded since %" PRIu64 ", %" PRIu64
+		" ms ago (drops %.0f pps, ring %.2f)",
+		report.service, report.instance, report.since_ms, ago_ms, report.drop_pps,
+		report.ring_fill);
 	fflush(stdout);
 	if (mgr->alarm_fn)
 		mgr->alarm_fn(mgr->alarm_ctx, &report);
@@ -208,33 +210,31 @@ void mgr_stats_sample_alarms(struct onvm_mgr *mgr, uint64_t now_ms)
 		if (verdict == MGR_ALARM_RAISE) {
 			raise_alarm(mgr, bookkeeping, &alarm);
 		} else if (verdict == MGR_ALARM_REARMED) {
-			printf("onvm-mgr: alarm: service %u instance %u calm for %u ms: re-armed\n",
-			       bookkeeping->service_id, bookkeeping->instance_id,
-			       mgr->alarm_params.rearm_ms);
+			MGR_LOG(INFO, "alarm: service %u instance %u calm for %u ms: re-armed",
+				bookkeeping->service_id, bookkeeping->instance_id,
+				mgr->alarm_params.rearm_ms);
 			fflush(stdout);
 		}
 	}
 	mgr->alarm_work = work;
 }
 
-void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out)
+void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot)
 {
 	const struct mgr_unserved_period *unserved = &snapshot->unserved;
 	for (unsigned i = 0; i < unserved->nb_notes; i++) {
 		const struct mgr_unserved_note *note = &unserved->notes[i];
 		if (note->change == MGR_UNSERVED_BEGAN)
-			fprintf(out,
-				"onvm-mgr: service %u is unserved: no host has an instance; "
-				"dropping %.0f pps\n",
-				note->service, rate(note->pkts, 0, snapshot->period_ms));
+			MGR_LOG(
+			    WARNING,
+			    "service %u is unserved: no host has an instance; dropping %.0f pps",
+			    note->service, rate(note->pkts, 0, snapshot->period_ms));
 		else
-			fprintf(out,
-				"onvm-mgr: service %u no longer unserved: %" PRIu64
-				" packets dropped over %" PRIu64 " ms\n",
+			MGR_LOG(NOTICE,
+				"service %u no longer unserved: %" PRIu64
+				" packets dropped over %" PRIu64 " ms",
 				note->service, note->pkts, note->lasted_ms);
 	}
-	if (unserved->nb_notes)
-		fflush(out);
 }
 
 void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out)

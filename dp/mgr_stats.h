@@ -94,7 +94,7 @@ void mgr_stats_collect(struct onvm_mgr *mgr, struct mgr_stats_state *state, uint
 void mgr_stats_sample_alarms(struct onvm_mgr *mgr, uint64_t now_ms);
 
 /* One line for each service that began or ceased to be unserved. */
-void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot, FILE *out);
+void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot);
 
 /* Human-readable table. */
 void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out);

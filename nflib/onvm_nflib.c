@@ -104,7 +104,7 @@ static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 		switch (opt) {
 		case 'r':
 			if (parse_service_id(optarg, &nf->info.service_id) < 0) {
-				fprintf(stderr, "nflib: bad service id '%s'\n", optarg);
+				NF_LOG(ERR, "bad service id '%s'", optarg);
 				return -EINVAL;
 			}
 			have_service = 1;
@@ -114,13 +114,12 @@ static int parse_nflib_args(struct onvm_nf *nf, int argc, char *argv[])
 			break;
 		default:
 			if (opt == '?')
-				fprintf(stderr, "nflib: unknown or incomplete option '%s'\n",
-					argv[optind - 1]);
+				NF_LOG(ERR, "unknown or incomplete option '%s'", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (!have_service) {
-		fprintf(stderr, "nflib: a service id (-r SERVICE) is required\n");
+		NF_LOG(ERR, "a service id (-r SERVICE) is required");
 		return -EINVAL;
 	}
 	/* getopt stops after "--" or at the first non-option; both end our part. */
@@ -139,11 +138,11 @@ static int check_pool_ops(const char *pool_name, const struct rte_mempool *pool,
 		: "(none)";
 	if (strnlen(recorded, recorded_size) < recorded_size && strcmp(ours, recorded) == 0)
 		return 0;
-	fprintf(stderr,
-		"nflib: pool %s uses mempool ops '%.*s' in the manager, but '%s' here: this NF "
-		"is linked otherwise than onvm-mgr (DPDK static or shared, the library order); "
-		"build both the same way\n",
-		pool_name, (int)strnlen(recorded, recorded_size), recorded, ours);
+	NF_LOG(ERR,
+	       "pool %s uses mempool ops '%.*s' in the manager, but '%s' here: this NF "
+	       "is linked otherwise than onvm-mgr (DPDK static or shared, the library order); "
+	       "build both the same way",
+	       pool_name, (int)strnlen(recorded, recorded_size), recorded, ours);
 	return -1;
 }
 
@@ -151,27 +150,27 @@ static int attach_shared_memory(struct onvm_nf *nf)
 {
 	const struct rte_memzone *zone = rte_memzone_lookup(ONVM_SHM_NAME);
 	if (zone == NULL) {
-		fprintf(stderr,
-			"nflib: no manager shared memory '%s' (is onvm-mgr running "
-			"with this --file-prefix?)\n",
-			ONVM_SHM_NAME);
+		NF_LOG(ERR,
+		       "no manager shared memory '%s' (is onvm-mgr running "
+		       "with this --file-prefix?)",
+		       ONVM_SHM_NAME);
 		return -ENOENT;
 	}
 	nf->shm = zone->addr;
 	if (nf->shm->magic != ONVM_SHM_MAGIC || nf->shm->version != ONVM_SHM_VERSION) {
-		fprintf(stderr, "nflib: shared memory has the wrong magic or version\n");
+		NF_LOG(ERR, "shared memory has the wrong magic or version");
 		return -EPROTO;
 	}
 	nf->pktmbuf_pool = rte_mempool_lookup(ONVM_PKTMBUF_POOL_NAME);
 	nf->msg_pool = rte_mempool_lookup(ONVM_MSG_POOL_NAME);
 	nf->manager_msgq = rte_ring_lookup(ONVM_MGR_MSG_RING_NAME);
 	if (!nf->pktmbuf_pool || !nf->msg_pool || !nf->manager_msgq) {
-		fprintf(stderr, "nflib: manager pools or message ring missing\n");
+		NF_LOG(ERR, "manager pools or message ring missing");
 		return -ENOENT;
 	}
 	const struct rte_memzone *ops_zone = rte_memzone_lookup(ONVM_POOL_OPS_NAME);
 	if (ops_zone == NULL || ops_zone->len < sizeof(struct onvm_pool_ops)) {
-		fprintf(stderr, "nflib: the manager did not record its mempool ops\n");
+		NF_LOG(ERR, "the manager did not record its mempool ops");
 		return -ENOENT;
 	}
 	const struct onvm_pool_ops *ops = ops_zone->addr;
@@ -181,7 +180,7 @@ static int attach_shared_memory(struct onvm_nf *nf)
 		return -EPROTO;
 	/* The manager registered the field; the lookup gives this process its offset. */
 	if (rte_mbuf_dynfield_lookup(ONVM_META_DYNFIELD_NAME, NULL) != nf->shm->meta_offset) {
-		fprintf(stderr, "nflib: packet metadata field not found\n");
+		NF_LOG(ERR, "packet metadata field not found");
 		return -ENOENT;
 	}
 	return 0;
@@ -233,11 +232,11 @@ static int register_instance(struct onvm_nf *nf)
 
 	int ret = send_message(nf, msg, REGISTER_TIMEOUT_MS);
 	if (ret == -ETIMEDOUT) {
-		fprintf(stderr, "nflib: the manager did not answer the registration\n");
+		NF_LOG(ERR, "the manager did not answer the registration");
 		return ret;
 	}
 	if (ret == 0 && msg->status != ONVM_MSG_OK) {
-		fprintf(stderr, "nflib: registration refused: %s\n", msg->error);
+		NF_LOG(ERR, "registration refused: %s", msg->error);
 		ret = -EPERM;
 	}
 	if (ret == 0) {
@@ -259,7 +258,7 @@ static int register_instance(struct onvm_nf *nf)
  */
 static int wait_until_switched_on(struct onvm_nf *nf)
 {
-	printf("nflib: %s is a warm standby (slot %u); waiting to be switched on\n", nf->name,
+	NF_LOG(INFO, "%s is a warm standby (slot %u); waiting to be switched on", nf->name,
 	       nf->info.slot);
 	fflush(stdout);
 	while (__atomic_load_n(&nf->instance->state, __ATOMIC_ACQUIRE) == ONVM_INST_STANDBY) {
@@ -276,7 +275,7 @@ static int wait_until_switched_on(struct onvm_nf *nf)
 	CPU_ZERO(&cpuset);
 	CPU_SET((unsigned)nf->info.core % (unsigned)(cpus > 0 ? cpus : 1), &cpuset);
 	if (rte_thread_set_affinity(&cpuset) != 0)
-		fprintf(stderr, "nflib: cannot move to the CPU of core %d\n", nf->info.core);
+		NF_LOG(ERR, "cannot move to the CPU of core %d", nf->info.core);
 	return 0;
 }
 
@@ -326,9 +325,8 @@ static int lock_attach(int eal_argc, char *argv[])
 	struct onvm_backoff backoff = {0};
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || onvm_mono_ms() >= deadline) {
-			fprintf(stderr, "nflib: %s: %s; starting without it\n", path,
-				errno == EWOULDBLOCK ? "still held by another NF"
-						     : strerror(errno));
+			NF_LOG(ERR, "%s: %s; starting without it", path,
+			       errno == EWOULDBLOCK ? "still held by another NF" : strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -366,7 +364,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	int nf_argc = argc - separator;
 	char **nf_argv = argv + separator;
 	if (nf_argc == 0) {
-		fprintf(stderr, "nflib: missing \"--\" and the NF's own arguments\n");
+		NF_LOG(ERR, "missing \"--\" and the NF's own arguments");
 		print_usage(prgname);
 		free(nf);
 		return -EINVAL;
@@ -387,12 +385,12 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 	unlock_attach(attach_lock);
 	onvm_phases_end(ONVM_PHASE_EAL);
 	if (eal_used < 0) {
-		fprintf(stderr, "nflib: EAL init failed: %s\n", rte_strerror(rte_errno));
+		NF_LOG(ERR, "EAL init failed: %s", rte_strerror(rte_errno));
 		free(nf);
 		return rte_errno == EINVAL ? -EINVAL : -ENODEV;
 	}
 	if (rte_eal_process_type() != RTE_PROC_SECONDARY) {
-		fprintf(stderr, "nflib: an NF must run as a secondary (--proc-type=secondary)\n");
+		NF_LOG(ERR, "an NF must run as a secondary (--proc-type=secondary)");
 		rte_eal_cleanup();
 		free(nf);
 		return -EINVAL;
@@ -421,7 +419,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		return -ECANCELED;
 	}
 	onvm_phases_report(stdout);
-	printf("nflib: %s registered: service %u instance %u slot %u core %d\n", nf->name,
+	NF_LOG(INFO, "%s registered: service %u instance %u slot %u core %d", nf->name,
 	       nf->info.service_id, nf->info.instance_id, nf->info.slot, nf->info.core);
 	fflush(stdout);
 	*nf_out = nf;
@@ -732,7 +730,7 @@ void onvm_nflib_finish(struct onvm_nf *nf)
 		if (send_message(nf, msg, UNREGISTER_TIMEOUT_MS) != -ETIMEDOUT)
 			rte_mempool_put(nf->msg_pool, msg);
 	}
-	printf("nflib: %s instance %u stopped: rx %" PRIu64 " tx %" PRIu64 "\n", nf->name,
+	NF_LOG(INFO, "%s instance %u stopped: rx %" PRIu64 " tx %" PRIu64, nf->name,
 	       nf->info.instance_id, nf->instance->counters.rx, nf->instance->counters.tx);
 	fflush(stdout);
 	signal_nf = NULL;
