@@ -15,6 +15,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
@@ -23,6 +24,7 @@
 
 #include "clock.h"
 #include "onvm_backoff.h"
+#include "onvm_direct_tx.h"
 #include "onvm_nflib.h"
 #include "onvm_pktbuf.h"
 #include "onvm_service_map.h"
@@ -49,6 +51,13 @@ struct onvm_nf {
 	struct onvm_burst_buffer to_manager;
 	struct onvm_burst_buffer unserved; /* for the manager to count and drop */
 	struct onvm_pick_cache picks;	   /* members of the services we send to */
+
+	/* The ports, as read once at start: their number, and for each the TX
+	 * queue this NF transmits on itself, or -1 (through the manager). */
+	uint16_t nb_ports;
+	int16_t direct_queue[ONVM_MAX_PORTS];
+	uint32_t to_port_pending; /* bit per port with packets in to_port */
+	struct onvm_burst_buffer to_port[ONVM_MAX_PORTS];
 };
 
 /* Signals cannot carry a pointer: the one NF of this process. */
@@ -217,6 +226,36 @@ static int register_instance(struct onvm_nf *nf)
 	return ret;
 }
 
+/*
+ * Which ports this NF transmits on itself (onvm_direct_tx.h), decided once
+ * its slot is known.  Shared memory says where the manager set up a queue
+ * for the slot, but any NF can write it: the port must be one this process
+ * has, its driver one of the list, and the queue one of its queues.
+ */
+static void setup_direct_tx(struct onvm_nf *nf)
+{
+	char direct[128] = "";
+	size_t used = 0;
+	nf->nb_ports = RTE_MIN(nf->shm->nb_ports, (uint16_t)ONVM_MAX_PORTS);
+	for (uint16_t port = 0; port < ONVM_MAX_PORTS; port++) {
+		struct rte_eth_dev_info info;
+		uint16_t base = nf->shm->ports[port].nf_tx_queue_base;
+		int queue = -1;
+		if (port < nf->nb_ports && base != 0 && rte_eth_dev_is_valid_port(port) &&
+		    rte_eth_dev_info_get(port, &info) == 0)
+			queue = onvm_direct_tx_queue(base, nf->info.slot, info.driver_name,
+						     info.nb_tx_queues);
+		nf->direct_queue[port] = (int16_t)queue;
+		if (queue >= 0 && used < sizeof(direct)) {
+			int length = snprintf(direct + used, sizeof(direct) - used,
+					      " %u (queue %d)", port, queue);
+			used += length > 0 ? (size_t)length : 0;
+		}
+	}
+	if (direct[0])
+		printf("nflib: %s transmits itself on port%s\n", nf->name, direct);
+}
+
 #define STANDBY_POLL_US 200 /* how soon a standby notices it was switched on */
 
 /*
@@ -364,6 +403,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		free(nf);
 		return ret;
 	}
+	setup_direct_tx(nf);
 
 	signal_nf = nf;
 	struct sigaction action = {.sa_handler = handle_stop_signal};
@@ -425,11 +465,35 @@ static void flush_unserved(struct onvm_nf *nf)
 	buffer->count = 0;
 }
 
+/* Transmit on our own queue of the port; what it will not take is freed. */
+static void transmit(struct onvm_nf *nf, uint16_t port, struct rte_mbuf **pkts, uint16_t count)
+{
+	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)nf->direct_queue[port], pkts, count);
+	struct onvm_port_tx *port_tx = &nf->instance->port_tx[port];
+	if (unlikely(sent < count)) {
+		rte_pktmbuf_free_bulk(&pkts[sent], count - sent);
+		counter_add(&nf->instance->counters.tx_drop, count - sent);
+		counter_add(&port_tx->refused, count - sent);
+	}
+	counter_add(&nf->instance->counters.tx, sent);
+	counter_add(&port_tx->sent, sent);
+}
+
+static void flush_to_port(struct onvm_nf *nf, uint16_t port)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_port[port];
+	transmit(nf, port, buffer->pkts, buffer->count);
+	buffer->count = 0;
+	nf->to_port_pending &= ~(1u << port);
+}
+
 static void flush_all(struct onvm_nf *nf)
 {
 	struct onvm_flush_result result = {0};
 	onvm_slot_flush_all(nf->shm, &nf->to_instance, &result);
 	count_flush(nf, &result);
+	while (nf->to_port_pending)
+		flush_to_port(nf, (uint16_t)__builtin_ctz(nf->to_port_pending));
 	if (nf->to_manager.count)
 		flush_to_manager(nf);
 	if (unlikely(nf->unserved.count))
@@ -472,6 +536,15 @@ static void queue_to_manager(struct onvm_nf *nf, struct rte_mbuf *pkt)
 		flush_to_manager(nf);
 }
 
+static void queue_to_port(struct onvm_nf *nf, uint16_t port, struct rte_mbuf *pkt)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_port[port];
+	buffer->pkts[buffer->count++] = pkt;
+	nf->to_port_pending |= 1u << port;
+	if (buffer->count == ONVM_BURST)
+		flush_to_port(nf, port);
+}
+
 /* Resolve NEXT into a service or a port, following the packet's chain. */
 static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *meta)
 {
@@ -507,8 +580,12 @@ static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
 		break;
 	}
 	case ONVM_ACTION_TO_PORT:
-		if (meta->destination >= nf->shm->nb_ports)
+		if (meta->destination >= nf->nb_ports)
 			break;
+		if (nf->direct_queue[meta->destination] >= 0) {
+			queue_to_port(nf, meta->destination, pkt);
+			return;
+		}
 		/* The manager's TX reads the port from the mbuf's first cache line,
 		 * so it need not touch the metadata in the second. */
 		pkt->port = meta->destination;
@@ -722,7 +799,7 @@ const struct onvm_nf_counters *onvm_nflib_counters(const struct onvm_nf *nf)
 
 int onvm_nflib_chain_position(const struct onvm_nf *nf, uint16_t port, uint16_t service)
 {
-	if (port >= nf->shm->nb_ports)
+	if (port >= nf->nb_ports)
 		return -1;
 	const struct onvm_port_info *info = &nf->shm->ports[port];
 	for (unsigned i = 0; i < info->chain_len; i++)
