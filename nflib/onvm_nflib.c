@@ -56,6 +56,7 @@ struct onvm_nf {
 	 * queue this NF transmits on itself, or -1 (through the manager). */
 	uint16_t nb_ports;
 	int16_t direct_queue[ONVM_MAX_PORTS];
+	uint32_t direct_ports;	  /* bit per port with a direct_queue */
 	uint32_t to_port_pending; /* bit per port with packets in to_port */
 	struct onvm_burst_buffer to_port[ONVM_MAX_PORTS];
 };
@@ -246,6 +247,8 @@ static void setup_direct_tx(struct onvm_nf *nf)
 			queue = onvm_direct_tx_queue(base, nf->info.slot, info.driver_name,
 						     info.nb_tx_queues);
 		nf->direct_queue[port] = (int16_t)queue;
+		if (queue >= 0)
+			nf->direct_ports |= 1u << port;
 		if (queue >= 0 && used < sizeof(direct)) {
 			int length = snprintf(direct + used, sizeof(direct) - used,
 					      " %u (queue %d)", port, queue);
@@ -603,14 +606,63 @@ static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
 	rte_pktmbuf_free(pkt);
 }
 
-/* Carry out a burst's actions, then enqueue what they queued.  Returns how
- * many packets were sent on (queued for an instance, a port or the tunnel). */
+/* The port a packet of the last service of its chain, or sent to a port,
+ * leaves by; -1 for any other action or a port this NF does not have. */
+static int egress_of(const struct onvm_nf *nf, const struct onvm_pkt_meta *meta)
+{
+	unsigned port = meta->destination;
+	if (meta->action == ONVM_ACTION_NEXT) {
+		const struct onvm_port_info *info =
+		    &nf->shm->ports[meta->chain_port % ONVM_MAX_PORTS];
+		if (meta->chain_pos + 1u < RTE_MIN(info->chain_len, (unsigned)ONVM_MAX_CHAIN))
+			return -1;
+		port = info->egress_port;
+	} else if (meta->action != ONVM_ACTION_TO_PORT) {
+		return -1;
+	}
+	return port < nf->nb_ports ? (int)port : -1;
+}
+
+/* How many packets from the first have the same way on as it: the same
+ * action, destination and place in the same chain. */
+static unsigned same_way_run(struct onvm_pkt_meta *const *metas, unsigned count)
+{
+	const struct onvm_pkt_meta *first = metas[0];
+	unsigned run = 1;
+	while (run < count) {
+		const struct onvm_pkt_meta *meta = metas[run];
+		if (meta->action != first->action || meta->destination != first->destination ||
+		    meta->chain_port != first->chain_port || meta->chain_pos != first->chain_pos)
+			break;
+		run++;
+	}
+	return run;
+}
+
+/*
+ * Carry out a burst's actions, then enqueue what they queued.  Returns how
+ * many packets were sent on (queued for an instance, a port or the tunnel).
+ *
+ * The common case is a chain's last service: a run of packets (an RX burst
+ * comes from one port, so its packets share a chain) leaves by one port
+ * that this NF transmits on itself.  With nothing of that port's buffered
+ * before it, such a run goes out as it came, without buffering.
+ */
 static unsigned dispatch_burst(struct onvm_nf *nf, struct rte_mbuf **pkts,
 			       struct onvm_pkt_meta **metas, unsigned count)
 {
 	struct dispatch_tally tally = {0};
-	for (unsigned i = 0; i < count; i++)
-		dispatch_one(nf, pkts[i], metas[i], &tally);
+	for (unsigned i = 0; i < count;) {
+		unsigned run = same_way_run(&metas[i], count - i);
+		int port = egress_of(nf, metas[i]);
+		if (port >= 0 && nf->direct_queue[port] >= 0 && nf->to_port[port].count == 0) {
+			transmit(nf, (uint16_t)port, &pkts[i], (uint16_t)run);
+			i += run;
+			continue;
+		}
+		for (unsigned end = i + run; i < end; i++)
+			dispatch_one(nf, pkts[i], metas[i], &tally);
+	}
 	flush_all(nf);
 	if (tally.act_drop)
 		counter_add(&nf->instance->counters.act_drop, tally.act_drop);
@@ -679,6 +731,10 @@ static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_hand
 		metas[i] = onvm_meta(nf->shm, pkts[i]);
 		rte_prefetch0(metas[i]);
 	}
+	/* A port's driver frees what it sent and reads the first line then. */
+	if (nf->direct_ports)
+		for (unsigned i = 0; i < received; i++)
+			rte_prefetch0(pkts[i]);
 	if (handlers->burst)
 		handlers->burst(nf, pkts, metas, received, handlers->ctx);
 	else
