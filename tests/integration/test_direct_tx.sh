@@ -37,13 +37,16 @@ grep -q "to_sink transmits itself on port 1 (queue 1)" "$MGR_LOG" ||
 grep -q "to_veth transmits itself on port 1 (queue 2)" "$MGR_LOG" ||
 	fail "the NF of slot 1 does not transmit on port 1's queue 2 itself"
 
-# 1. Into port 0, out of port 1: all of it on the NF's own queue.
+# 1. Into port 0, out of port 1: all of it on the NF's own queue.  (The
+# kernel may add a frame of its own to a veth: counts are at least COUNT.)
 "$ONVM_BUILD/pktio" send "od$$b" "$COUNT" 64 64 50000 >/dev/null || fail "pktio send failed"
-wait_for 5 "port 1 sent every frame" eval '[[ $(stat "$MGR_STATS" port 1 tx) -eq $COUNT ]]'
-wait_for 3 "port 1's frames all went out on NF queues" eval '[[ $(stat "$MGR_STATS" port 1 direct_tx) -eq $COUNT ]]'
+wait_for 5 "port 1 sent every frame" eval '[[ $(stat "$MGR_STATS" port 1 tx) -ge $COUNT ]]'
+wait_for 3 "port 1's frames all went out on NF queues" \
+	eval '[[ $(stat "$MGR_STATS" port 1 direct_tx) -eq $(stat "$MGR_STATS" port 1 tx) ]]'
 sink=$(instances_of "$MGR_STATS" 3)
-[[ $(stat "$MGR_STATS" instance "$sink" tx) -eq $COUNT ]] || fail "service 3 did not count $COUNT sent"
-onvm_log "port 1: $COUNT frames sent, all by the NF on its own queue"
+[[ $(stat "$MGR_STATS" instance "$sink" tx) -eq $(stat "$MGR_STATS" port 1 tx) ]] ||
+	fail "service 3 did not count what port 1 sent"
+onvm_log "port 1: $(stat "$MGR_STATS" port 1 tx) frames sent, all by the NF on its own queue"
 
 # 2. Into port 2, out of port 0's veth: through the manager, exactly.
 onvm_spawn counter "$ONVM_BUILD/pktio" count "od$$b" 30 "$COUNT"
@@ -53,7 +56,7 @@ wait_for 5 "counter ready" grep -q ready "$ONVM_TMP/counter.log"
 wait "$COUNTER_PID"
 received=$(awk '/^received/ {print $2}' "$ONVM_TMP/counter.log")
 [[ $received -eq $COUNT ]] || fail "port 0 sent $received frames out of its veth, expected $COUNT"
-wait_for 3 "port 0 counted them" eval '[[ $(stat "$MGR_STATS" port 0 tx) -eq $COUNT ]]'
+wait_for 3 "port 0 counted them" eval '[[ $(stat "$MGR_STATS" port 0 tx) -ge $COUNT ]]'
 [[ $(stat "$MGR_STATS" port 0 direct_tx) -eq 0 ]] || fail "port 0 (net_af_packet) counted direct TX"
 onvm_log "port 0: $COUNT frames out through the manager"
 
@@ -90,5 +93,5 @@ onvm_log "port 1: sent $sent, by NFs $direct; the driver counted $driver, $queue
 ((driver >= sent && driver - sent <= BURST)) || fail "port 1: the driver counted $driver, the manager $sent"
 read -r sent direct driver queue0 < <(line 0 | tr -cs '0-9\n' ' ' | awk '{print $2, $3, $4, $5}')
 onvm_log "port 0: sent $sent, by NFs $direct; the driver counted $driver, $queue0 on queue 0"
-[[ $sent -eq $COUNT && $direct -eq 0 && $driver -eq $COUNT && $queue0 -eq $COUNT ]] ||
-	fail "port 0: expected $COUNT sent, all on queue 0 by the manager"
+[[ $sent -ge $COUNT && $direct -eq 0 && $driver -eq $sent && $queue0 -eq $sent ]] ||
+	fail "port 0: expected $COUNT and more sent, all on queue 0 by the manager"
