@@ -19,6 +19,7 @@ enum {
 	OPT_FABRIC,
 	OPT_BUS_KEEPALIVE,
 	OPT_ALARM_MS,
+	OPT_NO_DIRECT_TX,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -43,6 +44,8 @@ void mgr_args_usage(const char *prgname)
 	    "                             0 turns alarms off (default %d)\n"
 	    "  -m, --mbufs N              packet buffers in the pool (default 65535)\n"
 	    "  -q, --quiet                do not print the stats table\n"
+	    "      --no-direct-tx         NFs hand every port's packets to the manager, even on\n"
+	    "                             ports they could transmit on themselves\n"
 	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
 	    "                             instances leaves by it as VXLAN from IPv4 address IP\n"
 	    "                             (published on the bus; needs --broker)\n"
@@ -274,6 +277,7 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 	    {"fabric", required_argument, NULL, OPT_FABRIC},
 	    {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
 	    {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
+	    {"no-direct-tx", no_argument, NULL, OPT_NO_DIRECT_TX},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -354,6 +358,9 @@ int mgr_args_parse(int argc, char *argv[], struct mgr_config *config)
 			break;
 		case 'q':
 			config->quiet = 1;
+			break;
+		case OPT_NO_DIRECT_TX:
+			config->no_direct_tx = 1;
 			break;
 		case 'H':
 			snprintf(config->host, sizeof(config->host), "%s", optarg);

@@ -62,7 +62,8 @@ struct mgr_config {
 	unsigned alarm_ms; /* --alarm-ms: overload alarms after this long; 0: off */
 	unsigned nb_mbufs;
 	int quiet;
-	char netns[64]; /* empty: the manager's own network namespace */
+	int no_direct_tx; /* --no-direct-tx: every port's packets through the manager */
+	char netns[64];	  /* empty: the manager's own network namespace */
 
 	/* Inter-host tunnel (-T PORT:IP) */
 	int tunnel_set;

@@ -25,8 +25,13 @@
 
 /* How many TX queues the port gets, and why NFs do not transmit on it
  * themselves (when it gets one). */
-static uint16_t plan_tx_queues(const struct rte_eth_dev_info *info, const char **why)
+static uint16_t plan_tx_queues(const struct mgr_config *config, const struct rte_eth_dev_info *info,
+			       const char **why)
 {
+	if (config->no_direct_tx) {
+		*why = "--no-direct-tx";
+		return 1;
+	}
 	if (!onvm_direct_tx_driver(info->driver_name)) {
 		*why = "its driver cannot be used from an NF";
 		return 1;
@@ -68,7 +73,7 @@ static int port_start(struct onvm_mgr *mgr, uint16_t port)
 		    info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
 	if (ret == 0) {
-		nb_tx = plan_tx_queues(&info, &why);
+		nb_tx = plan_tx_queues(&mgr->config, &info, &why);
 		ret = configure(port, &port_conf, nb_tx, mgr->pktmbuf_pool);
 		if (ret < 0 && nb_tx > 1) {
 			why = rte_strerror(-ret);
