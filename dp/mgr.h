@@ -117,6 +117,11 @@ struct onvm_mgr {
 	uint64_t bad_member_drops_said; /* the port counters' total last logged */
 	uint16_t nb_ports;
 	struct mgr_port_counters port_counters[ONVM_MAX_PORTS];
+	/* Direct TX (onvm_direct_tx.h): what NFs sent on their own queues, per
+	 * port, added up by the control thread from each slot's port_tx; and per
+	 * slot, how much of that slot's counters is in the totals. */
+	struct onvm_port_tx direct_tx[ONVM_MAX_PORTS];
+	struct onvm_port_tx direct_tx_seen[ONVM_MAX_INSTANCES][ONVM_MAX_PORTS];
 	/* Packets dropped because their service had no instance anywhere, by
 	 * the thread that dropped them (mgr_unserved.h). */
 	struct mgr_unserved_counters unserved[MGR_UNSERVED_SOURCES];
@@ -177,6 +182,11 @@ int mgr_shm_hold_memory(void); /* after start-up: no growth from now on */
 /* Ports from the EAL vdevs/devices (mgr_ports.c). */
 int mgr_ports_init(struct onvm_mgr *mgr);
 void mgr_ports_close(struct onvm_mgr *mgr);
+/* Control thread: add what slot's NF sent on its own queues since the last
+ * call to mgr->direct_tx; before a slot's counters are cleared for its next
+ * NF, forget what was seen of them. */
+void mgr_ports_collect_direct(struct onvm_mgr *mgr, unsigned slot);
+void mgr_ports_forget_slot(struct onvm_mgr *mgr, unsigned slot);
 
 /* The RX/TX lcore loops (mgr_dataplane.c). */
 int mgr_dataplane_launch(struct onvm_mgr *mgr);

@@ -24,6 +24,7 @@ enum {
 	OPT_BUS_KEEPALIVE,
 	OPT_ALARM_MS,
 	OPT_NF_LOG_DIR,
+	OPT_NO_DIRECT_TX,
 };
 
 void mgr_args_usage(const char *prgname)
@@ -52,6 +53,8 @@ void mgr_args_usage(const char *prgname)
 	    "                             runtime folder, removed at a clean exit; - : this\n"
 	    "                             manager's own output)\n"
 	    "  -q, --quiet                do not print the stats table\n"
+	    "      --no-direct-tx         NFs hand every port's packets to the manager, even on\n"
+	    "                             ports they could transmit on themselves\n"
 	    "  -T, --tunnel PORT:IP       PORT is the inter-host port: traffic for other hosts'\n"
 	    "                             instances leaves by it as VXLAN from IPv4 address IP\n"
 	    "                             (published on the bus; needs --broker)\n"
@@ -279,6 +282,7 @@ static const struct option long_options[] = {
     {"bus-keepalive", required_argument, NULL, OPT_BUS_KEEPALIVE},
     {"alarm-ms", required_argument, NULL, OPT_ALARM_MS},
     {"nf-log-dir", required_argument, NULL, OPT_NF_LOG_DIR},
+    {"no-direct-tx", no_argument, NULL, OPT_NO_DIRECT_TX},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -363,6 +367,9 @@ static int parse_command_line(int argc, char *argv[], struct mgr_config *config)
 			break;
 		case 'q':
 			config->quiet = 1;
+			break;
+		case OPT_NO_DIRECT_TX:
+			config->no_direct_tx = 1;
 			break;
 		case 'H':
 			snprintf(config->host, sizeof(config->host), "%s", optarg);

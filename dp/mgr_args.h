@@ -63,7 +63,8 @@ struct mgr_config {
 	unsigned alarm_ms; /* --alarm-ms: overload alarms after this long; 0: off */
 	unsigned nb_mbufs;
 	int quiet;
-	char netns[64]; /* empty: the manager's own network namespace */
+	int no_direct_tx; /* --no-direct-tx: every port's packets through the manager */
+	char netns[64];	  /* empty: the manager's own network namespace */
 	/* --nf-log-dir: where spawned NFs' stdout and stderr go, a file each;
 	 * "": the runtime folder's nf-logs/; "-": the manager's own output */
 	char nf_log_dir[PATH_MAX];

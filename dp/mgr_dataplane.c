@@ -151,6 +151,10 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 	if (way && way->count > 1)
 		for (unsigned i = 0; i < received; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	/* Pick every packet's member first: when they all picked one instance
+	 * (few flows, or one busy one), the burst goes to it whole. */
+	uint16_t slots[ONVM_BURST];
+	unsigned kept = 0, same = 1;
 	for (unsigned i = 0; i < received; i++) {
 		struct rte_mbuf *pkt = pkts[i];
 		struct onvm_pkt_meta *meta = meta_of(mgr, pkt);
@@ -169,9 +173,18 @@ static unsigned rx_port(struct onvm_mgr *mgr, struct rx_state *state, uint16_t p
 				bad_members++;
 			continue;
 		}
-		rx_queue(mgr, &state->buffers, (unsigned)slot, pkt, meta, &result);
+		slots[kept] = (uint16_t)slot;
+		same &= slots[kept] == slots[0];
+		pkts[kept++] = pkt;
 	}
-	rx_flush_all(mgr, &state->buffers, &result);
+	if (kept && same && slots[0] < ONVM_MAX_INSTANCES) {
+		rx_send_burst(mgr, slots[0], pkts, kept);
+	} else {
+		for (unsigned i = 0; i < kept; i++)
+			rx_queue(mgr, &state->buffers, slots[i], pkts[i], meta_of(mgr, pkts[i]),
+				 &result);
+		rx_flush_all(mgr, &state->buffers, &result);
+	}
 	if (unserved) {
 		counter_add(&counters->no_instance_drops, unserved);
 		/* service is from the manager's own chain: a valid id */

@@ -128,9 +128,12 @@ static void retire(struct onvm_mgr *mgr, unsigned slot, enum mgr_event_kind kind
 
 /* Nothing of a slot's previous instance may show through to the next: a
  * stale stop_requested would stop an NF as soon as it registers. */
-static void clear_instance(struct onvm_instance *instance)
+static void clear_instance(struct onvm_mgr *mgr, unsigned slot)
 {
+	struct onvm_instance *instance = &mgr->shm->instances[slot];
 	memset(&instance->counters, 0, sizeof(instance->counters));
+	memset(instance->port_tx, 0, sizeof(instance->port_tx));
+	mgr_ports_forget_slot(mgr, slot);
 	instance->rx_ring_drops = 0;
 	instance->first_rx_ms = 0;
 	instance->stop_requested = 0;
@@ -259,7 +262,7 @@ static void handle_register(struct onvm_mgr *mgr, struct onvm_msg *msg,
 		}
 		struct mgr_slot *bookkeeping = &mgr->slots[slot];
 		memset(bookkeeping, 0, sizeof(*bookkeeping));
-		clear_instance(&mgr->shm->instances[slot]);
+		clear_instance(mgr, (unsigned)slot);
 		bookkeeping->service_id = request->service_id;
 		bookkeeping->core = request->core;
 		bookkeeping->process = process;
@@ -462,6 +465,7 @@ static void check_timeouts(struct onvm_mgr *mgr, uint64_t now_ms)
 			if (rte_ring_count(mgr->tx_rings[slot]) == 0) {
 				__atomic_fetch_and(&mgr->active_slots, ~(1ULL << slot),
 						   __ATOMIC_RELEASE);
+				mgr_ports_collect_direct(mgr, slot); /* its last counts */
 				bookkeeping->core = -1;
 				set_state(mgr, slot, ONVM_INST_FREE, now_ms);
 			}
@@ -499,7 +503,7 @@ static int start_process(struct onvm_mgr *mgr, const struct catalog_service *ser
 			launch.log_path);
 	}
 	struct onvm_instance *instance = &mgr->shm->instances[slot];
-	clear_instance(instance); /* before the NF can see the slot */
+	clear_instance(mgr, slot); /* before the NF can see the slot */
 	fflush(NULL);
 	pid_t pid;
 	if (nf_nursery_spawn(&mgr->nursery, &launch, &pid, err, errlen) < 0)

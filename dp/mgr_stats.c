@@ -22,14 +22,21 @@ static void collect_ports(struct onvm_mgr *mgr, struct mgr_stats_state *state,
 			  struct mgr_stats_snapshot *snapshot)
 {
 	snapshot->nb_ports = mgr->nb_ports;
+	for (unsigned slot = 0; slot < ONVM_MAX_INSTANCES; slot++)
+		if (mgr->slots[slot].state != ONVM_INST_FREE)
+			mgr_ports_collect_direct(mgr, slot);
 	for (unsigned port = 0; port < mgr->nb_ports; port++) {
 		const struct mgr_port_counters *counters = &mgr->port_counters[port];
+		const struct onvm_port_tx *direct = &mgr->direct_tx[port];
 		struct mgr_port_stats *stats = &snapshot->ports[port];
 		stats->port = (uint16_t)port;
 		stats->rx = __atomic_load_n(&counters->rx, __ATOMIC_RELAXED);
-		stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED);
+		/* The manager's queue 0 and the NFs' own queues (mgr_ports.c) */
+		stats->direct_tx = direct->sent;
+		stats->tx = __atomic_load_n(&counters->tx, __ATOMIC_RELAXED) + direct->sent;
 		stats->drops = __atomic_load_n(&counters->tx_drops, __ATOMIC_RELAXED) +
-			       __atomic_load_n(&counters->no_instance_drops, __ATOMIC_RELAXED);
+			       __atomic_load_n(&counters->no_instance_drops, __ATOMIC_RELAXED) +
+			       direct->refused;
 		stats->rx_pps = rate(stats->rx, state->ports[port].rx, snapshot->period_ms);
 		stats->tx_pps = rate(stats->tx, state->ports[port].tx, snapshot->period_ms);
 		stats->drop_pps = rate(stats->drops, state->ports[port].drops, snapshot->period_ms);
@@ -282,8 +289,10 @@ int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *
 		snapshot->alarms);
 	for (unsigned i = 0; i < snapshot->nb_ports; i++) {
 		const struct mgr_port_stats *port = &snapshot->ports[i];
-		fprintf(out, "port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
-			port->port, port->rx, port->tx, port->drops);
+		fprintf(out,
+			"port %u rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 " direct_tx %" PRIu64
+			"\n",
+			port->port, port->rx, port->tx, port->drops, port->direct_tx);
 	}
 	for (unsigned i = 0; i < snapshot->nb_instances; i++) {
 		const struct mgr_instance_stats *inst = &snapshot->instances[i];

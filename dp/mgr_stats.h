@@ -22,6 +22,7 @@ struct onvm_mgr;
 struct mgr_port_stats {
 	uint16_t port;
 	uint64_t rx, tx, drops; /* drops: refused by the port, or no instance to serve */
+	uint64_t direct_tx;	/* of tx, what NFs sent on their own queues */
 	double rx_pps, tx_pps, drop_pps;
 };
 
@@ -99,7 +100,7 @@ void mgr_stats_log_unserved(const struct mgr_stats_snapshot *snapshot);
 /* Human-readable table. */
 void mgr_stats_print(const struct mgr_stats_snapshot *snapshot, FILE *out);
 
-/* Line-oriented counters file ("port 0 rx N ...", "instance ...", and
+/* Line-oriented counters file ("port 0 rx N tx N drops N direct_tx N", "instance ...", and
  * "unserved SERVICE pkts N pps X" for the last period), written atomically
  * (temporary file + rename) so readers never see half of it. */
 int mgr_stats_write_file(const struct mgr_stats_snapshot *snapshot, const char *path);

@@ -69,7 +69,7 @@ struct onvm_pool_ops {
 #define ONVM_UNSERVED_PORT_BASE 0x8000u
 
 #define ONVM_SHM_MAGIC	 0x6f6e766dU /* "onvm" */
-#define ONVM_SHM_VERSION 3
+#define ONVM_SHM_VERSION 4
 
 /* What an NF wants done with a packet once it has handled it. */
 enum onvm_action {
@@ -119,6 +119,12 @@ struct onvm_nf_counters {
 	uint64_t tx_drop;		 /* packets lost because the next ring was full */
 } __rte_cache_aligned;
 
+/* What an NF transmitted on its own queue of one port (direct TX). */
+struct onvm_port_tx {
+	uint64_t sent;
+	uint64_t refused; /* the port would not take them: freed, and in tx_drop too */
+};
+
 struct onvm_instance {
 	/* Set by the manager, read by everyone; the manager keeps its own copy
 	 * (struct mgr_slot) and never reads these back, as NFs can write them. */
@@ -135,6 +141,9 @@ struct onvm_instance {
 
 	struct onvm_nf_counters counters;
 	uint64_t first_rx_ms; /* Unix ms of the first packet handled; set once by the NF */
+	/* Per port, what the NF transmitted itself (single writer: the NF); the
+	 * manager adds it to its port counters (mgr_ports_collect_direct). */
+	struct onvm_port_tx port_tx[ONVM_MAX_PORTS] __rte_cache_aligned;
 	/* Packets lost because this instance's RX ring was full; any sender adds. */
 	uint64_t rx_ring_drops __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -162,6 +171,9 @@ struct onvm_port_info {
 	uint16_t chain_len;
 	uint16_t chain[ONVM_MAX_CHAIN]; /* chain[0] is the port's default service */
 	uint16_t egress_port;		/* where NEXT after the last service goes */
+	/* Direct TX (onvm_direct_tx.h): 0, NFs hand their packets for this port
+	 * to the manager; else the NF of slot s transmits on queue base + s. */
+	uint16_t nf_tx_queue_base;
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
@@ -25,6 +26,7 @@
 #include "clock.h"
 #include "number.h"
 #include "onvm_backoff.h"
+#include "onvm_direct_tx.h"
 #include "onvm_log.h"
 #include "onvm_nflib.h"
 #include "onvm_phases.h"
@@ -54,6 +56,14 @@ struct onvm_nf {
 	struct onvm_burst_buffer to_manager;
 	struct onvm_burst_buffer unserved; /* for the manager to count and drop */
 	struct onvm_pick_cache picks;	   /* members of the services we send to */
+
+	/* The ports, as read once at start: their number, and for each the TX
+	 * queue this NF transmits on itself, or -1 (through the manager). */
+	uint16_t nb_ports;
+	int16_t direct_queue[ONVM_MAX_PORTS];
+	uint32_t direct_ports;	  /* bit per port with a direct_queue */
+	uint32_t to_port_pending; /* bit per port with packets in to_port */
+	struct onvm_burst_buffer to_port[ONVM_MAX_PORTS];
 };
 
 /* Signals cannot carry a pointer: the one NF of this process. */
@@ -249,6 +259,38 @@ static int register_instance(struct onvm_nf *nf)
 	return ret;
 }
 
+/*
+ * Which ports this NF transmits on itself (onvm_direct_tx.h), decided once
+ * its slot is known.  Shared memory says where the manager set up a queue
+ * for the slot, but any NF can write it: the port must be one this process
+ * has, its driver one of the list, and the queue one of its queues.
+ */
+static void setup_direct_tx(struct onvm_nf *nf)
+{
+	char direct[128] = "";
+	size_t used = 0;
+	nf->nb_ports = RTE_MIN(nf->shm->nb_ports, (uint16_t)ONVM_MAX_PORTS);
+	for (uint16_t port = 0; port < ONVM_MAX_PORTS; port++) {
+		struct rte_eth_dev_info info;
+		uint16_t base = nf->shm->ports[port].nf_tx_queue_base;
+		int queue = -1;
+		if (port < nf->nb_ports && base != 0 && rte_eth_dev_is_valid_port(port) &&
+		    rte_eth_dev_info_get(port, &info) == 0)
+			queue = onvm_direct_tx_queue(base, nf->info.slot, info.driver_name,
+						     info.nb_tx_queues);
+		nf->direct_queue[port] = (int16_t)queue;
+		if (queue >= 0)
+			nf->direct_ports |= 1u << port;
+		if (queue >= 0 && used < sizeof(direct)) {
+			int length = snprintf(direct + used, sizeof(direct) - used,
+					      " %u (queue %d)", port, queue);
+			used += length > 0 ? (size_t)length : 0;
+		}
+	}
+	if (direct[0])
+		NF_LOG(INFO, "%s transmits itself on port%s", nf->name, direct);
+}
+
 #define STANDBY_POLL_US 200 /* how soon a standby notices it was switched on */
 
 /*
@@ -406,6 +448,7 @@ int onvm_nflib_init(int argc, char *argv[], const char *nf_name, struct onvm_nf 
 		free(nf);
 		return ret;
 	}
+	setup_direct_tx(nf);
 
 	signal_nf = nf;
 	struct sigaction action = {.sa_handler = handle_stop_signal};
@@ -468,11 +511,35 @@ static void flush_unserved(struct onvm_nf *nf)
 	buffer->count = 0;
 }
 
+/* Transmit on our own queue of the port; what it will not take is freed. */
+static void transmit(struct onvm_nf *nf, uint16_t port, struct rte_mbuf **pkts, uint16_t count)
+{
+	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)nf->direct_queue[port], pkts, count);
+	struct onvm_port_tx *port_tx = &nf->instance->port_tx[port];
+	if (unlikely(sent < count)) {
+		rte_pktmbuf_free_bulk(&pkts[sent], count - sent);
+		counter_add(&nf->instance->counters.tx_drop, count - sent);
+		counter_add(&port_tx->refused, count - sent);
+	}
+	counter_add(&nf->instance->counters.tx, sent);
+	counter_add(&port_tx->sent, sent);
+}
+
+static void flush_to_port(struct onvm_nf *nf, uint16_t port)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_port[port];
+	transmit(nf, port, buffer->pkts, buffer->count);
+	buffer->count = 0;
+	nf->to_port_pending &= ~(1u << port);
+}
+
 static void flush_all(struct onvm_nf *nf)
 {
 	struct onvm_flush_result result = {0};
 	onvm_slot_flush_all(nf->shm, &nf->to_instance, &result);
 	count_flush(nf, &result);
+	while (nf->to_port_pending)
+		flush_to_port(nf, (uint16_t)__builtin_ctz(nf->to_port_pending));
 	if (nf->to_manager.count)
 		flush_to_manager(nf);
 	if (unlikely(nf->unserved.count))
@@ -515,6 +582,15 @@ static void queue_to_manager(struct onvm_nf *nf, struct rte_mbuf *pkt)
 		flush_to_manager(nf);
 }
 
+static void queue_to_port(struct onvm_nf *nf, uint16_t port, struct rte_mbuf *pkt)
+{
+	struct onvm_burst_buffer *buffer = &nf->to_port[port];
+	buffer->pkts[buffer->count++] = pkt;
+	nf->to_port_pending |= 1u << port;
+	if (buffer->count == ONVM_BURST)
+		flush_to_port(nf, port);
+}
+
 /* Resolve NEXT into a service or a port, following the packet's chain. */
 static void resolve_next(const struct onvm_shared *shm, struct onvm_pkt_meta *meta)
 {
@@ -550,8 +626,12 @@ static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
 		break;
 	}
 	case ONVM_ACTION_TO_PORT:
-		if (meta->destination >= nf->shm->nb_ports)
+		if (meta->destination >= nf->nb_ports)
 			break;
+		if (nf->direct_queue[meta->destination] >= 0) {
+			queue_to_port(nf, meta->destination, pkt);
+			return;
+		}
 		/* The manager's TX reads the port from the mbuf's first cache line,
 		 * so it need not touch the metadata in the second. */
 		pkt->port = meta->destination;
@@ -569,14 +649,63 @@ static inline void dispatch_one(struct onvm_nf *nf, struct rte_mbuf *pkt,
 	rte_pktmbuf_free(pkt);
 }
 
-/* Carry out a burst's actions, then enqueue what they queued.  Returns how
- * many packets were sent on (queued for an instance, a port or the tunnel). */
+/* The port a packet of the last service of its chain, or sent to a port,
+ * leaves by; -1 for any other action or a port this NF does not have. */
+static int egress_of(const struct onvm_nf *nf, const struct onvm_pkt_meta *meta)
+{
+	unsigned port = meta->destination;
+	if (meta->action == ONVM_ACTION_NEXT) {
+		const struct onvm_port_info *info =
+		    &nf->shm->ports[meta->chain_port % ONVM_MAX_PORTS];
+		if (meta->chain_pos + 1u < RTE_MIN(info->chain_len, (unsigned)ONVM_MAX_CHAIN))
+			return -1;
+		port = info->egress_port;
+	} else if (meta->action != ONVM_ACTION_TO_PORT) {
+		return -1;
+	}
+	return port < nf->nb_ports ? (int)port : -1;
+}
+
+/* How many packets from the first have the same way on as it: the same
+ * action, destination and place in the same chain. */
+static unsigned same_way_run(struct onvm_pkt_meta *const *metas, unsigned count)
+{
+	const struct onvm_pkt_meta *first = metas[0];
+	unsigned run = 1;
+	while (run < count) {
+		const struct onvm_pkt_meta *meta = metas[run];
+		if (meta->action != first->action || meta->destination != first->destination ||
+		    meta->chain_port != first->chain_port || meta->chain_pos != first->chain_pos)
+			break;
+		run++;
+	}
+	return run;
+}
+
+/*
+ * Carry out a burst's actions, then enqueue what they queued.  Returns how
+ * many packets were sent on (queued for an instance, a port or the tunnel).
+ *
+ * The common case is a chain's last service: a run of packets (an RX burst
+ * comes from one port, so its packets share a chain) leaves by one port
+ * that this NF transmits on itself.  With nothing of that port's buffered
+ * before it, such a run goes out as it came, without buffering.
+ */
 static unsigned dispatch_burst(struct onvm_nf *nf, struct rte_mbuf **pkts,
 			       struct onvm_pkt_meta **metas, unsigned count)
 {
 	struct dispatch_tally tally = {0};
-	for (unsigned i = 0; i < count; i++)
-		dispatch_one(nf, pkts[i], metas[i], &tally);
+	for (unsigned i = 0; i < count;) {
+		unsigned run = same_way_run(&metas[i], count - i);
+		int port = egress_of(nf, metas[i]);
+		if (port >= 0 && nf->direct_queue[port] >= 0 && nf->to_port[port].count == 0) {
+			transmit(nf, (uint16_t)port, &pkts[i], (uint16_t)run);
+			i += run;
+			continue;
+		}
+		for (unsigned end = i + run; i < end; i++)
+			dispatch_one(nf, pkts[i], metas[i], &tally);
+	}
 	flush_all(nf);
 	if (tally.act_drop)
 		counter_add(&nf->instance->counters.act_drop, tally.act_drop);
@@ -645,6 +774,10 @@ static unsigned receive_and_handle(struct onvm_nf *nf, const struct onvm_nf_hand
 		metas[i] = onvm_meta(nf->shm, pkts[i]);
 		rte_prefetch0(metas[i]);
 	}
+	/* A port's driver frees what it sent and reads the first line then. */
+	if (nf->direct_ports)
+		for (unsigned i = 0; i < received; i++)
+			rte_prefetch0(pkts[i]);
 	if (handlers->burst)
 		handlers->burst(nf, pkts, metas, received, handlers->ctx);
 	else
@@ -765,7 +898,7 @@ const struct onvm_nf_counters *onvm_nflib_counters(const struct onvm_nf *nf)
 
 int onvm_nflib_chain_position(const struct onvm_nf *nf, uint16_t port, uint16_t service)
 {
-	if (port >= nf->shm->nb_ports)
+	if (port >= nf->nb_ports)
 		return -1;
 	const struct onvm_port_info *info = &nf->shm->ports[port];
 	for (unsigned i = 0; i < info->chain_len; i++)

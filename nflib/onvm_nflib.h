@@ -7,7 +7,8 @@
  * hands each received packet to its packet function; the function sets the
  * packet's action in its metadata (drop, to a service, to a port, next in the
  * chain) and the library carries it out.  Packets for another NF go straight
- * into that NF's ring; only packets for a port pass through the manager.
+ * into that NF's ring; packets for a port pass through the manager, or go
+ * out on the NF's own queue of ports that allow it (onvm_direct_tx.h).
  *
  * Command line of every NF:
  *     nf [EAL args] -- -r SERVICE [-n NAME] [-- app args]

@@ -161,6 +161,7 @@ static void assert_defaults_after_eal(const struct mgr_config *config)
 	assert_int_equal(config->bus_keepalive_s, MGR_DEFAULT_BUS_KEEPALIVE_S);
 	assert_int_equal(config->alarm_ms, MGR_ALARM_DEFAULT_MS);
 	assert_int_equal(config->quiet, 0);
+	assert_int_equal(config->no_direct_tx, 0);
 	assert_string_equal(config->host, "");
 	assert_string_equal(config->bus.uri, "");
 }
@@ -233,7 +234,7 @@ static void test_all_long_options(void **state)
 	parse_ok(line, "onvm-mgr --file-prefix h2 --huge-dir=/mnt/huge -- --catalog=c.json "
 		       "--nf-cores 8 --start=7 --default-service 9 --port-chain=3:4>2 "
 		       "--stats-period 60000 --stats-file=s.txt --mbufs 1023 --quiet "
-		       "--host=h --broker b:1");
+		       "--no-direct-tx --host=h --broker b:1");
 	const struct mgr_config *config = &line->config;
 	static const char *const eal[] = {
 	    "onvm-mgr", "--file-prefix", "h2", "--huge-dir=/mnt/huge", "--no-pci", NULL};
@@ -253,6 +254,7 @@ static void test_all_long_options(void **state)
 	assert_string_equal(config->stats_file, "s.txt");
 	assert_int_equal(config->nb_mbufs, 1023);
 	assert_int_equal(config->quiet, 1);
+	assert_int_equal(config->no_direct_tx, 1);
 	assert_string_equal(config->host, "h");
 	assert_string_equal(config->bus.uri, "b:1");
 }
