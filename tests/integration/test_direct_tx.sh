@@ -22,7 +22,7 @@ cat >"$ONVM_TMP/catalog.json" <<JSON
 JSON
 onvm_start_mgr mgr -l 0,1 --vdev="net_af_packet0,iface=od$$a,qpairs=1,framecnt=4096" \
 	--vdev=net_null0,no-rx=1 --vdev="net_af_packet1,iface=od$$c,qpairs=1,framecnt=4096" -- \
-	-c "$ONVM_TMP/catalog.json" -k 2-3 -s 3,4 -p "0:3>1" -p "2:4>0"
+	-c "$ONVM_TMP/catalog.json" -k 2-3 -s 3,4 -p "0:3>1" -p "2:4>0" --nf-log-dir - # NFs' lines here
 grep -q "port 1 (net_null): NFs transmit on it themselves" "$MGR_LOG" ||
 	fail "port 1 (net_null) was not set up for direct TX: $(grep 'onvm-mgr: port' "$MGR_LOG")"
 for port in 0 2; do
@@ -84,7 +84,7 @@ wait "$SENDER_PID" 2>/dev/null
 # none on the manager's queue 0; port 0's on queue 0.
 kill -INT "$MGR_PID"
 wait_for 15 "the manager stopped" eval '! kill -0 "$MGR_PID" 2>/dev/null'
-line() { grep -E "^onvm-mgr: port $1 sent [0-9]+, [0-9]+ by NFs on their own queues; its driver counted [0-9]+, [0-9]+ on queue 0$" "$MGR_LOG"; }
+line() { grep -oE "onvm-mgr: port $1 sent [0-9]+, [0-9]+ by NFs on their own queues; its driver counted [0-9]+, [0-9]+ on queue 0$" "$MGR_LOG"; }
 read -r sent direct driver queue0 < <(line 1 | tr -cs '0-9\n' ' ' | awk '{print $2, $3, $4, $5}')
 onvm_log "port 1: sent $sent, by NFs $direct; the driver counted $driver, $queue0 on queue 0"
 [[ -n $sent ]] || fail "no shutdown line for port 1"

@@ -12,7 +12,7 @@ onvm_start_mgr mgr -l 0,1 --vdev="net_af_packet0,iface=os$$a,qpairs=1,framecnt=4
 	-c "$ONVM_TMP/catalog.json" -k 2-3 -s 1
 wait_for 20 "catalog NF registered" grep -q "event spawned service 1 instance 1 core 2" "$MGR_LOG"
 # Its output is in a file of its own (the runtime folder's nf-logs/), not in the manager's.
-nf_log=$(sed -n 's/^onvm-mgr: starting bounce (service 1), output in //p' "$MGR_LOG" | head -n 1)
+nf_log=$(sed -n 's/.*onvm-mgr: starting bounce (service 1), output in //p' "$MGR_LOG" | head -n 1)
 [[ $nf_log == /var/run/dpdk/$ONVM_PREFIX/nf-logs/bounce-1-1.log ]] || fail "no NF log file named: '$nf_log'"
 wait_for 5 "the NF's own log" grep -q "nflib: bounce registered: service 1 instance 1" "$nf_log"
 ! grep -q "nflib: bounce registered" "$MGR_LOG" || fail "the NF's output is in the manager's log"
