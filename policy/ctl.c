@@ -136,7 +136,7 @@ int ctl_parse(int argc, char **argv, struct ctl_options *o, char *err, size_t er
 	unsigned given = 0; /* bits: index in verb_options */
 	uint64_t value;
 	int opt;
-	optind = 1;
+	optind = 0; /* GNU getopt: start over completely (tests parse many lines) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "jw:H:t:r:c:I:s:n:h" BUS_SHORT_OPTIONS, long_options,
 				  NULL)) != -1) {
@@ -878,10 +878,11 @@ static void watch_services(struct line_buf *b, const struct bus_services *s)
 		add(b, " none");
 	for (uint32_t i = 0; i < s->n_insts; i++) {
 		const struct bus_service_inst *in = &s->insts[i];
-		bool first = i == 0 || s->insts[i - 1].service != in->service;
-		add(b, "%s%u: %" PRIu32 "@%" PRIu32 "%s",
-		    first ? (i ? "; service " : " service ") : ", ", in->service, in->instance,
-		    in->core,
+		if (i == 0 || s->insts[i - 1].service != in->service)
+			add(b, "%sservice %u: ", i ? "; " : " ", in->service);
+		else
+			add(b, ", ");
+		add(b, "%" PRIu32 "@%" PRIu32 "%s", in->instance, in->core,
 		    in->state == BUS_INST_RUNNING    ? ""
 		    : in->state == BUS_INST_STARTING ? " starting"
 						     : " stopping");
