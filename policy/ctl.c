@@ -372,7 +372,8 @@ static int feed_stats(struct ctl_cluster *cluster, const struct bus_stats *stats
 	if (reserve((void **)&host->loads, &host->loads_cap, stats->n_insts,
 		    sizeof(host->loads[0])) < 0)
 		return -1;
-	memcpy(host->loads, stats->insts, (size_t)stats->n_insts * sizeof(host->loads[0]));
+	if (stats->n_insts)
+		memcpy(host->loads, stats->insts, (size_t)stats->n_insts * sizeof(host->loads[0]));
 	host->n_loads = stats->n_insts;
 	host->has_stats = true;
 	host->stats_ts_ms = stats->ts_ms;
