@@ -405,9 +405,8 @@ static int feed_engine(struct ctl_cluster *cluster, const struct bus_engine *eng
 	return 0;
 }
 
-int ctl_cluster_feed(struct ctl_cluster *cluster, const struct bus_msg *msg, uint64_t now_ms)
+int ctl_cluster_feed(struct ctl_cluster *cluster, const struct bus_msg *msg)
 {
-	(void)now_ms;
 	switch (msg->kind) {
 	case BUS_KIND_STATE: {
 		struct ctl_host *host = host_get(cluster, msg->u.state.host);

@@ -84,8 +84,8 @@ struct ctl_cluster;
 
 struct ctl_cluster *ctl_cluster_create(void);
 void ctl_cluster_destroy(struct ctl_cluster *cluster);
-/* Take in a message. 0, or -1 when out of memory or too many hosts (skipped). */
-int ctl_cluster_feed(struct ctl_cluster *cluster, const struct bus_msg *msg, uint64_t now_ms);
+/* Take in a decoded message. 0, or -1 when out of memory or too many hosts (skipped). */
+int ctl_cluster_feed(struct ctl_cluster *cluster, const struct bus_msg *msg);
 /* Some host is known, and every online one has sent stats. */
 bool ctl_cluster_settled(const struct ctl_cluster *cluster);
 /* The host's state: NULL when not known. */
@@ -138,7 +138,7 @@ int ctl_request_event(struct ctl_request *request, const struct bus_event *event
 struct ctl_recent {
 	char id[BUS_NAME_LEN];
 	bool has_cmd, has_decision, has_answer;
-	char cmd[192];	   /* "spawn of service 2 on h2 by pe-a" */
+	char cmd[192];	    /* "spawn of service 2 on h2 by pe-a" */
 	char decision[192]; /* "pe-a's decision for h1's overload" */
 	char answer[192];   /* "spawned instance 3 on h2" (the latest) */
 };

@@ -70,7 +70,7 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	} else if (ret < 0) {
 		fprintf(stderr, "onvm-ctl: rejected %.200s: %s\n", topic, err);
 	} else if (ret > 0) {
-		if (ctl_cluster_feed(run->cluster, msg, onvm_wall_ms()) < 0)
+		if (ctl_cluster_feed(run->cluster, msg) < 0)
 			fprintf(stderr, "onvm-ctl: %.200s skipped: out of memory or too many\n",
 				topic);
 		if (run->has_request && msg->kind == BUS_KIND_EVENTS &&

@@ -156,7 +156,7 @@ static void feed(struct fixture *f, const char *topic, const char *fmt, ...)
 	va_start(ap, fmt);
 	const struct bus_msg *msg = decode(f, topic, fmt, ap);
 	va_end(ap);
-	assert_int_equal(ctl_cluster_feed(f->cluster, msg, T0), 0);
+	assert_int_equal(ctl_cluster_feed(f->cluster, msg), 0);
 }
 
 /* Watch's line for a payload on onvm/TOPIC, in f->line. */
