@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_file.h"
 #include "ctl.h"
 #include "number.h"
 
@@ -49,6 +50,22 @@ static const struct verb_option verb_options[] = {
     {'s', "--service", VERB(CTL_STOP)},
     {'n', "--messages", VERB(CTL_WATCH)},
 };
+
+static const struct option long_options[] = {
+    BUS_LONG_OPTIONS,
+    {"json", no_argument, NULL, 'j'},
+    {"wait-ms", required_argument, NULL, 'w'},
+    {"host", required_argument, NULL, 'H'},
+    {"timeout-ms", required_argument, NULL, 't'},
+    {"reason", required_argument, NULL, 'r'},
+    {"count", required_argument, NULL, 'c'},
+    {"instance", required_argument, NULL, 'I'},
+    {"service", required_argument, NULL, 's'},
+    {"messages", required_argument, NULL, 'n'},
+    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_MS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}};
 
 void ctl_usage(FILE *out, const char *prog)
 {
@@ -109,23 +126,20 @@ static int number(const char *what, const char *text, uint64_t min, uint64_t max
 	return 0;
 }
 
+static int parse_line(int argc, char **argv, struct ctl_options *o, char *err, size_t errlen);
+
 int ctl_parse(int argc, char **argv, struct ctl_options *o, char *err, size_t errlen)
 {
-	static const struct option long_options[] = {
-	    BUS_LONG_OPTIONS,
-	    {"json", no_argument, NULL, 'j'},
-	    {"wait-ms", required_argument, NULL, 'w'},
-	    {"host", required_argument, NULL, 'H'},
-	    {"timeout-ms", required_argument, NULL, 't'},
-	    {"reason", required_argument, NULL, 'r'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"instance", required_argument, NULL, 'I'},
-	    {"service", required_argument, NULL, 's'},
-	    {"messages", required_argument, NULL, 'n'},
-	    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_MS},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {NULL, 0, NULL, 0}};
+	struct config_merged merged;
+	if (config_file_merge(argc, argv, long_options, &merged, err, errlen) < 0)
+		return -1;
+	int ret = parse_line(merged.argc, merged.argv, o, err, errlen); /* copies what it keeps */
+	config_merged_free(&merged);
+	return ret;
+}
+
+static int parse_line(int argc, char **argv, struct ctl_options *o, char *err, size_t errlen)
+{
 	*o = (struct ctl_options){
 	    .wait_ms = CTL_WAIT_MS_DEFAULT,
 	    .timeout_ms = CTL_TIMEOUT_MS_DEFAULT,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policy_ctl.c - unit tests of onvm-ctl's logic (policy/ctl.c): the
- * command line (verbs, their options, what is refused), the tables and
+ * command line (verbs, their options, what is refused, --config), the tables and
  * their JSON from raw bus payloads, who leads among the engines, the
  * command it builds, the answers a request takes (and those it does not),
  * and watch's lines, with answers that arrive before their command or
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -101,6 +102,36 @@ static void test_parse(void **state)
 		if (parse(&o, bad[i]) != -1)
 			fail_msg("accepted '%s'", bad[i]);
 	}
+}
+
+/* --config FILE: the file's options first, the command line's win. */
+static void test_config_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_policy_ctl.XXXXXX", line[512];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *file = fdopen(fd, "w");
+	fputs("{\"broker\": \"tcp://broker:1883\", \"bus-user\": \"ops\", \"wait-ms\": 300}", file);
+	fclose(file);
+	struct ctl_options o;
+	snprintf(line, sizeof(line), "--config %s hosts", path);
+	assert_int_equal(parse(&o, line), 0);
+	assert_string_equal(o.bus.uri, "tcp://broker:1883");
+	assert_string_equal(o.bus.user, "ops");
+	assert_int_equal(o.wait_ms, 300);
+	snprintf(line, sizeof(line), "hosts -u other --config=%s", path);
+	assert_int_equal(parse(&o, line), 0);
+	assert_string_equal(o.bus.user, "other");
+	snprintf(line, sizeof(line), "--config %s --config %s hosts", path, path);
+	assert_int_equal(parse(&o, line), -1);
+
+	file = fopen(path, "w");
+	fputs("{\"broker\": \"tcp://broker:1883\", \"verb\": \"hosts\"}", file);
+	fclose(file);
+	snprintf(line, sizeof(line), "--config %s hosts", path);
+	assert_int_equal(parse(&o, line), -1); /* an unknown key */
+	unlink(path);
 }
 
 /* ---- the cluster ---- */
@@ -568,6 +599,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_config_file),
 	    cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_engines, setup, teardown),
 	    cmocka_unit_test(test_build_cmd),
