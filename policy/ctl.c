@@ -731,7 +731,9 @@ void ctl_print_engines(const struct ctl_cluster *cluster, bool json, FILE *out)
 	for (uint32_t i = 0; i < cluster->n_engines; i++) {
 		const struct bus_engine *e = &cluster->engines[i];
 		bool online = e->status == BUS_STATUS_ONLINE;
-		const char *role = !online ? "-" : e->id == leader ? "leader" : "shadow";
+		const char *role = !online				  ? "-"
+				   : leader && strcmp(e->id, leader) == 0 ? "leader"
+									  : "shadow";
 		char started[32] = "-";
 		if (e->has_started)
 			fmt_utc(e->started_ms, started, sizeof(started));
