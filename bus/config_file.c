@@ -239,3 +239,48 @@ int config_file_find(int argc, char *const argv[], int first, const char **path,
 	}
 	return found;
 }
+
+int config_file_merge(int argc, char **argv, const struct option *options,
+		      struct config_merged *out, char *err, size_t errlen)
+{
+	*out = (struct config_merged){.argc = argc, .argv = argv};
+	const char *path = NULL;
+	int width = 0;
+	int at = config_file_find(argc, argv, 1, &path, &width);
+	if (at == -1)
+		return 0;
+	if (at < 0) {
+		snprintf(err, errlen, "%s",
+			 at == -2 ? "--config given twice" : "--config needs a FILE");
+		return -1;
+	}
+	char file_err[512];
+	if (config_file_load(path, options, &out->file, NULL, file_err, sizeof(file_err)) < 0) {
+		snprintf(err, errlen, "--config %s", file_err);
+		return -1;
+	}
+	out->owned = calloc((size_t)(argc + out->file.argc + 1), sizeof(*out->owned));
+	if (!out->owned) {
+		config_args_free(&out->file);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int count = 0;
+	out->owned[count++] = argv[0];
+	for (int i = 0; i < out->file.argc; i++)
+		out->owned[count++] = out->file.argv[i];
+	for (int i = 1; i < argc; i++)
+		if (i < at || i >= at + width)
+			out->owned[count++] = argv[i];
+	out->owned[count] = NULL;
+	out->argc = count;
+	out->argv = out->owned;
+	return 0;
+}
+
+void config_merged_free(struct config_merged *merged)
+{
+	config_args_free(&merged->file);
+	free(merged->owned);
+	*merged = (struct config_merged){0};
+}

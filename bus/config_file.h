@@ -51,4 +51,22 @@ void config_args_free(struct config_args *args);
  */
 int config_file_find(int argc, char *const argv[], int first, const char **path, int *width);
 
+/* A command line with its --config file's options merged in. */
+struct config_merged {
+	int argc;
+	char **argv;		 /* the merged line, or the caller's when there was no --config */
+	struct config_args file; /* the file's options, which argv points into */
+	char **owned;		 /* argv when merged */
+};
+
+/*
+ * With --config FILE in argv[1..argc): out->argv becomes argv[0], the
+ * file's options, then the rest of the command line (whose options win,
+ * getopt keeping the last value).  Without: out->argv is argv.  0, or -1
+ * with the reason in err; config_merged_free() after a 0.
+ */
+int config_file_merge(int argc, char **argv, const struct option *options,
+		      struct config_merged *out, char *err, size_t errlen);
+void config_merged_free(struct config_merged *merged);
+
 #endif /* ONVM_CONFIG_FILE_H */

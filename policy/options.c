@@ -209,46 +209,6 @@ static int parse_one(int opt, struct policy_options *o, char *err, size_t errlen
 static int parse_command_line(int argc, char **argv, struct policy_options *o, char *err,
 			      size_t errlen);
 
-/* With --config FILE in argv: argv becomes the program name, the file's
- * options, then the rest of the command line (whose options win). */
-static int merge_config_file(int *argc, char ***argv, struct policy_options *o, char *err,
-			     size_t errlen)
-{
-	const char *path = NULL;
-	int width = 0;
-	int at = config_file_find(*argc, *argv, 1, &path, &width);
-	if (at == -1)
-		return 0;
-	if (at < 0) {
-		snprintf(err, errlen, "%s",
-			 at == -2 ? "--config given twice" : "--config needs a FILE");
-		return -1;
-	}
-	char file_err[512];
-	if (config_file_load(path, long_options, &o->file_args, NULL, file_err, sizeof(file_err)) <
-	    0) {
-		snprintf(err, errlen, "--config %s", file_err);
-		return -1;
-	}
-	o->file_argv = calloc((size_t)(*argc + o->file_args.argc + 1), sizeof(*o->file_argv));
-	if (o->file_argv == NULL) {
-		config_args_free(&o->file_args);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	int count = 0;
-	o->file_argv[count++] = (*argv)[0];
-	for (int i = 0; i < o->file_args.argc; i++)
-		o->file_argv[count++] = o->file_args.argv[i];
-	for (int i = 1; i < *argc; i++)
-		if (i < at || i >= at + width)
-			o->file_argv[count++] = (*argv)[i];
-	o->file_argv[count] = NULL;
-	*argc = count;
-	*argv = o->file_argv;
-	return 0;
-}
-
 int policy_options_parse(int argc, char **argv, struct policy_options *o, char *err, size_t errlen)
 {
 	*o = (struct policy_options){
@@ -258,8 +218,10 @@ int policy_options_parse(int argc, char **argv, struct policy_options *o, char *
 	    .grace_ms = POLICY_GRACE_DEFAULT,
 	};
 	policy_params_default(&o->params);
-	if (merge_config_file(&argc, &argv, o, err, errlen) < 0)
+	if (config_file_merge(argc, argv, long_options, &o->config, err, errlen) < 0)
 		return -1;
+	argc = o->config.argc;
+	argv = o->config.argv;
 	if (parse_command_line(argc, argv, o, err, errlen) < 0) {
 		policy_options_free(o);
 		return -1;
@@ -299,7 +261,5 @@ int policy_options_load_services(struct policy_options *o, char *err, size_t err
 void policy_options_free(struct policy_options *o)
 {
 	service_rules_free(&o->rules);
-	config_args_free(&o->file_args);
-	free(o->file_argv);
-	o->file_argv = NULL;
+	config_merged_free(&o->config);
 }

@@ -45,8 +45,7 @@ struct policy_options {
 	uint64_t grace_ms;
 	/* --config FILE: its options, and the merged command line the pointers
 	 * above may point into (policy_options_free() releases them). */
-	struct config_args file_args;
-	char **file_argv;
+	struct config_merged config;
 };
 
 /* 0, or -1 with a reason in err (print it with the usage, exit 2).  With

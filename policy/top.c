@@ -11,7 +11,8 @@
 #include "top.h"
 #include "view.h"
 
-#define RECENT_CMDS 64 /* command ids remembered, to tell spawns from stops */
+#define RECENT_CMDS  64 /* command ids remembered, to tell spawns from stops */
+#define EARLY_EVENTS 64 /* events kept until the decision they answer arrives */
 
 /* The latest stats of one instance of the watched service. */
 struct top_inst {
@@ -70,6 +71,14 @@ struct top {
 	uint64_t exit_ms;
 	struct recent_cmd cmds[RECENT_CMDS];
 	uint32_t next_cmd;
+	/*
+	 * Answers that came before their decision: a host's event and the
+	 * policy's decision travel on different topics from different
+	 * publishers, so the broker may deliver them in either order.  Kept
+	 * by cmd_id (oldest overwritten first) until the decision names it.
+	 */
+	struct bus_event early[EARLY_EVENTS];
+	uint32_t next_early;
 	struct policy_ingest ingest;
 	struct top_counters counters;
 };
@@ -432,6 +441,30 @@ static int apply_stats(struct top *top, const struct bus_stats *stats, bool reta
 	return 0;
 }
 
+static void attach_event(struct top *top, struct top_scale_out *so, const struct bus_event *ev,
+			 const struct top_host *host);
+
+static void keep_early_event(struct top *top, const struct bus_event *ev)
+{
+	top->early[top->next_early] = *ev;
+	top->next_early = (top->next_early + 1) % EARLY_EVENTS;
+}
+
+/* A decision arrived: the events that answered its command before it, oldest first. */
+static void attach_early_events(struct top *top, struct top_scale_out *so)
+{
+	if (!so->cmd_id[0] || !so->target[0])
+		return;
+	for (uint32_t n = 0; n < EARLY_EVENTS; n++) {
+		struct bus_event *ev = &top->early[(top->next_early + n) % EARLY_EVENTS];
+		if (!ev->has_cmd_id || strcmp(ev->cmd_id, so->cmd_id) != 0 ||
+		    strcmp(ev->host, so->target) != 0)
+			continue;
+		attach_event(top, so, ev, host_find(top, ev->host));
+		ev->has_cmd_id = false; /* taken */
+	}
+}
+
 static void apply_event(struct top *top, const struct bus_event *ev, bool retained, uint64_t now_ms)
 {
 	struct top_host *host = host_get(top, ev->host);
@@ -457,6 +490,17 @@ static void apply_event(struct top *top, const struct bus_event *ev, bool retain
 	    ev->event == BUS_EV_STOPPED)
 		return;
 	struct top_scale_out *so = scale_out_for_event(top, ev);
+	if (!so && ev->has_cmd_id) {
+		keep_early_event(top, ev);
+		return;
+	}
+	attach_event(top, so, ev, host);
+}
+
+/* The answer to a scale-out: its first spawned, rejected or exited event counts. */
+static void attach_event(struct top *top, struct top_scale_out *so, const struct bus_event *ev,
+			 const struct top_host *host)
+{
 	if (!so || so->spawned || so->failed)
 		return;
 	if (ev->event != BUS_EV_SPAWNED) {
@@ -502,6 +546,17 @@ static void apply_cmd(struct top *top, const struct bus_cmd *cmd)
 	snprintf(slot->id, sizeof(slot->id), "%s", cmd->id);
 	slot->op = cmd->op;
 	slot->instance = cmd->instance;
+	if (cmd->op != BUS_OP_STOP)
+		return;
+	/* A stop whose decision came first was taken for a scale-out: it is none. */
+	for (uint32_t i = 0; i < top->n_scale; i++) {
+		if (strcmp(top->scale[i].cmd_id, cmd->id) != 0)
+			continue;
+		memmove(&top->scale[i], &top->scale[i + 1],
+			(top->n_scale - i - 1) * sizeof(top->scale[0]));
+		top->n_scale--;
+		break;
+	}
 }
 
 /* Room for one more scale-out; -1 when out of memory or at TOP_MAX_SCALE. */
@@ -580,6 +635,7 @@ static void record_scale_out(struct top *top, const struct bus_decision *d, uint
 		so->has_onset = true;
 		so->onset_ms = origin->run_start_ms;
 	}
+	attach_early_events(top, so);
 }
 
 /*

@@ -18,7 +18,11 @@
  * led to it, never earlier than the end of the previous scale-out. Then
  * come the decision (its ts_ms), the "spawned" event, and the new
  * instance's first packet (its first_rx_ms, else the first stats period in
- * which it received packets). A scale-out the policy decided from an alarm
+ * which it received packets). The event is matched to its decision by
+ * cmd_id in either order: a host's event and the policy's decision come
+ * from different publishers on different topics, so an event that names no
+ * decision yet is kept until one does (and a stop's decision that came
+ * before its command is dropped when the command shows it was a stop). A scale-out the policy decided from an alarm
  * (its reason says so) is timed from the alarm's since_ms instead, the
  * onset its host's manager measured, when onvm-top saw that alarm (the
  * latest of the service from the origin host, its onset after the end of

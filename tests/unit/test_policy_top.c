@@ -4,7 +4,8 @@
  * bus payloads in, table totals, event lines, and the reaction times of
  * local and remote scale-outs (onset, decision, spawned, first packet, with
  * and without first_rx_ms), spawns that fail, "no capacity", shadow
- * decisions, stops, malformed messages, the draining rule the policy
+ * decisions, stops, malformed messages, events that arrive before their
+ * decision, the draining rule the policy
  * applies, unserved demand, repairs, scale-outs decided from an alarm, and
  * service ids other than the defaults.
  */
@@ -822,6 +823,52 @@ static void test_alarm_onset(void **state)
 	free(text);
 }
 
+/*
+ * Replay in the order a broker may deliver: h2's "spawned" (and h3's
+ * "rejected") reach onvm-top before the decisions they answer, which come
+ * from another publisher on another topic; a stop's decision comes before
+ * its command.  Each event is kept by cmd_id and attached when its decision
+ * arrives; the stop is not counted as a scale-out.
+ */
+static void test_event_before_decision(void **state)
+{
+	struct fixture *f = *state;
+	cluster(f);
+	put_state(f, "h3", 3, 0);
+	h1_stats(f, 1, 500, 0, 0.1);
+	h1_stats(f, 2, 1000, 5000, 1.0);
+	h1_stats(f, 3, 1500, 5000, 1.0);
+	h1_stats(f, 4, 2000, 5000, 1.0);
+	spawned(f, "h2", 2300, 10, "pe-a-1");
+	assert_int_equal(feed(f, "hosts/h3/events", 2400,
+			      "{\"v\":1,\"host\":\"h3\",\"ts_ms\":%" PRIu64
+			      ",\"event\":\"rejected\",\"service\":2,\"cmd_id\":\"pe-a-2\","
+			      "\"error\":\"no free core\"}",
+			      T0 + 2400),
+			 1);
+	spawned(f, "h2", 2450, 12, "pe-a-9"); /* answers nothing onvm-top sees */
+	decision(f, 2010, "h1", "h2", "pe-a-1", false);
+	decision(f, 2020, "h1", "h3", "pe-a-2", false);
+	decision(f, 2500, "h1", "h1", "pe-a-3", false);
+	cmd(f, "h1", "pe-a-3", "\"op\":\"stop\",\"service\":2,\"instance\":10");
+
+	assert_int_equal(top_scale_out_count(f->top), 2);
+	const struct top_scale_out *a = top_get_scale_out(f->top, 0);
+	assert_string_equal(a->cmd_id, "pe-a-1");
+	assert_true(a->spawned);
+	assert_int_equal(a->instance, 10);
+	assert_int_equal(a->spawned_ms - a->onset_ms, 1300);
+	const struct top_scale_out *b = top_get_scale_out(f->top, 1);
+	assert_string_equal(b->cmd_id, "pe-a-2");
+	assert_true(b->failed);
+	char *text = summary(f);
+	assert_non_null(strstr(text, "scale-out 1: service 2 h1 -> h2 (remote) onset->decision "
+				     "1010 ms, ->spawned 1300 ms,"));
+	assert_non_null(strstr(text, "spawned         never: rejected: no free core\n"));
+	assert_non_null(strstr(text, "2 scale-outs, 0 repairs, 0 no-capacity decisions"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -838,6 +885,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_and_natural_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alarm_onset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_before_decision, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
