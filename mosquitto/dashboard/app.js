@@ -18,6 +18,13 @@
 	const MAX_REACTIONS = 2000;
 	const MAX_ONSETS = 32;
 	const STALE_MIN_MS = 3000; // a host silent for max(this, 3 periods) is stale
+	// The load generator's service (as onvm-top's -g; ?gen=N, 0 for none): the
+	// offered load is what it sends, when one runs; else what reached the
+	// instances (handled, dropped at their rings, unserved).
+	const GEN_SERVICE = (() => {
+		const gen = new URLSearchParams(location.search).get('gen');
+		return gen !== null && /^[0-9]{1,5}$/.test(gen) && +gen <= 65535 ? +gen : 9;
+	})();
 
 	// ---- checks of untrusted values (docs/bus.md, "What every payload shares") ----
 
@@ -358,6 +365,7 @@
 	function sample() {
 		const now = performance.now();
 		const per = new Map();
+		let genTx = 0, hasGen = false;
 		const get = (svc) => {
 			let a = per.get(svc);
 			if (!a)
@@ -368,6 +376,8 @@
 			if (host.status !== 'online')
 				continue;
 			for (const [svc, insts] of host.services) {
+				if (svc === GEN_SERVICE)
+					continue;
 				const a = get(svc);
 				for (const i of insts)
 					if (i.state !== 'stopping')
@@ -376,13 +386,18 @@
 			if (!host.stats || hostStale(host, now))
 				continue;
 			for (const [svc, s] of host.sums) {
+				if (svc === GEN_SERVICE) {
+					genTx += s.tx;
+					hasGen = true;
+					continue;
+				}
 				const a = get(svc);
 				a[0] += s.rx + s.drop + s.unserved;
 				a[1] += s.tx;
 				a[2] += s.drop + s.unserved;
 			}
 		}
-		model.samples.push({ t: Date.now() / 1000, per });
+		model.samples.push({ t: Date.now() / 1000, per, genTx, hasGen });
 		const keep = (TIMELINE_S * 1000) / SAMPLE_MS;
 		if (model.samples.length > keep * 1.1)
 			model.samples.splice(0, model.samples.length - keep);
@@ -548,7 +563,7 @@
 					for (let j = 0; j < 4; j++)
 						a[j] += v[j];
 			}
-			off[k] = a[0];
+			off[k] = s.hasGen ? s.genTx : a[0];
 			del[k] = a[1];
 			drop[k] = a[2];
 			inst[k] = a[3];
