@@ -626,8 +626,7 @@
 
 	function drawHost(host, now) {
 		const v = host.view;
-		const stale = hostStale(host, now);
-		const status = stale ? 'stale' : host.status;
+		const status = hostStatus(host, now);
 		if (v.card.dataset.status !== status) {
 			v.card.dataset.status = status;
 			v.status.className = 'status status-' + status;
@@ -691,16 +690,43 @@
 			}
 	}
 
+	// Only the cards in (or near) view are drawn: at 200 hosts most are
+	// scrolled away, and updating them would cost layout for nothing.  A card
+	// coming into view is drawn from the model at the next render.
+	const onScreen = new Set();
+	let cardObserver = null;
+
+	function hostStatus(host, now) {
+		return hostStale(host, now) ? 'stale' : host.status;
+	}
+
 	function drawHosts(now) {
 		const box = $('hosts');
+		if (!cardObserver)
+			cardObserver = new IntersectionObserver((entries) => {
+				for (const e of entries) {
+					const host = model.hosts.get(e.target.dataset.host);
+					if (!host)
+						continue;
+					if (e.isIntersecting) {
+						onScreen.add(host);
+						host.dirty = true;
+					} else {
+						onScreen.delete(host);
+					}
+				}
+				tick();
+			}, { root: box, rootMargin: '300px' });
 		if (hostsOrderDirty) {
 			hostsOrderDirty = false;
 			const names = [...model.hosts.keys()].sort(natural.compare);
 			let prev = null;
 			for (const name of names) {
 				const host = model.hosts.get(name);
-				if (!host.view)
+				if (!host.view) {
 					host.view = hostView(host);
+					cardObserver.observe(host.view.card);
+				}
 				const expected = prev ? prev.nextSibling : box.firstChild;
 				if (expected !== host.view.card)
 					box.insertBefore(host.view.card, expected);
@@ -709,15 +735,17 @@
 		}
 		let online = 0, stale = 0, offline = 0, insts = 0;
 		for (const host of model.hosts.values()) {
-			drawHost(host, now);
-			const st = host.view.card.dataset.status;
+			if (onScreen.has(host))
+				drawHost(host, now);
+			const st = hostStatus(host, now);
 			if (st === 'online')
 				online++;
 			else if (st === 'stale')
 				stale++;
 			else if (st === 'offline')
 				offline++;
-			insts += host.view.rows.size;
+			for (const list of host.services.values())
+				insts += list.length;
 		}
 		setText($('hosts-summary'), online + ' online, ' + stale + ' stale, ' + offline + ' offline; ' +
 			insts + ' instances');
