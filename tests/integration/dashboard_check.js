@@ -4,7 +4,9 @@
 // loads, refuses a wrong password, shows the hosts; an overload (RATE into
 // RATE_FILE) makes the policy scale out, and the page shows the new
 // instance and the decision within 2 s of their arrival on the bus; once
-// the broker is stopped the page says it is unreachable.  Screenshots go to
+// the broker is stopped the page says it is unreachable; once it is back
+// the page reconnects, and a scale-out told in reverse order (first packet,
+// spawned event, alarm, then the decision) gets the right reaction times.  Screenshots go to
 // SHOT_DIR.  Every wait has a deadline; a missed one fails the check.
 //
 //   node dashboard_check.js   (settings from the environment, see below)
@@ -28,6 +30,8 @@ const PASS = fs.readFileSync(env('DASH_MONITOR_PASS'), 'utf8').trim();
 const RATE_FILE = env('DASH_RATE_FILE');
 const RATE = env('DASH_RATE');
 const STOP_BROKER = env('DASH_STOP_BROKER').split(' '); // a command, no secret
+const START_BROKER = env('DASH_START_BROKER').split(' ');
+const ORDER_PASS = fs.readFileSync(env('DASH_ORDER_PASS'), 'utf8').trim(); // bridge:order
 const SHOT_DIR = env('DASH_SHOT_DIR');
 const SERVICE = 2;
 const SHOWN_WITHIN_MS = 2000;
@@ -70,6 +74,43 @@ async function until(what, deadlineMs, probe) {
 			fail('timed out waiting for: ' + what);
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
+}
+
+// A made-up host h9's scale-out of service 7 (no host of the cluster runs
+// it), its messages published latest first: the page must tie them by
+// cmd_id and time them from the alarm's onset whatever the order.
+async function orderCheck(page, count, text) {
+	const pub = mqtt.connect(BROKER, {
+		username: 'order', password: ORDER_PASS, clientId: 'order/check-' + process.pid,
+		protocolVersion: 4, reconnectPeriod: 0,
+	});
+	await new Promise((resolve, reject) => { pub.on('connect', resolve); pub.on('error', reject); });
+	const t = Date.now();
+	const id = 'order-' + t;
+	const send = (topic, msg) => new Promise((resolve) => pub.publish(topic, JSON.stringify(msg), { qos: 1 }, resolve));
+	await send('onvm/hosts/h9/stats', {
+		v: 1, host: 'h9', ts_ms: t + 300, seq: 1, period_ms: 100, ports: [], instances: [
+			{ instance: 77, service: 7, core: 3, rx_pps: 10, tx_pps: 10, drop_pps: 0, ring_fill: 0, busy: 1,
+			  first_rx_ms: t + 150 }],
+	});
+	await send('onvm/hosts/h9/events', {
+		v: 1, host: 'h9', ts_ms: t + 100, cmd_id: id, event: 'spawned', service: 7, instance: 77, core: 3,
+	});
+	await send('onvm/hosts/h9/alarms', {
+		v: 1, host: 'h9', ts_ms: t - 990, service: 7, instance: 76, drop_pps: 100, ring_fill: 0.9, since_ms: t - 1000,
+	});
+	await send('onvm/policy/decisions', {
+		v: 1, engine: 'order', ts_ms: t, service: 7, origin: 'h9', target: 'h9', cmd_id: id,
+		reason: 'service 7 overloaded on h9 (alarm: test)', shadow: false,
+	});
+	pub.end(true);
+	const row = '#log tr[data-kind=decision][data-cmd="' + id + '"]';
+	await until('the reverse-order scale-out on the page', Date.now() + 5000, async () => (await count(row)) === 1);
+	const cells = await page.locator(row + ' td.ms').allTextContents();
+	const want = ['1000 ms', '+1100 ms', '+1150 ms'];
+	if (cells.join('|') !== want.join('|'))
+		fail('reverse-order reaction times: got ' + cells.join(', ') + ', want ' + want.join(', '));
+	log('reverse-order scale-out: onset->decision ' + cells[0] + ', ->spawned ' + cells[1] + ', ->first packet ' + cells[2]);
 }
 
 (async () => {
@@ -141,6 +182,12 @@ async function until(what, deadlineMs, probe) {
 		(await count('#conn[data-state=down]')) > 0 && /unreachable/.test(await text('#conn')));
 	log('broker stopped: "' + (await text('#conn')) + '"');
 	await page.screenshot({ path: SHOT_DIR + '/dashboard-down.png' });
+
+	// The broker is back: the page reconnects by itself.
+	execFileSync(START_BROKER[0], START_BROKER.slice(1), { stdio: 'inherit' });
+	await until('the page reconnects', Date.now() + 15000, async () => (await count('#conn[data-state=up]')) > 0);
+	log('broker back: "' + (await text('#conn')) + '"');
+	await orderCheck(page, count, text);
 
 	const counters = await page.evaluate(() => window.onvmDashboard.counters);
 	log('page counters: ' + counters.messages + ' messages, ' + counters.rejected + ' rejected' +
