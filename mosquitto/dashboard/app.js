@@ -51,7 +51,7 @@
 		samples: [], // {t, per: Map service -> [offered, delivered, dropped, instances]}
 		services: new Set(),
 		latestDecisionService: 0,
-		counters: { messages: 0, rejected: 0, renders: 0, lastReject: '' },
+		counters: { messages: 0, rejected: 0, renders: 0, lastReject: '', renderMs: 0, renderMaxMs: 0, messageMs: 0 },
 	};
 	let logSeq = 0;
 	let hostsOrderDirty = false;
@@ -823,8 +823,15 @@
 	let renderQueued = false;
 
 	function render() {
-		renderQueued = false;
 		const now = performance.now();
+		drawAll(now);
+		const took = performance.now() - now;
+		model.counters.renderMs += took;
+		model.counters.renderMaxMs = Math.max(model.counters.renderMaxMs, took);
+	}
+
+	function drawAll(now) {
+		renderQueued = false;
 		model.counters.renders++;
 		drawConn();
 		if (!chart)
@@ -885,7 +892,11 @@
 			if (!chart)
 				makeChart();
 		});
-		client.on('message', (topic, payload, packet) => onMessage(topic, payload, packet.retain));
+		client.on('message', (topic, payload, packet) => {
+			const start = performance.now();
+			onMessage(topic, payload, packet.retain);
+			model.counters.messageMs += performance.now() - start;
+		});
 		client.on('error', (err) => {
 			// CONNACK 4 (bad user name or password) and 5 (not authorized).
 			if (err && (err.code === 4 || err.code === 5)) {

@@ -119,6 +119,9 @@ function cpuTicks(root) {
 	    (page1.rejected - page0.rejected));
 	log('frame rate: ' + rate(page0.frames, page1.frames) + ' fps; renders ' + rate(page0.renders, page1.renders) +
 	    '/s; long tasks ' + page1.long.n + ' (' + Math.round(page1.long.ms) + ' ms in all)');
+	log('in the page: rendering ' + ((100 * (page1.renderMs - page0.renderMs)) / 1000 / wall).toFixed(1) +
+	    '% (longest ' + page1.renderMaxMs.toFixed(1) + ' ms), handling messages ' +
+	    ((100 * (page1.messageMs - page0.messageMs)) / 1000 / wall).toFixed(1) + '% (the rest: MQTT.js, websocket, GC)');
 	log('main thread busy: ' + ((100 * (m1.TaskDuration - m0.TaskDuration)) / wall).toFixed(1) + '% (style ' +
 	    ((100 * (m1.RecalcStyleDuration - m0.RecalcStyleDuration)) / wall).toFixed(1) + '%, script ' +
 	    ((100 * (m1.ScriptDuration - m0.ScriptDuration)) / wall).toFixed(1) + '%, layout ' +
