@@ -600,7 +600,7 @@
 		head.append(v.name, v.status, v.cores, v.version, v.age);
 		const table = el('table', 'insts');
 		const hr = el('tr');
-		for (const [h, l] of [['service', 1], ['inst', 1], ['core', 0], ['state', 1], ['rx pps', 0],
+		for (const [h, l] of [['svc', 1], ['inst', 1], ['core', 0], ['state', 1], ['rx pps', 0],
 				      ['tx pps', 0], ['drop pps', 0], ['ring', 0]])
 			hr.appendChild(el('th', l ? 'l' : '', h));
 		table.append(el('thead'), v.body);
