@@ -67,11 +67,15 @@ function stats(host, index) {
 			drop_pps: drop, ring_fill: Math.min(1, rx / 90000), busy: 1, first_rx_ms: i.first,
 		};
 	});
+	published++;
 	pub('onvm/hosts/' + host.name + '/stats', {
 		v: 1, host: host.name, ts_ms: now, seq: host.seq++, period_ms: PERIOD,
 		ports: [{ port: 0, rx_pps: 0, tx_pps: 0, drop_pps: 0 }], instances, unserved: [],
 	});
 }
+
+let published = 0;
+let since = Date.now();
 
 // A scale-out every 5 s on a random host, answered out of order now and then.
 let decisions = 0;
@@ -103,4 +107,10 @@ client.on('connect', () => {
 		setTimeout(() => setInterval(() => stats(host, index), PERIOD), (index * PERIOD) / HOSTS);
 	});
 	setInterval(scaleOut, 5000);
+	setInterval(() => {
+		const now = Date.now();
+		console.log('published ' + ((published * 1000) / (now - since)).toFixed(1) + ' stats/s');
+		published = 0;
+		since = now;
+	}, 10000);
 });
