@@ -671,7 +671,8 @@
 			setText(c[0], String(i.svc));
 			setText(c[1], String(i.instance));
 			setText(c[2], String(i.core));
-			setText(c[3], i.state || 'in stats');
+			// An offline host's instances are gone, whatever its last map said.
+			setText(c[3], host.status === 'offline' ? 'gone' : i.state || 'in stats');
 			setText(c[4], s ? fmtRate(s.rx) : '');
 			setText(c[5], s ? fmtRate(s.tx) : '');
 			setText(c[6], s ? fmtRate(s.drop) : '');
@@ -744,8 +745,9 @@
 				stale++;
 			else if (st === 'offline')
 				offline++;
-			for (const list of host.services.values())
-				insts += list.length;
+			if (host.status === 'online')
+				for (const list of host.services.values())
+					insts += list.length;
 		}
 		setText($('hosts-summary'), online + ' online, ' + stale + ' stale, ' + offline + ' offline; ' +
 			insts + ' instances');
