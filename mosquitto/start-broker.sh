@@ -15,7 +15,8 @@
 # (make-credentials.sh) and certificates (make-certs.sh), the persistence
 # database and the log.  Listeners:
 #   127.0.0.1:PORT     MQTT with passwords, for local tools (default 18830)
-#   127.0.0.1:WS_PORT  websockets with passwords (default PORT + 1)
+#   127.0.0.1:WS_PORT  websockets with passwords (default PORT + 1), which
+#                      also serves the dashboard: http://127.0.0.1:WS_PORT/
 #   ADDR:PORT          MQTT over TLS with client certificates, for other
 #                      machines (default 0.0.0.0:8883); LIST is the broker
 #                      certificate's subjectAltName (default: ADDR unless
@@ -122,7 +123,10 @@ fi
 
 tls_lines='/^#TLS /d'
 [[ -n $tls ]] && tls_lines='s/^#TLS //'
-sed -e "$tls_lines" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" \
+# The dashboard, where it is: served on the websockets listener.
+http_lines='/^#HTTP /d'
+[[ -f $here/dashboard/index.html ]] && http_lines="s|^#HTTP ||; s|@HTTP_DIR@|$here/dashboard|g"
+sed -e "$tls_lines" -e "$http_lines" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" \
 	-e "s|@TLS_ADDR@|$tls_addr|g" -e "s|@TLS_PORT@|$tls_port|g" -e "s|@USER@|$(id -un)|g" \
 	"$here/mosquitto.conf.in" >"$dir/mosquitto.conf"
 if [[ -n $bridge ]]; then

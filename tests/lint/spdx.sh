@@ -19,7 +19,7 @@ source_files() {
 		find . -path './build*' -prune -o -path ./.git -prune -o -type f \( -false "${args[@]}" \) -print |
 			sed 's|^\./||'
 		[[ -f .ci/run ]] && echo .ci/run
-	fi | grep -v '^web/vendor/'
+	fi | grep -v -e '^web/vendor/' -e '^mosquitto/dashboard/vendor/'
 }
 while IFS= read -r file; do
 	if ! head -n 2 -- "$file" | grep -q "SPDX-License-Identifier: BSD-3-Clause"; then
