@@ -239,3 +239,46 @@ int config_file_find(int argc, char *const argv[], int first, const char **path,
 	}
 	return found;
 }
+
+int config_file_merge(int argc, char **argv, const struct option *options,
+		      struct config_merged *out, char *err, size_t errlen)
+{
+	*out = (struct config_merged){0};
+	const char *path = NULL;
+	int width = 0;
+	int at = config_file_find(argc, argv, 1, &path, &width);
+	if (at < -1) {
+		snprintf(err, errlen, "%s",
+			 at == -2 ? "--config given twice" : "--config needs a FILE");
+		return -1;
+	}
+	if (at >= 0) {
+		char file_err[512];
+		if (config_file_load(path, options, &out->file, NULL, file_err, sizeof(file_err)) <
+		    0) {
+			snprintf(err, errlen, "--config %s", file_err);
+			return -1;
+		}
+	}
+	out->argv = calloc((size_t)argc + (size_t)out->file.argc + 1, sizeof(*out->argv));
+	if (!out->argv) {
+		config_args_free(&out->file);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	out->argv[out->argc++] = argv[0];
+	for (int i = 0; i < out->file.argc; i++)
+		out->argv[out->argc++] = out->file.argv[i];
+	for (int i = 1; i < argc; i++)
+		if (at < 0 || i < at || i >= at + width)
+			out->argv[out->argc++] = argv[i];
+	out->argv[out->argc] = NULL;
+	return 0;
+}
+
+void config_merged_free(struct config_merged *merged)
+{
+	config_args_free(&merged->file);
+	free(merged->argv);
+	*merged = (struct config_merged){0};
+}

@@ -51,4 +51,23 @@ void config_args_free(struct config_args *args);
  */
 int config_file_find(int argc, char *const argv[], int first, const char **path, int *width);
 
+/*
+ * A program's whole command line: with --config FILE among argv[1..argc),
+ * argv[0], the file's options, then the rest of the command line (whose
+ * options win, see above); without it, argv as it is.  The strings are
+ * argv's and the file's, kept in out until config_merged_free().
+ */
+struct config_merged {
+	int argc;
+	char **argv;
+	struct config_args file;
+};
+
+/* 0, or -1 with the reason in err ("--config FILE: ..."); nothing is left
+ * allocated then. */
+int config_file_merge(int argc, char **argv, const struct option *options,
+		      struct config_merged *out, char *err, size_t errlen);
+
+void config_merged_free(struct config_merged *merged);
+
 #endif /* ONVM_CONFIG_FILE_H */

@@ -14,10 +14,12 @@ set -euo pipefail
 
 # dpdk-dev also holds DPDK's tools: dpdk-telemetry.py, dpdk-proc-info and
 # dpdk-dumpcap (docs/operations-telemetry.md); tshark reads their captures.
+# libmicrohttpd-dev: onvm-exporter's HTTP; prometheus: promtool, which
+# tests/integration/test_exporter.sh checks /metrics with.
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev dpdk dpdk-dev libdpdk-dev libnuma-dev
 	libjansson-dev libpaho-mqtt-dev libcmocka-dev mosquitto mosquitto-clients mosquitto-dev
 	libmosquitto-dev openssl iproute2
-	tshark gnuplot-nox procps faketime jq)
+	tshark gnuplot-nox procps faketime jq libmicrohttpd-dev prometheus curl)
 hugepages=${ONVM_HUGEPAGES:-512}
 install_packages=1
 
