@@ -31,9 +31,10 @@
 #include "onvm_version.h"
 #include "run_control.h"
 
-#define EXPORTER_USER_DEFAULT	"monitor"
-#define EXPORTER_BROKER_DEFAULT "tcp://127.0.0.1:18830" /* the project's broker, as onvm-policy's  \
-							 */
+#define EXPORTER_USER_DEFAULT "monitor"
+#define EXPORTER_BROKER_DEFAULT                                                                    \
+	"tcp://127.0.0.1:18830" /* the project's broker, as onvm-policy's                          \
+				 */
 #define EXPORTER_LISTEN_DEFAULT "127.0.0.1:9550"
 #define REJECT_LOG_FIRST	20 /* rejected payloads logged one by one, then one in 1000 */
 #define HTTP_CONNECTIONS	16
