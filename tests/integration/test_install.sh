@@ -15,7 +15,7 @@ cmake --install "$ONVM_BUILD" --prefix "$prefix" >"$ONVM_TMP/install.log" ||
 	fail "cmake --install failed: $(tail -n 5 "$ONVM_TMP/install.log")"
 version=$(sed -n 's/^#define ONVM_VERSION "\(.*\)"$/\1/p' "$ONVM_BUILD/generated/onvm_version.h")
 [[ -n $version ]] || fail "no version in the build's onvm_version.h"
-for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top; do
+for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top bin/onvm-exporter; do
 	[[ -x $prefix/$program ]] || fail "not installed: $program"
 	out=$("$prefix/$program" --version) || fail "$program --version exited $?"
 	[[ $out == "$(basename "$program") (Distributed OpenNetVM) $version" ]] ||
