@@ -660,6 +660,14 @@ static void take_decision(struct exporter *e, const struct bus_decision *decisio
 		engine->decisions[exporter_decision_kind(decision)][decision->shadow ? 1 : 0]++;
 }
 
+static uint64_t dropped_sum(const struct exporter *e)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < DROP_COUNT; i++)
+		sum += e->dropped[i];
+	return sum;
+}
+
 int exporter_feed(struct exporter *e, const char *topic, const void *payload, size_t len,
 		  bool retained, uint64_t now_ms, char *err, size_t errlen)
 {
@@ -673,9 +681,7 @@ int exporter_feed(struct exporter *e, const char *topic, const void *payload, si
 	}
 	const struct bus_msg *msg = &e->msg;
 	e->messages[msg->kind]++;
-	uint32_t dropped_before = 0;
-	for (int i = 0; i < DROP_COUNT; i++)
-		dropped_before += (uint32_t)e->dropped[i];
+	uint64_t dropped_before = dropped_sum(e);
 	switch (msg->kind) {
 	case BUS_KIND_STATE:
 		take_state(e, &msg->u.state, retained, now_ms);
@@ -717,10 +723,7 @@ int exporter_feed(struct exporter *e, const char *topic, const void *payload, si
 	default:
 		return 0;
 	}
-	uint32_t dropped_after = 0;
-	for (int i = 0; i < DROP_COUNT; i++)
-		dropped_after += (uint32_t)e->dropped[i];
-	return dropped_after == dropped_before ? 1 : 0;
+	return dropped_sum(e) == dropped_before ? 1 : 0;
 }
 
 void exporter_tick(struct exporter *e, uint64_t now_ms)
