@@ -11,6 +11,7 @@ onvm_test_init exporter
 
 EXPORTER=$ONVM_BUILD/onvm-exporter
 "$EXPORTER" --version | grep -q "^onvm-exporter (Distributed OpenNetVM) " || fail "no --version"
+"$EXPORTER" -h | grep -q -- "--listen ADDR:PORT" || fail "-h does not describe --listen"
 "$EXPORTER" --listen nowhere >/dev/null 2>&1
 [[ $? -eq 2 ]] || fail "a bad --listen did not exit 2"
 "$EXPORTER" --no-such-option >/dev/null 2>&1
