@@ -292,8 +292,10 @@ static void take_state(struct exporter *e, const struct bus_state *state, bool r
 	struct exp_host *host = host_get(e, state->host, now_ms);
 	if (!host)
 		return;
-	if (state->status == BUS_STATUS_ONLINE && state->has_epoch &&
-	    (!host->has_state || host->epoch_ms != state->epoch_ms))
+	/* A new epoch is a restarted manager (the first state is no news: stats
+	 * that came before it are of this epoch). */
+	if (state->status == BUS_STATUS_ONLINE && state->has_epoch && host->has_state &&
+	    host->epoch_ms != state->epoch_ms)
 		restart_stream(host);
 	host->has_state = true;
 	host->status = state->status;
@@ -656,8 +658,10 @@ const char *exporter_decision_kind_name(enum exporter_decision_kind kind)
 static void take_decision(struct exporter *e, const struct bus_decision *decision, uint64_t now_ms)
 {
 	struct exp_engine *engine = engine_get(e, decision->engine, now_ms);
-	if (engine)
-		engine->decisions[exporter_decision_kind(decision)][decision->shadow ? 1 : 0]++;
+	if (!engine)
+		return;
+	engine->decisions[exporter_decision_kind(decision)][decision->shadow ? 1 : 0]++;
+	engine->last_up_ms = now_ms; /* deciding: not to be forgotten, announced or not */
 }
 
 static uint64_t dropped_sum(const struct exporter *e)
@@ -821,8 +825,15 @@ static void label(struct text *t, const char *key, const char *value, bool first
 
 static void value(struct text *t, double v)
 {
-	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+	char shortest[32];
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
 		text_printf(t, "} %.0f\n", v);
+		return;
+	}
+	/* 15 digits when they give the same double back (0.1, not 0.10000000000000001). */
+	snprintf(shortest, sizeof(shortest), "%.15g", v);
+	if (strtod(shortest, NULL) == v)
+		text_printf(t, "} %s\n", shortest);
 	else
 		text_printf(t, "} %.17g\n", v);
 }

@@ -196,6 +196,20 @@ static void test_counters_from_rates(void **state)
 	assert_true(sample(render(f, T0 + 4000), "onvm_instance_rx_packets_total" H1_INST) == 500);
 }
 
+/* Stats before the host's first state (the exporter came up between them)
+ * are of the same manager: the state does not start them again. */
+static void test_first_state_after_stats(void **state)
+{
+	struct fixture *f = *state;
+	stats(f, T0, "h1", 1, 1000);
+	state_online(f, T0 + 10, "h1", 4, 2);
+	stats(f, T0 + 500, "h1", 2, 1000);
+	const char *text = render(f, T0 + 500);
+	assert_true(sample(text, "onvm_instance_rx_packets_total" H1_INST) == 1000);
+	/* Reals in their shortest exact form. */
+	assert_non_null(strstr(text, "\nonvm_host_stats_period_seconds{host=\"h1\"} 0.5\n"));
+}
+
 static void test_absurd_rates_are_bounded(void **state)
 {
 	struct fixture *f = *state;
@@ -271,6 +285,16 @@ static void test_decisions_by_kind_and_role(void **state)
 	assert_true(sample(text, "onvm_policy_engine_up{engine=\"pe-b\",name=\"spread\"}") == 1);
 	feed(f, T0, "onvm/policy/engines/pe-a", "{\"v\":1,\"status\":\"offline\"}");
 	text = render(f, T0);
+	assert_true(sample(text, "onvm_policy_engine_leader{engine=\"pe-b\"}") == 1);
+	/* An engine that decides is kept, announced or not; an offline one that
+	 * stopped deciding is forgotten. */
+	feed(f, T0 + EXPORTER_EVICT_DEFAULT_MS - 1, "onvm/policy/decisions",
+	     "{\"v\":1,\"engine\":\"pe-c\",\"ts_ms\":1,\"service\":2,%s}", decisions[0]);
+	exporter_tick(f->e, T0 + EXPORTER_EVICT_DEFAULT_MS);
+	text = render(f, T0 + EXPORTER_EVICT_DEFAULT_MS);
+	assert_true(isnan(DECISIONS("scale_out", "leader")));
+	assert_true(sample(text, "onvm_policy_decisions_total{engine=\"pe-c\",kind=\"scale_out\","
+				 "role=\"leader\"}") == 1);
 	assert_true(sample(text, "onvm_policy_engine_leader{engine=\"pe-b\"}") == 1);
 }
 
@@ -455,19 +479,13 @@ static void test_snapshot_is_a_copy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    TEST(test_host_up_and_down),
-	    TEST(test_retained_state_is_no_sign_of_life),
-	    TEST(test_counters_from_rates),
-	    TEST(test_absurd_rates_are_bounded),
-	    TEST(test_service_instances_of_up_hosts),
-	    TEST(test_decisions_by_kind_and_role),
-	    TEST(test_command_results_once_per_id),
-	    TEST(test_rejections_by_kind),
-	    TEST(test_bounded_hosts_and_eviction),
-	    TEST(test_bounded_instances),
-	    TEST(test_label_values_escaped),
-	    TEST(test_exposition_format),
-	    TEST(test_snapshot_is_a_copy),
+	    TEST(test_host_up_and_down),	   TEST(test_retained_state_is_no_sign_of_life),
+	    TEST(test_counters_from_rates),	   TEST(test_first_state_after_stats),
+	    TEST(test_absurd_rates_are_bounded),   TEST(test_service_instances_of_up_hosts),
+	    TEST(test_decisions_by_kind_and_role), TEST(test_command_results_once_per_id),
+	    TEST(test_rejections_by_kind),	   TEST(test_bounded_hosts_and_eviction),
+	    TEST(test_bounded_instances),	   TEST(test_label_values_escaped),
+	    TEST(test_exposition_format),	   TEST(test_snapshot_is_a_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
