@@ -288,13 +288,15 @@ static void test_decisions_by_kind_and_role(void **state)
 	assert_true(sample(text, "onvm_policy_engine_leader{engine=\"pe-b\"}") == 1);
 	/* An engine that decides is kept, announced or not; an offline one that
 	 * stopped deciding is forgotten. */
+	feed(f, T0, "onvm/policy/decisions",
+	     "{\"v\":1,\"engine\":\"pe-c\",\"ts_ms\":1,\"service\":2,%s}", decisions[0]);
 	feed(f, T0 + EXPORTER_EVICT_DEFAULT_MS - 1, "onvm/policy/decisions",
 	     "{\"v\":1,\"engine\":\"pe-c\",\"ts_ms\":1,\"service\":2,%s}", decisions[0]);
 	exporter_tick(f->e, T0 + EXPORTER_EVICT_DEFAULT_MS);
 	text = render(f, T0 + EXPORTER_EVICT_DEFAULT_MS);
 	assert_true(isnan(DECISIONS("scale_out", "leader")));
 	assert_true(sample(text, "onvm_policy_decisions_total{engine=\"pe-c\",kind=\"scale_out\","
-				 "role=\"leader\"}") == 1);
+				 "role=\"leader\"}") == 2);
 	assert_true(sample(text, "onvm_policy_engine_leader{engine=\"pe-b\"}") == 1);
 }
 
