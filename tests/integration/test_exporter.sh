@@ -88,8 +88,13 @@ else
 fi
 
 kill -9 "$MGR_PID"
+wait "$MGR_PID" 2>/dev/null # no "Killed" line
 wait_for 15 "h1 down after its manager was killed" has 'onvm_host_up{host="h1"}' == 0
 [[ -z $(metric "$RX") ]] || fail "a down host's instances are still exported"
 kill -0 "$EXPORTER_PID" 2>/dev/null || fail "the exporter died"
-onvm_stop -TERM "$EXPORTER_PID"
+kill -TERM "$EXPORTER_PID"
+wait_for 10 "the exporter ended at SIGTERM" eval '! kill -0 "$EXPORTER_PID" 2>/dev/null'
+wait "$EXPORTER_PID"
+status=$?
+((status == 0)) || fail "the exporter exited $status at SIGTERM"
 exit 0
