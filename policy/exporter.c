@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exporter.h"
+#include "params.h"
 
 #define LABEL_MAX 63 /* bytes of a label value: the bus's names */
 
@@ -117,7 +118,9 @@ struct exporter {
 
 void exporter_config_default(struct exporter_config *config)
 {
-	*config = (struct exporter_config){.stale_ms = EXPORTER_STALE_DEFAULT_MS,
+	struct policy_params params;
+	policy_params_default(&params);
+	*config = (struct exporter_config){.stale_ms = params.stale_ms,
 					   .evict_ms = EXPORTER_EVICT_DEFAULT_MS,
 					   .max_hosts = EXPORTER_MAX_HOSTS};
 }

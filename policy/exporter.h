@@ -39,11 +39,10 @@
 /* A rate above this is a wrong report (no NIC comes near): clamped. */
 #define EXPORTER_RATE_MAX 1e12
 
-#define EXPORTER_STALE_DEFAULT_MS 5000	 /* the policy's default stale_ms */
 #define EXPORTER_EVICT_DEFAULT_MS 600000 /* forget a host 10 min after it was last up */
 
 struct exporter_config {
-	uint64_t stale_ms;
+	uint64_t stale_ms; /* default: the policy's (params.h) */
 	uint64_t evict_ms;
 	uint32_t max_hosts; /* 1..EXPORTER_MAX_HOSTS */
 };

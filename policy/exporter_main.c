@@ -29,6 +29,7 @@
 #include "log.h"
 #include "number.h"
 #include "onvm_version.h"
+#include "overload_options.h"
 #include "run_control.h"
 
 #define EXPORTER_USER_DEFAULT "monitor"
@@ -57,6 +58,8 @@ struct exporter_run {
 
 static void usage(FILE *out, const char *prog)
 {
+	struct exporter_config defaults;
+	exporter_config_default(&defaults);
 	fprintf(
 	    out,
 	    "usage: %s [options]\n"
@@ -68,27 +71,28 @@ static void usage(FILE *out, const char *prog)
 	    "  -l, --listen ADDR:PORT  where to serve HTTP (default " EXPORTER_LISTEN_DEFAULT
 	    "; [IPv6]:PORT)\n"
 	    "      --stale-ms MS       a host is down after max(MS, 3 stats periods) of\n"
-	    "                          silence (default %u, the policy's)\n"
+	    "                          silence (default %" PRIu64 ", the policy's option)\n"
 	    "      --evict-ms MS       forget a host this long after it was last up (default %u)\n"
 	    "      --max-hosts N       hosts tracked at most, 1..%u (default %u)\n"
 	    "      --config FILE       options from a JSON file (long names as keys)\n"
 	    "  -h, --help              this text\n"
 	    "      --version           the version, then exit\n",
-	    prog, bus_options_usage, EXPORTER_STALE_DEFAULT_MS, EXPORTER_EVICT_DEFAULT_MS,
+	    prog, bus_options_usage, defaults.stale_ms, EXPORTER_EVICT_DEFAULT_MS,
 	    EXPORTER_MAX_HOSTS, EXPORTER_MAX_HOSTS);
 }
 
 /* Past the bus options' values. */
-enum { OPT_VERSION = 0x300, OPT_STALE, OPT_EVICT, OPT_MAX_HOSTS };
+enum { OPT_VERSION = 0x300, OPT_EVICT, OPT_MAX_HOSTS };
 
-static const struct option long_options[] = {BUS_LONG_OPTIONS,
-					     {"listen", required_argument, NULL, 'l'},
-					     {"stale-ms", required_argument, NULL, OPT_STALE},
-					     {"evict-ms", required_argument, NULL, OPT_EVICT},
-					     {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
-					     {"help", no_argument, NULL, 'h'},
-					     {"version", no_argument, NULL, OPT_VERSION},
-					     {NULL, 0, NULL, 0}};
+static const struct option long_options[] = {
+    BUS_LONG_OPTIONS,
+    {"listen", required_argument, NULL, 'l'},
+    {"stale-ms", required_argument, NULL, OVERLOAD_OPT_STALE_MS}, /* the policy's option */
+    {"evict-ms", required_argument, NULL, OPT_EVICT},
+    {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}};
 
 /* "A.B.C.D:PORT" or "[IPv6]:PORT" into options->listen.  0 or -1. */
 static int parse_listen(const char *text, struct exporter_options *options)
@@ -145,15 +149,23 @@ static int parse_command_line(int argc, char **argv, struct exporter_options *op
 				return -1;
 			}
 			break;
-		case OPT_STALE:
+		case OVERLOAD_OPT_STALE_MS: {
+			/* Parsed and checked as the policy's, so both mean the same. */
+			struct policy_params params;
+			policy_params_default(&params);
+			if (overload_options_parse(&params, opt, optarg, err, errlen) < 0 ||
+			    policy_params_check(&params, err, errlen) < 0)
+				return -1;
+			options->config.stale_ms = params.stale_ms;
+			break;
+		}
 		case OPT_EVICT:
 			if (onvm_parse_uint(optarg, 100, UINT64_C(86400000) * 7, &value) < 0) {
-				snprintf(err, errlen, "--%s: '%.100s' is not 100..604800000 ms",
-					 opt == OPT_STALE ? "stale-ms" : "evict-ms", optarg);
+				snprintf(err, errlen,
+					 "--evict-ms: '%.100s' is not 100..604800000 ms", optarg);
 				return -1;
 			}
-			*(opt == OPT_STALE ? &options->config.stale_ms
-					   : &options->config.evict_ms) = value;
+			options->config.evict_ms = value;
 			break;
 		case OPT_MAX_HOSTS:
 			if (onvm_parse_uint(optarg, 1, EXPORTER_MAX_HOSTS, &value) < 0) {

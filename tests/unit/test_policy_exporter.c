@@ -23,6 +23,14 @@
 
 #define T0 UINT64_C(1000000) /* monotonic ms */
 
+/* The staleness bound: the policy's. */
+static uint64_t stale_ms(void)
+{
+	struct exporter_config config;
+	exporter_config_default(&config);
+	return config.stale_ms;
+}
+
 struct fixture {
 	struct exporter *e;
 	char *text;
@@ -137,7 +145,7 @@ static void test_host_up_and_down(void **state)
 
 	/* Silent past the staleness bound (5 s, more than 3 periods): down, and
 	 * its instances are gone. */
-	text = render(f, T0 + 100 + EXPORTER_STALE_DEFAULT_MS + 1);
+	text = render(f, T0 + 100 + stale_ms() + 1);
 	assert_true(sample(text, "onvm_host_up{host=\"h1\"}") == 0);
 	assert_true(isnan(sample(text, "onvm_instance_rx_packets_total" H1_INST)));
 
