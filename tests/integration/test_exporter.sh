@@ -58,8 +58,18 @@ wait_for 10 "one running instance of service 1" \
 
 "$ONVM_BUILD/pktio" send "ox$$b" 500 32 64 50000 >/dev/null
 wait_for 10 "rx counted" has "$RX" '>' 0
-# The counter settles (the frames' periods are over), then grows with more.
-wait_for 10 "rx settled" eval 'first=$(metric "$RX"); sleep 0.3; [[ $(metric "$RX") == "$first" ]]'
+# The counter settles (unchanged over two more stats periods: the frames'
+# periods are over), then grows with more.
+PERIODS='onvm_host_stats_periods_total{host="h1"}'
+settled_rx=-1 settled_at=0
+rx_settled() {
+	local now rx
+	read -r now rx < <(scrape | awk -v p="$PERIODS" -v r="$RX" '$1 == p { a = $2 } $1 == r { b = $2 } END { print a, b }')
+	[[ $rx == "$settled_rx" ]] && ((now >= settled_at + 2)) && return 0
+	[[ $rx != "$settled_rx" ]] && settled_rx=$rx settled_at=$now
+	return 1
+}
+wait_for 10 "rx settled" rx_settled
 before=$(metric "$RX")
 "$ONVM_BUILD/pktio" send "ox$$b" 500 32 64 50000 >/dev/null
 wait_for 10 "rx counter grew past $before" has "$RX" '>' "$before"
