@@ -5,7 +5,8 @@
 # grows with the traffic sent to it, a decision is counted by kind and
 # role, a malformed message by kind, and h1 is down once its manager is
 # killed.  The scrape passes promtool's check (or, without promtool, the
-# format's own rules).  A bad command line exits 2.
+# format's own rules).  It takes --listen from --config, ends with 0 at
+# SIGTERM, and a bad command line exits 2.
 source "$(dirname "$0")/lib.sh"
 onvm_test_init exporter
 
@@ -28,7 +29,7 @@ EXPORTER_PID=$LAST_PID
 scrape() { curl -sf --max-time 5 "$URL"; }
 # metric 'NAME{LABELS}': its value in a fresh scrape (empty if absent).
 metric() { scrape | awk -v series="$1" '$1 == series { print $2; exit }'; }
-# has 'NAME{LABELS}' TEST VALUE: the value passes [[ VALUE TEST ... ]].
+# has 'NAME{LABELS}' OP VALUE: the sample exists and compares so (awk's ==, >, >=).
 has() {
 	local value
 	value=$(metric "$1")
