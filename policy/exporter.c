@@ -350,12 +350,17 @@ static double bounded_ratio(double ratio)
 	return ratio >= 0 && ratio <= 1 ? ratio : (ratio > 1 ? 1 : 0);
 }
 
-/* Packets of one period at pps, added to a counter that saturates. */
+/* Counters stop at their top rather than wrap, whatever a host claims. */
+static void add_saturating(uint64_t *counter, uint64_t add)
+{
+	*counter = *counter > UINT64_MAX - add ? UINT64_MAX : *counter + add;
+}
+
+/* Packets of one period at pps. */
 static void add_packets(uint64_t *counter, double pps, uint32_t period_ms)
 {
 	double packets = round(bounded_rate(pps) * period_ms / 1000.0);
-	uint64_t add = (uint64_t)packets; /* <= 1e12 * 600: fits */
-	*counter = *counter > UINT64_MAX - add ? UINT64_MAX : *counter + add;
+	add_saturating(counter, (uint64_t)packets); /* <= 1e12 * 600000 / 1000: fits */
 }
 
 static int cmp_instance(const void *a, const void *b)
@@ -529,7 +534,7 @@ static void take_stats(struct exporter *e, const struct bus_stats *stats, bool r
 	else if (host->has_stats && stats->seq < host->last_seq)
 		restart_stream(host);
 	else if (host->has_stats)
-		host->missed_periods += stats->seq - host->last_seq - 1;
+		add_saturating(&host->missed_periods, stats->seq - host->last_seq - 1);
 	if (count)
 		host->periods++;
 	host->has_stats = true;

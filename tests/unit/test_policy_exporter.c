@@ -228,6 +228,17 @@ static void test_absurd_rates_are_bounded(void **state)
 		    EXPORTER_RATE_MAX);
 	assert_true(sample(text, "onvm_instance_rx_packets_total" H1_INST) ==
 		    EXPORTER_RATE_MAX / 2);
+	/* A seq that jumps to the top, three times: the missed count stops there. */
+	for (int jump = 0; jump < 3; jump++) {
+		feed(f, T0 + 600 + 200 * (uint64_t)jump, "onvm/hosts/h1/stats",
+		     "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":1,\"period_ms\":500,"
+		     "\"ports\":[],\"instances\":[]}");
+		feed(f, T0 + 700 + 200 * (uint64_t)jump, "onvm/hosts/h1/stats",
+		     "{\"v\":1,\"host\":\"h1\",\"ts_ms\":1,\"seq\":9223372036854775807,"
+		     "\"period_ms\":500,\"ports\":[],\"instances\":[]}");
+	}
+	text = render(f, T0 + 1200);
+	assert_true(sample(text, "onvm_host_stats_periods_missed_total{host=\"h1\"}") >= 1.8e19);
 }
 
 static void test_service_instances_of_up_hosts(void **state)
