@@ -15,12 +15,14 @@ set -euo pipefail
 # dpdk-dev also holds DPDK's tools: dpdk-telemetry.py, dpdk-proc-info and
 # dpdk-dumpcap (docs/operations-telemetry.md); tshark reads their captures.
 # chromium, nodejs and npm run the dashboard's browser test and bench
-# (tests/integration/test_dashboard.sh, tests/bench/dashboard.sh).
+# (tests/integration/test_dashboard.sh, tests/bench/dashboard.sh);
+# libmicrohttpd-dev is onvm-exporter's HTTP, and prometheus brings promtool,
+# which tests/integration/test_exporter.sh checks /metrics with.
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev dpdk dpdk-dev libdpdk-dev libnuma-dev
 	libjansson-dev libpaho-mqtt-dev libcmocka-dev mosquitto mosquitto-clients mosquitto-dev
 	libmosquitto-dev openssl iproute2
 	tshark gnuplot-nox procps faketime jq
-	chromium nodejs npm curl)
+	chromium nodejs npm curl libmicrohttpd-dev prometheus)
 hugepages=${ONVM_HUGEPAGES:-512}
 install_packages=1
 

@@ -12,7 +12,7 @@ out=${ONVM_FUZZ_BUILD:-build-fuzz}
 # onvm_policy_core), built with clang and the fuzzer's instrumentation.
 cmake -S . -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DONVM_FUZZ=ON \
 	-DONVM_TESTS=OFF -DONVM_WERROR=ON >/dev/null
-cmake --build "$out" -j"$(nproc)" --target fuzz_bus_decode fuzz_policy_replay >/dev/null
+cmake --build "$out" -j"$(nproc)" --target fuzz_bus_decode fuzz_policy_replay fuzz_exporter >/dev/null
 
 run() {
 	local name=$1
@@ -26,4 +26,8 @@ run() {
 }
 run fuzz_bus_decode tests/fuzz/corpus
 run fuzz_policy_replay -max_len=65536 tests/traces
+# The exporter starts from the documented messages, as mosquitto_sub -v prints them.
+mkdir -p "$out/seed_exporter"
+grep -h '^    onvm/' docs/bus.md | sed 's/^    //' >"$out/seed_exporter/bus_md"
+run fuzz_exporter -max_len=65536 "$out/seed_exporter"
 echo "fuzz: no crash, leak or sanitizer report"

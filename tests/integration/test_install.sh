@@ -15,7 +15,7 @@ cmake --install "$ONVM_BUILD" --prefix "$prefix" >"$ONVM_TMP/install.log" ||
 	fail "cmake --install failed: $(tail -n 5 "$ONVM_TMP/install.log")"
 version=$(sed -n 's/^#define ONVM_VERSION "\(.*\)"$/\1/p' "$ONVM_BUILD/generated/onvm_version.h")
 [[ -n $version ]] || fail "no version in the build's onvm_version.h"
-for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top bin/onvm-ctl; do
+for program in bin/onvm-mgr bin/onvm-policy bin/onvm-top bin/onvm-ctl bin/onvm-exporter; do
 	[[ -x $prefix/$program ]] || fail "not installed: $program"
 	out=$("$prefix/$program" --version) || fail "$program --version exited $?"
 	[[ $out == "$(basename "$program") (Distributed OpenNetVM) $version" ]] ||
@@ -38,7 +38,7 @@ cmp -s "$prefix/share/doc/distributed_onvm/README.md" "$ONVM_SRC/README.md" ||
 # The systemd units name the installed programs, and systemd accepts them
 # (when systemd-analyze can run here at all).
 units=$prefix/lib/systemd/system
-for unit in onvm-broker.service onvm-mgr@.service onvm-policy.service; do
+for unit in onvm-broker.service onvm-mgr@.service onvm-policy.service onvm-exporter.service; do
 	[[ -f $units/$unit ]] || fail "not installed: lib/systemd/system/$unit"
 done
 grep -q "^ExecStart=$prefix/bin/onvm-mgr --config /etc/onvm/mgr-%i.json\$" "$units/onvm-mgr@.service" ||
@@ -48,9 +48,10 @@ printf '[Service]\nExecStart=/bin/true\n' >"$probe"
 if systemd-analyze verify "$probe" >/dev/null 2>&1; then
 	cp "$units/onvm-mgr@.service" "$ONVM_TMP/onvm-mgr@h1.service"
 	systemd-analyze verify "$units/onvm-broker.service" "$units/onvm-policy.service" \
+		"$units/onvm-exporter.service" \
 		"$ONVM_TMP/onvm-mgr@h1.service" >"$ONVM_TMP/verify.log" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$ONVM_TMP/verify.log")"
-	onvm_log "systemd-analyze verify: the three units are valid"
+	onvm_log "systemd-analyze verify: the units are valid"
 else
 	onvm_log "systemd-analyze verify does not work here: units checked by content only"
 fi
