@@ -50,9 +50,15 @@ say() { echo "setup-host: $*"; }
 
 [[ $(id -u) -eq 0 ]] || { say "must run as root (hugepages, packages, veth)"; exit 1; }
 
+# Packages another package may stand in for: a nodejs from elsewhere
+# (NodeSource's) brings its own npm and conflicts with Debian's.
+declare -A COMMAND_OF=([nodejs]=node [npm]=npm)
+
 install_missing_packages() {
 	local missing=() package
 	for package in "${PACKAGES[@]}"; do
+		[[ -n ${COMMAND_OF[$package]:-} ]] && command -v "${COMMAND_OF[$package]}" >/dev/null &&
+			continue
 		dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$package")
 	done
