@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus_err.h"
 #include "bus_options.h"
 
 const char bus_options_usage[] =
@@ -109,4 +110,21 @@ int bus_options_client(const struct bus_options *o, const char *default_user, co
 	client->cert_file = o->cert_file[0] ? o->cert_file : NULL;
 	client->key_file = o->key_file[0] ? o->key_file : NULL;
 	return 0;
+}
+
+struct bus_client *bus_options_connect(const struct bus_options *options, const char *default_user,
+				       const char *id_suffix, struct bus_client_options *client,
+				       struct bus_credentials *credentials,
+				       const struct bus_client_callbacks *callbacks, char *err,
+				       size_t errlen)
+{
+	if (bus_options_client(options, default_user, id_suffix, client, credentials, err, errlen) <
+	    0)
+		return NULL;
+	char reason[256];
+	struct bus_client *started = bus_client_start(client, callbacks, reason, sizeof(reason));
+	explicit_bzero(credentials->password, sizeof(credentials->password));
+	if (started == NULL)
+		bus_set_err(err, errlen, "cannot start the bus client: %s", reason);
+	return started;
 }

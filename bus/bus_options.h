@@ -88,4 +88,15 @@ int bus_options_client(const struct bus_options *options, const char *default_us
 		       const char *id_suffix, struct bus_client_options *client,
 		       struct bus_credentials *credentials, char *err, size_t errlen);
 
+/* bus_options_client, then bus_client_start with callbacks: the client, or
+ * NULL with the reason in err ("cannot start the bus client: ..." when the
+ * options were fine).  client may hold other fields already (a Last Will);
+ * its strings point into options and credentials, which the caller keeps;
+ * the password is wiped once the client has it. */
+struct bus_client *bus_options_connect(const struct bus_options *options, const char *default_user,
+				       const char *id_suffix, struct bus_client_options *client,
+				       struct bus_credentials *credentials,
+				       const struct bus_client_callbacks *callbacks, char *err,
+				       size_t errlen);
+
 #endif /* ONVM_BUS_OPTIONS_H */

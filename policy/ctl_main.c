@@ -169,22 +169,18 @@ static struct bus_client *connect_bus(struct ctl_run *run)
 	char suffix[32], err[256];
 	snprintf(suffix, sizeof(suffix), "ctl-%ld", (long)getpid());
 	struct bus_client_options client_options = {0};
-	struct bus_credentials credentials;
-	if (bus_options_client(&o->bus, ctl_default_user(o->verb), suffix, &client_options,
-			       &credentials, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-ctl: %s\n", err);
-		return NULL;
-	}
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .connected = on_connected,
 	    .disconnected = on_disconnected,
 	    .ctx = run,
 	};
-	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
-	explicit_bzero(credentials.password, sizeof(credentials.password));
+	struct bus_credentials credentials; /* client_options points into it */
+	struct bus_client *client =
+	    bus_options_connect(&o->bus, ctl_default_user(o->verb), suffix, &client_options,
+				&credentials, &callbacks, err, sizeof(err));
 	if (!client) {
-		fprintf(stderr, "onvm-ctl: cannot start the bus client: %s\n", err);
+		fprintf(stderr, "onvm-ctl: %s\n", err);
 		return NULL;
 	}
 	if (subscribe_verb(client, o) < 0) {

@@ -229,24 +229,20 @@ static struct bus_client *connect_bus(const struct policy_options *options, stru
 	    .will_qos = 1,
 	    .will_retained = 1,
 	};
-	/* Several engines may share the policy identity: each has its own id. */
-	struct bus_credentials credentials;
-	if (bus_options_client(&options->bus, POLICY_USER_DEFAULT, id, &client_options,
-			       &credentials, err, sizeof(err)) < 0) {
-		onvm_log(ONVM_LOG_ERR, "%s", err);
-		return NULL;
-	}
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .connected = on_connected,
 	    .disconnected = on_disconnected,
 	    .ctx = live,
 	};
-	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
-	explicit_bzero(credentials.password, sizeof(credentials.password));
+	/* Several engines may share the policy identity: each has its own id. */
+	struct bus_credentials credentials; /* client_options points into it */
+	struct bus_client *client =
+	    bus_options_connect(&options->bus, POLICY_USER_DEFAULT, id, &client_options,
+				&credentials, &callbacks, err, sizeof(err));
 	live->client = client;
 	if (!client)
-		onvm_log(ONVM_LOG_ERR, "cannot start the bus client: %s", err);
+		onvm_log(ONVM_LOG_ERR, "%s", err);
 	else if (subscribe_all(client) < 0)
 		onvm_log(ONVM_LOG_ERR, "cannot subscribe");
 	return client;

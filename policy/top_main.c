@@ -187,21 +187,17 @@ static struct bus_client *connect_bus(const struct top_options *options, struct 
 	char suffix[32], filter[BUS_TOPIC_MAX], err[256];
 	snprintf(suffix, sizeof(suffix), "top-%ld", (long)getpid());
 	struct bus_client_options client_options = {0};
-	struct bus_credentials credentials;
-	if (bus_options_client(&options->bus, TOP_USER_DEFAULT, suffix, &client_options,
-			       &credentials, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onvm-top: %s\n", err);
-		return NULL;
-	}
 	struct bus_client_callbacks callbacks = {
 	    .message = on_message,
 	    .disconnected = on_disconnected,
 	    .ctx = run,
 	};
-	struct bus_client *client = bus_client_start(&client_options, &callbacks, err, sizeof(err));
-	explicit_bzero(credentials.password, sizeof(credentials.password));
+	struct bus_credentials credentials; /* client_options points into it */
+	struct bus_client *client =
+	    bus_options_connect(&options->bus, TOP_USER_DEFAULT, suffix, &client_options,
+				&credentials, &callbacks, err, sizeof(err));
 	if (!client) {
-		fprintf(stderr, "onvm-top: cannot start the bus client: %s\n", err);
+		fprintf(stderr, "onvm-top: %s\n", err);
 		return NULL;
 	}
 	if (bus_topic_filter(filter, sizeof(filter), BUS_KIND_UNKNOWN) < 0 ||
