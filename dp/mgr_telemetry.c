@@ -142,6 +142,39 @@ static int add_column(struct rte_tel_data *dict, const char *name, struct rte_te
 	return ret;
 }
 
+/* A table's columns: their keys and value types. */
+struct column_spec {
+	const char *name;
+	enum rte_tel_value_type type;
+};
+
+/* One empty column per spec: 0, or -ENOMEM (the others may still be made). */
+static int open_columns(const struct column_spec *specs, unsigned n, struct rte_tel_data **columns)
+{
+	int ret = 0;
+	for (unsigned c = 0; c < n; c++) {
+		columns[c] = column(specs[c].type);
+		if (columns[c] == NULL)
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
+/* d becomes the table: each column under its key, or, after an error
+ * (ret < 0), the columns freed.  Returns the result. */
+static int put_columns(struct rte_tel_data *d, const struct column_spec *specs, unsigned n,
+		       struct rte_tel_data **columns, int ret)
+{
+	rte_tel_data_start_dict(d);
+	for (unsigned c = 0; c < n; c++) {
+		if (ret == 0)
+			ret = add_column(d, specs[c].name, columns[c]);
+		else
+			rte_tel_data_free(columns[c]);
+	}
+	return ret;
+}
+
 /* ---- /onvm/info ---- */
 
 static int handle_info(const char *cmd __rte_unused, const char *params __rte_unused,
@@ -221,10 +254,7 @@ enum instance_column {
 	IC_COLUMNS,
 };
 
-static const struct {
-	const char *name;
-	enum rte_tel_value_type type;
-} instance_columns[IC_COLUMNS] = {
+static const struct column_spec instance_columns[IC_COLUMNS] = {
     [IC_SLOT] = {"slot", RTE_TEL_INT_VAL},
     [IC_INSTANCE] = {"instance", RTE_TEL_U64_VAL},
     [IC_SERVICE] = {"service", RTE_TEL_INT_VAL},
@@ -293,21 +323,11 @@ static int handle_instances(const char *cmd __rte_unused, const char *params,
 		return ret;
 	}
 	struct rte_tel_data *columns[IC_COLUMNS];
-	for (unsigned c = 0; c < IC_COLUMNS; c++)
-		columns[c] = column(instance_columns[c].type);
-	for (unsigned c = 0; c < IC_COLUMNS; c++)
-		if (columns[c] == NULL)
-			ret = -ENOMEM;
+	ret = open_columns(instance_columns, IC_COLUMNS, columns);
 	if (ret == 0)
 		for (unsigned i = 0; i < nb; i++)
 			instance_row(columns, &snapshot->instances[i]);
-	rte_tel_data_start_dict(d);
-	for (unsigned c = 0; c < IC_COLUMNS; c++) {
-		if (ret == 0)
-			ret = add_column(d, instance_columns[c].name, columns[c]);
-		else
-			rte_tel_data_free(columns[c]);
-	}
+	ret = put_columns(d, instance_columns, IC_COLUMNS, columns, ret);
 	free(view);
 	return ret;
 }
@@ -457,17 +477,14 @@ static int handle_ports(const char *cmd __rte_unused, const char *params, struct
 		free(view);
 		return ret;
 	}
-	static const char *const names[] = {"port",  "name",   "rx",	 "tx",
-					    "drops", "rx_pps", "tx_pps", "drop_pps"};
-	enum { NB_COLUMNS = sizeof(names) / sizeof(names[0]) };
+	static const struct column_spec port_columns[] = {
+	    {"port", RTE_TEL_INT_VAL},	 {"name", RTE_TEL_STRING_VAL},	{"rx", RTE_TEL_U64_VAL},
+	    {"tx", RTE_TEL_U64_VAL},	 {"drops", RTE_TEL_U64_VAL},	{"rx_pps", RTE_TEL_U64_VAL},
+	    {"tx_pps", RTE_TEL_U64_VAL}, {"drop_pps", RTE_TEL_U64_VAL},
+	};
+	enum { NB_COLUMNS = sizeof(port_columns) / sizeof(port_columns[0]) };
 	struct rte_tel_data *columns[NB_COLUMNS];
-	for (unsigned c = 0; c < NB_COLUMNS; c++)
-		columns[c] = column(c == 0   ? RTE_TEL_INT_VAL
-				    : c == 1 ? RTE_TEL_STRING_VAL
-					     : RTE_TEL_U64_VAL);
-	for (unsigned c = 0; c < NB_COLUMNS; c++)
-		if (columns[c] == NULL)
-			ret = -ENOMEM;
+	ret = open_columns(port_columns, NB_COLUMNS, columns);
 	for (unsigned i = 0; i < nb && ret == 0; i++) {
 		const struct mgr_port_stats *port = &snapshot->ports[i];
 		rte_tel_data_add_array_int(columns[0], port->port);
@@ -479,13 +496,7 @@ static int handle_ports(const char *cmd __rte_unused, const char *params, struct
 		rte_tel_data_add_array_u64(columns[6], to_u64(port->tx_pps));
 		rte_tel_data_add_array_u64(columns[7], to_u64(port->drop_pps));
 	}
-	rte_tel_data_start_dict(d);
-	for (unsigned c = 0; c < NB_COLUMNS; c++) {
-		if (ret == 0)
-			ret = add_column(d, names[c], columns[c]);
-		else
-			rte_tel_data_free(columns[c]);
-	}
+	ret = put_columns(d, port_columns, NB_COLUMNS, columns, ret);
 	free(view);
 	return ret;
 }
