@@ -67,8 +67,10 @@ expect "/onvm/instances,$((id + 1000))" '. == null'
 "$ONVM_BUILD/pktio" send "oe$$b" "$COUNT" 16 64 20000 >/dev/null || fail "pktio send failed"
 wait_for 10 "the instance counted $COUNT in and out" \
 	eval 'tel /onvm/instances,$id | jq -e ".rx == $COUNT and .tx == $COUNT and .drops == 0" >/dev/null'
-wait_for 5 "port 0 counted $COUNT in and out" \
-	eval 'tel /onvm/ports,0 | jq -e ".rx == $COUNT and .tx == $COUNT and .drops == 0" >/dev/null'
+# Out: exactly the frames sent.  In: those, and on a loaded machine now and
+# then frames the port saw besides them, each also counted as a drop.
+wait_for 10 "port 0 counted $COUNT in and out" \
+	eval 'tel /onvm/ports,0 | jq -e ".tx == $COUNT and .rx - .drops == $COUNT" >/dev/null'
 expect /onvm/ports '.port == [0, 1, 2] and .name == ["net_af_packet0", "net_af_packet1", "net_af_packet2"]'
 expect /onvm/ports,3 '. == null'
 
